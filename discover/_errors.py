@@ -1,0 +1,32 @@
+"""Error types. Every error names the argument, the value received and the fix."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class DiscoverError(Exception):
+    """Base class of every error `discover` raises on purpose."""
+
+
+class EquationError(DiscoverError, ValueError):
+    """An equation, expression or equation system is malformed."""
+
+
+class DataError(DiscoverError, ValueError):
+    """Data (arrays or files) cannot be used as given."""
+
+
+class ConfigError(DiscoverError, ValueError):
+    """A configuration file or option is invalid."""
+
+
+class FitError(DiscoverError, RuntimeError):
+    """Training or distillation could not produce a usable result."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ' Did you mean `x`?' for the closest choice, or '' when none is close."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+    return f" Did you mean `{close[0]}`?" if close else ""

@@ -1,0 +1,102 @@
+"""The whole pipeline in one call: fit a UDE, distil its residuals, validate by re-simulation."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._errors import ConfigError, did_you_mean
+from .data import Trajectories
+from .distill import SparseDistiller, sample_residuals
+from .equations import EquationSystem
+from .ude import UDE
+from .validate import resimulate, trajectory_metrics
+
+
+@dataclass(frozen=True, eq=False)
+class Discovery:
+    """Everything a run produced.
+
+    - `known`: the system trained, residual placeholders included.
+    - `discovered`: the same system with each residual replaced by its distilled terms.
+    - `ude`: the fitted `UDE`; `distillers`: state -> fitted distiller (candidates, front, choice).
+    - `train`, `heldout`: the data; `predictions`: model -> re-simulation of `heldout`
+      (`known only`, `UDE`, `discovered`); `metrics`: model -> state -> RMSE, NRMSE, R².
+    - `seconds`: stage -> wall time; `notes`: caveats a user must know (e.g. unidentifiable inputs).
+    """
+
+    known: EquationSystem
+    discovered: EquationSystem
+    ude: UDE
+    distillers: Mapping[str, SparseDistiller]
+    train: Trajectories
+    heldout: Trajectories
+    predictions: Mapping[str, np.ndarray]
+    metrics: Mapping[str, Mapping[str, Mapping[str, float]]]
+    seconds: Mapping[str, float]
+    notes: tuple[str, ...] = field(default=())
+
+
+def discover(
+    train: Trajectories,
+    system: EquationSystem,
+    heldout: Trajectories,
+    *,
+    training: Mapping[str, Any] | None = None,
+    distill: Mapping[str, Any] | None = None,
+    progress: bool = True,
+) -> Discovery:
+    """Fit `system` (with residual placeholders) to `train`, distil, and validate on `heldout`.
+
+    `training` holds keyword arguments of `UDE`, `distill` those of `SparseDistiller`.
+    """
+    # Error checking: option names first, so a typo fails in a second, not after training
+    training = _check_options("training", training or {}, UDE, exclude=("system", "progress"))
+    distill = _check_options("distill", distill or {}, SparseDistiller)
+
+    # Main loop
+    seconds = {}
+    start = time.perf_counter()
+    ude = UDE(system, progress=progress, **training).fit(train)
+    seconds["training"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    distillers, terms = {}, {}
+    for samples in sample_residuals(ude, train, seed=distill.get("seed", 0)):
+        d = SparseDistiller(**distill).fit(samples.X, samples.y, samples.features)
+        distillers[samples.state], terms[samples.state] = d, d.expression_
+    discovered = system.replace_residuals(terms, how="sparse regression on the trained residual")
+    seconds["distillation"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    predictions = {
+        "known only": resimulate(system.without_residuals(), heldout),
+        "UDE": ude.simulate(heldout),
+        "discovered": resimulate(discovered, heldout),
+    }
+    metrics = {name: trajectory_metrics(pred, heldout) for name, pred in predictions.items()}
+    seconds["validation"] = time.perf_counter() - start
+
+    # Finish up
+    notes = tuple(
+        f"input or state `{f}` was constant in the training data, so the residual's dependence on it "
+        "is not identifiable; the discovered terms hold at that value only."
+        for f in ude.constant_features_
+    )
+    return Discovery(system, discovered, ude, distillers, train, heldout, predictions, metrics, seconds, notes)
+
+
+def _check_options(section: str, options: Mapping[str, Any], cls: type, exclude: tuple[str, ...] = ()) -> dict:
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", *exclude)]
+    for key in options:
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown {section} option {key!r}; allowed: {', '.join(allowed)}.{did_you_mean(key, allowed)}"
+            )
+    return dict(options)
+

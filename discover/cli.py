@@ -1,0 +1,57 @@
+"""Command line: `discover demo`, `discover run CONFIG`."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+from . import __version__
+from ._config import DEMO_CONFIG, RunConfig, config_from_dict, load_config
+from ._errors import DiscoverError
+from ._pipeline import discover
+from .report import check_output_dir, summary_text, write_results
+
+
+def _run(config: RunConfig, out: str | None, force: bool, quiet: bool) -> int:
+    out_dir = Path(out) if out else Path(config.output)
+    check_output_dir(out_dir, force)  # before minutes of training, not after
+    system = config.build_system()
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say("Known model with residual:")
+    say("\n".join("  " + line for line in str(system).splitlines()))
+    train, heldout = config.load_data()
+    say(f"Data: {train.n_trajectories} training and {heldout.n_trajectories} held-out trajectories, "
+        f"{train.t.size} samples each (dt = {train.dt:g}).")
+    result = discover(train, system, heldout, training=config.training, distill=config.distill, progress=not quiet)
+    path = write_results(result, out_dir, force=force)
+    print(summary_text(result))
+    print(f"\nResults written to {path}/ (equations.json, equations.tex, metrics.json, resimulation.png)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="discover", description="Discover the governing equations of neurons from recordings."
+    )
+    parser.add_argument("--version", action="version", version=f"discover {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="recover FitzHugh–Nagumo's cubic term from simulated data (about a minute)")
+    run = sub.add_parser("run", help="run the pipeline from a TOML config (see examples/fitzhugh_nagumo.toml)")
+    run.add_argument("config", help="path to the TOML config")
+    for p in (demo, run):
+        p.add_argument("--out", help="results folder (default: the config's [output] directory)")
+        p.add_argument("--force", action="store_true", help="replace the results folder if it holds files")
+        p.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_dict(copy.deepcopy(DEMO_CONFIG)) if args.command == "demo" else load_config(args.config)
+        return _run(config, args.out, args.force, args.quiet)
+    except DiscoverError as exc:
+        print(f"discover: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

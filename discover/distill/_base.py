@@ -1,0 +1,51 @@
+"""Shared result types of the distillers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One closed-form candidate for a residual.
+
+    `complexity` counts terms (sparse) or tree nodes (symbolic); `error` is the mean squared
+    error on held-out samples divided by the target's variance (0 is perfect, 1 is no better
+    than a constant).
+    """
+
+    expression: sp.Expr
+    complexity: int
+    error: float
+    source: str
+
+
+def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Candidates not beaten in both complexity and error, ordered by complexity."""
+    front: list[Candidate] = []
+    for c in sorted(candidates, key=lambda c: (c.complexity, c.error)):
+        if not front or c.error < front[-1].error:
+            front.append(c)
+    return front
+
+
+def choose(front: Sequence[Candidate], tolerance: float, floor: float) -> Candidate:
+    """The simplest candidate whose error is within `tolerance` times the best error (plus `floor`).
+
+    A neural residual is fitted, not exact: its small systematic errors are fitted better by
+    extra spurious terms, so the most accurate candidate is rarely the right structure. The
+    true structure sits at the knee of the front, where more terms stop paying for themselves.
+    """
+    best = min(c.error for c in front)
+    return next(c for c in front if c.error <= tolerance * best + floor)
+
+
+def split_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random train / held-out split of `n` samples."""
+    order = np.random.default_rng(seed).permutation(n)
+    cut = max(1, int(round(n * (1 - fraction))))
+    return order[:cut], order[cut:]

@@ -1,0 +1,109 @@
+"""Write a run's results folder: equations (JSON, LaTeX, text), metrics, data and a plot."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import ConfigError
+from ._latex import document_latex
+from ._text import equations_text, metrics_table
+
+
+def check_output_dir(path: str | Path, force: bool) -> Path:
+    """Refuse to overwrite a non-empty folder unless `force`; call before any long work."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"output {str(path)!r} exists and is not a folder; choose another with --out.")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise ConfigError(
+            f"output folder {str(path)!r} already holds files; choose another with --out, or pass --force to replace it."
+        )
+    return path
+
+
+def write_results(discovery, path: str | Path, force: bool = False) -> Path:
+    """Write everything into `path` atomically: built in a temporary sibling, then renamed."""
+    path = check_output_dir(path, force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        _write_all(discovery, tmp)
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def summary_text(discovery) -> str:
+    d = discovery
+    lines = ["Discovered model:", _indent(equations_text(d.discovered, d.known)), ""]
+    lines += ["Re-simulation of held-out trajectories (new initial conditions):", _indent(metrics_table(d.metrics))]
+    lines += ["", "Wall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in d.seconds.items())]
+    lines += [f"Note: {n}" for n in d.notes]
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _write_all(d, folder: Path) -> None:
+    equations = {"known": d.known.to_dict(), "discovered": d.discovered.to_dict()}
+    (folder / "equations.json").write_text(json.dumps(equations, indent=2))
+    (folder / "equations.tex").write_text(document_latex(d.discovered, d.known))
+    (folder / "summary.txt").write_text(summary_text(d) + "\n")
+    candidates = {
+        state: [
+            {"expression": str(c.expression), "complexity": c.complexity, "heldout_error": c.error,
+             "source": c.source, "on_front": c in dist.front_, "chosen": c is dist.chosen_}
+            for c in dist.candidates_
+        ]
+        for state, dist in d.distillers.items()
+    }
+    metrics = {"heldout": d.metrics, "seconds": d.seconds, "candidates": candidates, "notes": list(d.notes),
+               "final_training_loss": d.ude.loss_history_[-1]}
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_float))
+    d.train.save_npz(folder / "data_train.npz")
+    d.heldout.save_npz(folder / "data_heldout.npz")
+    _plot(d, folder / "resimulation.png")
+
+
+def _json_float(x):
+    return float(x) if isinstance(x, (np.floating,)) else str(x)
+
+
+def _plot(d, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data, n_states = d.heldout, len(d.heldout.states)
+    n_traj = min(data.n_trajectories, 3)
+    fig, axes = plt.subplots(n_states, n_traj, figsize=(4.5 * n_traj, 2.6 * n_states), squeeze=False, sharex=True)
+    styles = {"known only": ("tab:gray", ":"), "UDE": ("tab:orange", "--"), "discovered": ("tab:blue", "-")}
+    for j in range(n_traj):
+        for i, state in enumerate(data.states):
+            ax = axes[i, j]
+            ax.plot(data.t, data.y[j, :, i], ".", color="black", ms=2, label="held-out data")
+            for name, pred in d.predictions.items():
+                color, ls = styles.get(name, (None, "-"))
+                ax.plot(data.t, pred[j, :, i], ls, color=color, lw=1.3, label=name)
+            unit = d.known.units.get(state, "")
+            ax.set_ylabel(f"{state}" + (f" ({unit})" if unit and unit != "1" else ""))
+            if i == 0:
+                ax.set_title(f"held-out trajectory {j + 1}")
+        axes[-1, j].set_xlabel("t" + (f" ({d.known.time_unit})" if d.known.time_unit != "1" else ""))
+    axes[0, 0].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

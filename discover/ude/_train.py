@@ -1,0 +1,215 @@
+"""Fit a universal differential equation: known dynamics + MLP residuals, trained on trajectory windows."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from scipy.signal import savgol_filter
+from tqdm.auto import tqdm
+
+from .._errors import DataError, FitError
+from ..data import Trajectories
+from ..equations import EquationSystem, compile_numpy
+from ._hybrid import HybridODE, MLPResidual
+from ._solvers import SOLVERS, integrate_windows
+
+
+class UDE:
+    """A universal differential equation estimator (scikit-learn conventions).
+
+    The model is `dy/dt = f_known(y, u) + R(features)`, where `system` marks the residuals with
+    placeholders (`EquationSystem.with_residual`). Training has two phases:
+    1. pre-fit each residual network to a Savitzky–Golay derivative estimate minus the known
+       part (seconds; makes the second phase converge from a sensible start);
+    2. multiple shooting: integrate many short windows (`window` steps) from observed points and
+       match the observations, with Adam (cosine-decayed learning rate) then an L-BFGS polish.
+
+    **Arguments:** `system`; `width`, `depth` of each MLP; `window` (steps per window),
+    `batch_size` (windows per step), `iterations` (Adam steps), `learning_rate`,
+    `lbfgs_iterations`, `prefit_iterations`; `solver` (one of `SOLVERS`), `substeps` per
+    sample interval; `dtype` ("float32" or "float64"); `seed`; `threads` (torch threads; one
+    per job is fastest for small networks); `progress` (show a progress bar).
+
+    **Learned attributes:** `model_` (a `HybridODE`), `loss_history_`, `fit_seconds_`,
+    `constant_features_` (features that never varied in the data, so their effect is not
+    identifiable).
+    """
+
+    def __init__(
+        self, system: EquationSystem, *, width: int = 32, depth: int = 2, window: int = 20,
+        batch_size: int = 256, iterations: int = 600, learning_rate: float = 1e-2,
+        lbfgs_iterations: int = 30, prefit_iterations: int = 300, solver: str = "rk4",
+        substeps: int = 1, dtype: str = "float32", seed: int = 0, threads: int = 1, progress: bool = True,
+    ) -> None:
+        self.system = system
+        self.width, self.depth, self.window, self.batch_size = width, depth, window, batch_size
+        self.iterations, self.learning_rate = iterations, learning_rate
+        self.lbfgs_iterations, self.prefit_iterations = lbfgs_iterations, prefit_iterations
+        self.solver, self.substeps, self.dtype = solver, substeps, dtype
+        self.seed, self.threads, self.progress = seed, threads, progress
+
+    # Error checking
+    def _validate(self, data: Trajectories) -> torch.dtype:
+        if not self.system.residuals:
+            raise FitError("`system` has no residual placeholder; add one with `system.with_residual('v')`.")
+        if tuple(data.states) != self.system.states or tuple(data.inputs) != self.system.inputs:
+            raise DataError(
+                f"data columns (states {list(data.states)}, inputs {list(data.inputs)}) do not match the system "
+                f"(states {list(self.system.states)}, inputs {list(self.system.inputs)}); rename or reorder them."
+            )
+        if self.solver not in SOLVERS:
+            raise FitError(f"`solver`={self.solver!r} is not one of {list(SOLVERS)}.")
+        for name in ("window", "batch_size", "substeps", "width", "threads"):
+            if int(getattr(self, name)) < 1:
+                raise FitError(f"`{name}` must be a positive integer, got {getattr(self, name)!r}.")
+        if self.window >= data.t.size:
+            raise DataError(f"`window`={self.window} steps is not shorter than the data ({data.t.size} samples); lower it.")
+        if self.dtype not in ("float32", "float64"):
+            raise FitError(f"`dtype` must be 'float32' or 'float64', got {self.dtype!r}.")
+        return getattr(torch, self.dtype)
+
+    def fit(self, data: Trajectories) -> UDE:
+        dtype = self._validate(data)
+        start = time.perf_counter()
+        with _torch_settings(self.threads, dtype):
+            torch.manual_seed(self.seed)
+            rng = np.random.default_rng(self.seed)
+            self.model_ = self._build(data)
+            self.loss_history_ = self._prefit(data)
+            self.loss_history_ += self._train(data, rng)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    # Initialise the networks from the data's ranges and a derivative estimate
+    def _build(self, data: Trajectories) -> HybridODE:
+        z = np.concatenate([data.y, data.u], axis=-1).reshape(-1, len(data.states) + len(data.inputs))
+        columns = (*data.states, *data.inputs)
+        targets = self._residual_targets(data)
+        nets, constant = [], []
+        for state in self.system.residuals:
+            idx = [columns.index(f) for f in self.system.residual_features(state)]
+            mean, std = z[:, idx].mean(0), z[:, idx].std(0)
+            flat = std <= 1e-12 * np.maximum(1.0, np.abs(mean))
+            constant += [columns[i] for i, c in zip(idx, flat) if c]
+            std = np.where(flat, 1.0, std)
+            nets.append(MLPResidual(mean, std, float(targets[state].std()) + 1e-8, self.width, self.depth))
+        self.constant_features_ = tuple(sorted(set(constant)))
+        return HybridODE(self.system, nets)
+
+    def _residual_targets(self, data: Trajectories) -> dict[str, np.ndarray]:
+        length = min(7, data.t.size - (data.t.size + 1) % 2)
+        dydt = savgol_filter(data.y, window_length=length, polyorder=3, deriv=1, delta=data.dt, axis=1)
+        known = compile_numpy(self.system.without_residuals())(data.y, data.u)
+        return {s: (dydt - known)[..., self.system.state_index(s)].ravel() for s in self.system.residuals}
+
+    def _prefit(self, data: Trajectories) -> list[float]:
+        if self.prefit_iterations <= 0:
+            return []
+        dtype = torch.get_default_dtype()
+        z = torch.as_tensor(np.concatenate([data.y, data.u], -1).reshape(-1, data.y.shape[-1] + data.u.shape[-1]), dtype=dtype)
+        targets = self._residual_targets(data)
+        y = torch.as_tensor(np.stack([targets[s] for s in self.system.residuals], -1), dtype=dtype)
+        n_states = data.y.shape[-1]
+        scale = torch.stack([net.scale for net in self.model_.residuals])
+        opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+        history = []
+        for _ in range(self.prefit_iterations):
+            opt.zero_grad()
+            loss = (((self.model_.residual_values(z[:, :n_states], z[:, n_states:]) - y) / scale) ** 2).mean()
+            loss.backward()
+            opt.step()
+            history.append(loss.item())
+        return history
+
+    # Main loop: multiple shooting on random windows
+    def _train(self, data: Trajectories, rng: np.random.Generator) -> list[float]:
+        dtype = torch.get_default_dtype()
+        y = torch.as_tensor(data.y, dtype=dtype)
+        u = torch.as_tensor(data.u, dtype=dtype)
+        scale = torch.as_tensor(data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12, dtype=dtype)
+        n_traj, n_t = data.y.shape[:2]
+        starts = [(j, k) for j in range(n_traj) for k in range(n_t - self.window)]
+        span = torch.arange(self.window + 1)
+
+        def loss_on(batch: np.ndarray) -> torch.Tensor:
+            traj = torch.as_tensor([starts[i][0] for i in batch])[:, None]
+            steps = torch.as_tensor([starts[i][1] for i in batch])[:, None] + span
+            obs, inp = y[traj, steps], u[traj, steps]
+            pred = integrate_windows(self.model_, obs[:, 0], inp, data.dt, self.solver, self.substeps)
+            return (((pred[:, 1:] - obs[:, 1:]) / scale) ** 2).mean()
+
+        opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1), eta_min=self.learning_rate / 20)
+        history = []
+        bar = tqdm(range(self.iterations), desc="training UDE", disable=None if self.progress else True, leave=False)
+        for it in bar:
+            opt.zero_grad()
+            loss = loss_on(rng.choice(len(starts), size=min(self.batch_size, len(starts)), replace=False))
+            _check_finite(loss, it)
+            loss.backward()
+            opt.step()
+            sched.step()
+            history.append(loss.item())
+            if it % 20 == 0:
+                bar.set_postfix(loss=f"{history[-1]:.2e}")
+        bar.close()
+        history += self._polish(loss_on, rng, len(starts))
+        return history
+
+    def _polish(self, loss_on, rng: np.random.Generator, n_windows: int) -> list[float]:
+        if self.lbfgs_iterations <= 0:
+            return []
+        batch = rng.choice(n_windows, size=min(4 * self.batch_size, n_windows), replace=False)
+        opt = torch.optim.LBFGS(self.model_.parameters(), max_iter=self.lbfgs_iterations, line_search_fn="strong_wolfe")
+        history: list[float] = []
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            loss = loss_on(batch)
+            loss.backward()
+            history.append(loss.item())
+            return loss
+
+        opt.step(closure)
+        if not np.isfinite(history[-1]):
+            raise FitError("L-BFGS polish diverged; set `lbfgs_iterations=0` or lower `learning_rate`.")
+        return history
+
+    # Use the trained model
+    def residual(self, state: str, features: np.ndarray) -> np.ndarray:
+        """Evaluate the trained residual of d`state`/dt at `features` `(n, n_features)`."""
+        i = list(self.system.residuals).index(state)
+        net = self.model_.residuals[i]
+        with torch.no_grad():
+            return net(torch.as_tensor(features, dtype=net.mean.dtype)).double().numpy()
+
+    def simulate(self, data: Trajectories) -> np.ndarray:
+        """Re-simulate the hybrid model from each trajectory's first sample with its inputs."""
+        net_dtype = self.model_.residuals[0].mean.dtype
+        with torch.no_grad(), _torch_settings(self.threads, net_dtype):
+            y0 = torch.as_tensor(data.y[:, 0], dtype=net_dtype)
+            u = torch.as_tensor(data.u, dtype=net_dtype)
+            return integrate_windows(self.model_, y0, u, data.dt, "rk4", self.substeps).double().numpy()
+
+
+def _check_finite(loss: torch.Tensor, iteration: int) -> None:
+    if not torch.isfinite(loss):
+        raise FitError(
+            f"training loss became {float(loss)} at iteration {iteration}: the hybrid model diverged. "
+            "Lower `learning_rate`, raise `substeps` or shorten `window`."
+        )
+
+
+@contextmanager
+def _torch_settings(threads: int, dtype: torch.dtype):
+    old_threads, old_dtype = torch.get_num_threads(), torch.get_default_dtype()
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.set_default_dtype(old_dtype)

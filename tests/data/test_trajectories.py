@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from discover import DataError, Trajectories, simulate
+from discover.equations import EquationSystem
+
+
+def _ok(**kw):
+    args = dict(t=np.arange(5.0), y=np.zeros((2, 5, 1)), states=("x",))
+    args.update(kw)
+    return Trajectories(**args)
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"y": np.zeros((2, 4, 1))}, "n_times=5"),
+        ({"t": np.array([0.0, 1, 1, 2, 3])}, "strictly increasing"),
+        ({"t": np.array([0.0, 1, 2, 4, 5])}, "uniformly spaced"),
+        ({"y": np.full((2, 5, 1), np.nan)}, "NaN"),
+        ({"states": ("x", "y")}, "state columns"),
+    ],
+)
+def test_bad_arrays_name_the_problem(kw, message):
+    with pytest.raises(DataError, match=message):
+        _ok(**kw)
+
+
+def test_npz_round_trip(tmp_path):
+    data = Trajectories(np.arange(4.0), np.random.default_rng(0).normal(size=(2, 4, 2)),
+                        np.ones((2, 4, 1)), ("v", "w"), ("I",))
+    data.save_npz(tmp_path / "d.npz")
+    back = Trajectories.load_npz(tmp_path / "d.npz")
+    np.testing.assert_array_equal(back.y, data.y)
+    np.testing.assert_array_equal(back.u, data.u)
+    assert back.states == ("v", "w") and back.inputs == ("I",)
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        Trajectories.load_npz(tmp_path / "nope.npz")
+
+
+def test_simulate_matches_exact_solution_with_time_varying_input():
+    # dx/dt = -x/tau + I(t) with I = sin(t): exact solution known in closed form.
+    system = EquationSystem.from_text(["dx/dt = -x/tau + I"], inputs=["I"], parameters={"tau": 2.0})
+    t = np.linspace(0, 10, 2001)
+    data = simulate(system, [[1.0]], t, {"I": np.sin})
+    k = 0.5
+    exact = (1 + 1 / (1 + k**2)) * np.exp(-k * t) + (k * np.sin(t) - np.cos(t)) / (1 + k**2)
+    np.testing.assert_allclose(data.y[0, :, 0], exact, atol=1e-5)
+
+
+def test_simulate_noise_is_reproducible_and_scaled():
+    system = EquationSystem.from_text(["dx/dt = -x"])
+    t = np.linspace(0, 5, 501)
+    a = simulate(system, [[1.0]], t, noise=0.05, seed=3)
+    b = simulate(system, [[1.0]], t, noise=0.05, seed=3)
+    clean = simulate(system, [[1.0]], t)
+    np.testing.assert_array_equal(a.y, b.y)
+    ratio = (a.y - clean.y).std() / clean.y.std()
+    assert 0.04 < ratio < 0.06

@@ -1,0 +1,61 @@
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from discover import ConfigError, config_from_dict, load_config
+from discover._config import DEMO_CONFIG
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "fitzhugh_nagumo.toml"
+
+
+def test_example_config_is_the_demo():
+    assert tomllib.loads(EXAMPLE.read_text()) == DEMO_CONFIG
+    config = load_config(EXAMPLE)
+    assert set(config.build_system().residuals) == {"v"}
+
+
+def _with(section, key, value):
+    raw = {k: dict(v) for k, v in DEMO_CONFIG.items()}
+    raw[section][key] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (_with("data", "nosie", 0.1), "Did you mean `noise`"),
+        (_with("model", "equations", ["dv/dt = -w + I + open('x')", "dw/dt = v"]), "open"),
+        (_with("residual", "v", "v,w"), "list of feature names"),
+        (_with("residual", "x", ["v"]), "unknown state 'x'"),
+        (_with("model", "parameters", {"a": "big"}), "parameter a"),
+        ({"data": {"example": "fitzhugh_nagumo"}}, "no \\[model\\] section"),
+        ({**DEMO_CONFIG, "trainig": {}}, "Did you mean `training`"),
+    ],
+)
+def test_bad_configs_are_clear_errors(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(raw)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "none.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[data\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_npz_data_with_heldout_split(tmp_path):
+    from discover import example_data
+
+    train, _ = example_data(n_train=3, n_heldout=1, duration=5.0)
+    train.save_npz(tmp_path / "d.npz")
+    raw = {k: dict(v) for k, v in DEMO_CONFIG.items()}
+    raw["data"] = {"path": "d.npz", "heldout": 1}
+    tr, held = config_from_dict(raw, base_dir=tmp_path).load_data()
+    assert (tr.n_trajectories, held.n_trajectories) == (2, 1)
+    raw["data"] = {"path": "d.npz", "heldout": 3}
+    with pytest.raises(ConfigError, match="hold out at least one"):
+        config_from_dict(raw, base_dir=tmp_path).load_data()
