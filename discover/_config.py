@@ -20,7 +20,7 @@ else:  # pragma: no cover
 
 _SECTIONS = ("data", "model", "residual", "training", "distill", "output")
 _DATA_KEYS = ("example", "path", "heldout_path", "heldout", "n_train", "n_heldout", "noise", "seed", "duration")
-_MODEL_KEYS = ("library", "equations", "inputs", "parameters", "units", "time_unit", "name")
+_MODEL_KEYS = ("library", "remove", "equations", "inputs", "parameters", "units", "time_unit", "name")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,11 @@ class RunConfig:
         """The known model with a residual placeholder on each chosen state."""
         m = self.model
         if "library" in m:
-            system = get_model(m["library"])
+            system = get_model(m["library"]).with_parameters(
+                {p.name: p.value for p in m.get("parameters", ())}
+            )
+            for state, terms in m.get("remove", {}).items():
+                system = system.without_terms(state, terms)
         else:
             system = EquationSystem.from_text(
                 m["equations"], inputs=m.get("inputs", ()), parameters=m.get("parameters", {}),
@@ -97,6 +101,11 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
         raise ConfigError("[data] needs exactly one of `example` (built-in data) or `path` (an .npz file).")
     if ("library" in model) == ("equations" in model):
         raise ConfigError("[model] needs exactly one of `library` (a built-in model) or `equations` (text).")
+    if "library" in model:
+        _check_keys("[model] with `library`", model, ("library", "remove", "parameters"))
+        for state, terms in model.get("remove", {}).items():
+            if not (isinstance(terms, list) and all(isinstance(t, str) for t in terms)):
+                raise ConfigError(f"[model.remove] {state} = {terms!r}: give a list of terms as text, e.g. [\"v**3/3\"].")
     if "parameters" in model:
         model["parameters"] = tuple(_parameter(k, v) for k, v in model["parameters"].items())
     residual = {}

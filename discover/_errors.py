@@ -28,5 +28,7 @@ class FitError(DiscoverError, RuntimeError):
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' Did you mean `x`?' for the closest choice, or '' when none is close."""
-    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+    choices = list(choices)
+    exact_case = [c for c in choices if c.lower() == str(name).lower()]
+    close = exact_case or difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
     return f" Did you mean `{close[0]}`?" if close else ""

@@ -21,6 +21,7 @@ def simulate(
     inputs: Mapping[str, InputSpec] | None = None,
     *,
     noise: float = 0.0,
+    noise_model: str = "additive",
     seed: int | None = 0,
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -33,8 +34,9 @@ def simulate(
     - `inputs`: per input name, a constant, an array sampled on `t` (`(n_times,)` for all
       trajectories or `(n_trajectories, n_times)`), or a function of time. Inputs are linearly
       interpolated between samples.
-    - `noise`: Gaussian noise added to the observations, as a fraction of each state's standard
-      deviation over the clean data.
+    - `noise`: Gaussian observation noise as a fraction: of each state's standard deviation over
+      the clean data (`noise_model="additive"`), or of each sample's own value
+      (`noise_model="multiplicative"`, y * (1 + noise * N(0, 1))).
     - `seed`: seeds the noise.
     """
     y0 = np.atleast_2d(np.asarray(y0, dtype=float))
@@ -43,10 +45,12 @@ def simulate(
         raise DataError(f"`y0` has {y0.shape[-1]} columns but the system has states {list(system.states)}.")
     if noise < 0:
         raise DataError(f"`noise` must be a non-negative fraction, got {noise}.")
+    if noise_model not in ("additive", "multiplicative"):
+        raise DataError(f"`noise_model` must be 'additive' or 'multiplicative', got {noise_model!r}.")
     u = _input_grid(system, inputs or {}, t, y0.shape[0])
     y = integrate(system, y0, t, u, rtol=rtol, atol=atol)
     if noise > 0:
-        scale = y.reshape(-1, y.shape[-1]).std(axis=0)
+        scale = y.reshape(-1, y.shape[-1]).std(axis=0) if noise_model == "additive" else np.abs(y)
         y = y + np.random.default_rng(seed).normal(size=y.shape) * noise * scale
     return Trajectories(t, y, u, system.states, system.inputs)
 

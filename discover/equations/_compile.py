@@ -9,6 +9,7 @@ import sympy as sp
 import torch
 
 from .._errors import EquationError
+from ._functions import exprel, exprel_numpy, exprel_torch
 from ._system import EquationSystem
 
 _TORCH_FUNCS: Mapping[type, Callable] = {
@@ -21,6 +22,7 @@ _TORCH_FUNCS: Mapping[type, Callable] = {
     sp.sin: torch.sin,
     sp.cos: torch.cos,
     sp.Abs: torch.abs,
+    exprel: exprel_torch,
 }
 
 
@@ -31,7 +33,7 @@ def compile_numpy(system: EquationSystem) -> Callable[[np.ndarray, np.ndarray], 
     """
     _require_closed(system)
     args = [system.symbol(n) for n in (*system.states, *system.inputs)]
-    funcs = [sp.lambdify(args, r, modules="numpy") for r in system.substituted()]
+    funcs = [sp.lambdify(args, r, modules=[{"exprel": exprel_numpy}, "numpy"]) for r in system.substituted()]
     n_states = len(system.states)
 
     def rhs(y: np.ndarray, u: np.ndarray) -> np.ndarray:

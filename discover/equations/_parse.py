@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 import sympy as sp
 
 from .._errors import EquationError, did_you_mean
+from ._functions import exprel
 
 
 def _sigmoid(x: sp.Expr) -> sp.Expr:
@@ -32,6 +33,7 @@ FUNCTIONS: Mapping[str, Callable[..., sp.Expr]] = {
     "abs": sp.Abs,
     "sigmoid": _sigmoid,
     "pow": sp.Pow,
+    "exprel": exprel,
 }
 _ARITY = {"pow": 2}
 _CONSTANTS = {"pi": sp.pi}

@@ -11,7 +11,9 @@ from typing import Any
 import sympy as sp
 
 from .._errors import EquationError, did_you_mean
+from ._functions import exprel
 from ._parse import parse_equation, parse_expression
+from ._units import check_units
 
 RESIDUAL_PREFIX = "U_"
 """Residual placeholders are undefined functions named `U_<state>` of the residual's features."""
@@ -78,6 +80,12 @@ class EquationSystem:
                 raise EquationError(
                     f"name {n!r} is not allowed: use a Python identifier that does not start with {RESIDUAL_PREFIX!r}."
                 )
+        for name in self.units:
+            if name not in (*self.states, *self.inputs):
+                raise EquationError(
+                    f"`units` names {name!r}, which is not a state or input; give parameter units on the Parameter."
+                    + did_you_mean(name, (*self.states, *self.inputs))
+                )
         known = set(names)
         for state, expr in zip(self.states, self.rhs):
             if not isinstance(expr, sp.Expr):
@@ -88,6 +96,7 @@ class EquationSystem:
                         f"d{state}/dt uses undeclared name `{sym}`; declare it as a state, input or parameter."
                         + did_you_mean(str(sym), known)
                     )
+        check_units(self)
 
     # Names and symbols
     @property
@@ -161,6 +170,43 @@ class EquationSystem:
             provenance=(*self.provenance, *notes),
         )
 
+    def with_parameters(self, values: Mapping[str, float]) -> EquationSystem:
+        """A copy with some parameter values changed (units and descriptions kept)."""
+        for name in values:
+            if name not in self.parameter_names:
+                raise EquationError(
+                    f"{self.name} has no parameter {name!r}; its parameters are {list(self.parameter_names)}."
+                    + did_you_mean(name, self.parameter_names)
+                )
+        params = tuple(dataclasses.replace(p, value=float(values[p.name])) if p.name in values else p for p in self.parameters)
+        return dataclasses.replace(self, parameters=params)
+
+    def without_terms(self, state: str, terms: Sequence[str | sp.Expr]) -> EquationSystem:
+        """Remove named additive terms from d`state`/dt (text is parsed with the whitelist).
+
+        A term matches when every monomial of its expansion appears, with the same coefficient,
+        in the expanded right-hand side; its sign may be given either way (`v**3/3` removes
+        `-v**3/3`). Use this to declare which part of a library model is unknown, then put a
+        residual there with `with_residual`.
+        """
+        i = self.state_index(state)
+        names = [*self.states, *self.inputs, *self.parameter_names]
+        rhs = self.rhs[i]
+        for term in terms:
+            expr = parse_expression(term, names) if isinstance(term, str) else term
+            present = sp.Add.make_args(sp.expand(rhs))
+            for signed in (expr, -expr):
+                if all(piece in present for piece in sp.Add.make_args(sp.expand(signed))):
+                    rhs = sp.expand(rhs - signed)
+                    break
+            else:
+                shown = ", ".join(sp.sstr(p) for p in present)
+                raise EquationError(f"term `{term}` is not in d{state}/dt; its terms are: {shown}.")
+        new = list(self.rhs)
+        new[i] = rhs
+        note = f"d{state}/dt: removed {', '.join(str(t) for t in terms)}"
+        return dataclasses.replace(self, rhs=tuple(new), provenance=(*self.provenance, note))
+
     def without_residuals(self) -> EquationSystem:
         """The known part alone: every residual placeholder set to zero."""
         return self.replace_residuals({s: sp.Integer(0) for s in self.residuals}, how="known part only")
@@ -218,7 +264,7 @@ class EquationSystem:
         except (KeyError, TypeError) as exc:
             raise EquationError(f"not a saved equation system: {exc!r}.") from None
         names = [*states, *inputs, *(p.name for p in params)]
-        functions = {"Abs": sp.Abs, **{RESIDUAL_PREFIX + s: sp.Function(RESIDUAL_PREFIX + s) for s in states}}
+        functions = {"Abs": sp.Abs, "exprel": exprel, **{RESIDUAL_PREFIX + s: sp.Function(RESIDUAL_PREFIX + s) for s in states}}
         rhs = tuple(parse_equation(e, names, functions)[1] for e in data["equations"])
         discovered = {s: parse_expression(e, names, functions) for s, e in data.get("discovered", {}).items()}
         return cls(

@@ -60,3 +60,29 @@ def test_simulate_noise_is_reproducible_and_scaled():
     np.testing.assert_array_equal(a.y, b.y)
     ratio = (a.y - clean.y).std() / clean.y.std()
     assert 0.04 < ratio < 0.06
+
+
+def test_input_waveforms():
+    from discover.data import Chirp, Noise, Ramp, Step
+
+    t = np.linspace(0, 10, 1001)
+    np.testing.assert_array_equal(Step(2.0, 1.0, 3.0, baseline=-1.0)(np.array([0.5, 1.0, 2.9, 3.0])), [-1, 1, 1, -1])
+    np.testing.assert_allclose(Ramp(0.0, 10.0, 2.0, 4.0)(np.array([0.0, 3.0, 5.0])), [0, 5, 10])
+    c = Chirp(1.0, 0.5, 2.0, 10.0)(t)
+    assert abs(c).max() <= 1 and c[0] == 0
+    zero_crossings_early = np.sum(np.diff(np.sign(c[:200])) != 0)
+    zero_crossings_late = np.sum(np.diff(np.sign(c[-200:])) != 0)
+    assert zero_crossings_late > 2 * zero_crossings_early  # frequency rises
+    n = Noise(mean=1.0, std=0.5, tau=0.05, seed=1)(np.linspace(0, 200, 20001))
+    assert n.mean() == pytest.approx(1.0, abs=0.05) and n.std() == pytest.approx(0.5, rel=0.1)
+    np.testing.assert_array_equal(n, Noise(1.0, 0.5, 0.05, seed=1)(np.linspace(0, 200, 20001)))
+
+
+def test_multiplicative_noise_scales_with_the_signal():
+    system = EquationSystem.from_text(["dx/dt = 0*x"])
+    t = np.linspace(0, 1, 2001)
+    data = simulate(system, [[1.0], [100.0]], t, noise=0.1, noise_model="multiplicative")
+    assert data.y[0].std() == pytest.approx(0.1, rel=0.1)
+    assert data.y[1].std() == pytest.approx(10.0, rel=0.1)
+    with pytest.raises(DataError, match="noise_model"):
+        simulate(system, [[1.0]], t, noise=0.1, noise_model="gaussian")

@@ -60,3 +60,26 @@ def test_numpy_and_torch_compilers_agree_with_hand_computation():
 def test_compiling_with_open_residual_is_a_clear_error():
     with pytest.raises(EquationError, match="without_residuals"):
         compile_numpy(fhn_known())
+
+
+def test_without_terms_removes_either_sign_and_names_missing_terms():
+    s = fitzhugh_nagumo().without_terms("v", ["v", "v**3/3"])
+    v, w, I = (s.symbol(n) for n in "vwI")
+    assert s.rhs[0] == I - w
+    with pytest.raises(EquationError, match="not in dv/dt; its terms are"):
+        fitzhugh_nagumo().without_terms("v", ["v**2"])
+
+
+def test_hh_potassium_current_removal():
+    from discover.models import hodgkin_huxley
+
+    hh = hodgkin_huxley()
+    no_k = hh.without_terms("V", ["g_K*n**4*(V - E_K)/C"])
+    g_K, n, V, E_K, C = (hh.symbol(x) for x in ("g_K", "n", "V", "E_K", "C"))
+    assert sp.simplify(hh.rhs[0] - no_k.rhs[0] - (-g_K * n**4 * (V - E_K) / C)) == 0
+
+
+def test_with_parameters_rejects_unknown_names():
+    assert fitzhugh_nagumo().with_parameters({"a": 1.0}).parameter_values["a"] == 1.0
+    with pytest.raises(EquationError, match="Did you mean `tau`"):
+        fitzhugh_nagumo().with_parameters({"taw": 1.0})
