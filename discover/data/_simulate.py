@@ -11,6 +11,7 @@ from .._errors import DataError, FitError, did_you_mean
 from ..equations import EquationSystem, compile_numpy
 from ._trajectories import Trajectories
 
+_BLOW_UP = 1e9
 InputSpec = float | np.ndarray | Callable[[np.ndarray], np.ndarray]
 
 
@@ -92,11 +93,24 @@ def _integrate_one(rhs, y0, t, u, rtol: float, atol: float, on_failure: str) -> 
         ui = np.array([np.interp(time, t, u[:, j]) for j in range(u.shape[1])])
         return rhs(y, ui)
 
-    sol = solve_ivp(f, (t[0], t[-1]), y0, t_eval=t, method="LSODA", rtol=rtol, atol=atol)
-    if sol.success and sol.y.shape[1] == t.size:
+    def blow_up(time: float, y: np.ndarray) -> float:  # stops the solver before it crawls into a singularity
+        return _BLOW_UP - np.max(np.abs(y))
+
+    blow_up.terminal = True
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, not as a warning
+        sol = solve_ivp(f, (t[0], t[-1]), y0, t_eval=t, method="LSODA", rtol=rtol, atol=atol, events=blow_up)
+    finite = np.all(np.isfinite(sol.y), axis=0)
+    n_ok = sol.y.shape[1] if finite.all() else int(np.argmin(finite))
+    if sol.status == 1:  # stopped by the blow-up event
+        n_ok = min(n_ok, int(np.searchsorted(t, sol.t_events[0][0])))
+    if sol.success and n_ok == t.size:
         return sol.y.T
     if on_failure == "nan":
         out = np.full((t.size, y0.size), np.nan)
-        out[: sol.y.shape[1]] = sol.y.T
+        out[:n_ok] = sol.y.T[:n_ok]
         return out
-    raise FitError(f"simulation from y0={y0.tolist()} failed at t={sol.t[-1]:g}: {sol.message}")
+    t_fail = t[min(n_ok, t.size - 1)]
+    raise FitError(
+        f"simulation from y0={y0.tolist()} diverged or failed near t={t_fail:g} ({sol.message}); "
+        "the model may blow up from this initial state or input (e.g. a spike with no reset)."
+    )

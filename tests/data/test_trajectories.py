@@ -86,3 +86,11 @@ def test_multiplicative_noise_scales_with_the_signal():
     assert data.y[1].std() == pytest.approx(10.0, rel=0.1)
     with pytest.raises(DataError, match="noise_model"):
         simulate(system, [[1.0]], t, noise=0.1, noise_model="gaussian")
+
+
+def test_blow_up_is_a_clear_simulation_error():
+    from discover import FitError
+
+    system = EquationSystem.from_text(["dx/dt = x**2"])
+    with pytest.raises(FitError, match="diverged or failed"):
+        simulate(system, [[1.0]], np.linspace(0, 2, 21))

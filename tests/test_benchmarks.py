@@ -1,0 +1,44 @@
+"""The benchmark's bookkeeping is right (the runs themselves are benchmarks, not tests)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+_PATH = Path(__file__).parents[1] / "benchmarks" / "missing_terms.py"
+_spec = importlib.util.spec_from_file_location("missing_terms", _PATH)
+bench = importlib.util.module_from_spec(_spec)
+sys.modules["missing_terms"] = bench  # dataclasses look their module up there
+_spec.loader.exec_module(bench)
+
+
+def test_at_least_ten_cases_whose_removed_terms_are_found_in_the_library_models():
+    assert len(bench.CASES) >= 10
+    for case in bench.CASES:
+        true, reduced = bench.truth(case)
+        assert all(expr != 0 for expr in true.values()), case.name
+        for state, features in case.features.items():
+            reduced.with_residual(state, features)
+
+
+def test_truth_of_fhn_case_is_the_cubic():
+    case = next(c for c in bench.CASES if c.name == "fhn_cubic")
+    v = sp.Symbol("v", real=True)
+    assert bench.truth(case)[0] == {"v": v - v**3 / 3}
+
+
+def test_score_counts_structure_and_coefficient_error():
+    v = sp.Symbol("v", real=True)
+    true = {"v": v - v**3 / 3}
+    exact, err = bench.score({"v": 1.01 * v - 0.33 * v**3}, true)
+    assert exact and abs(err - 0.01) < 1e-9
+    exact, err = bench.score({"v": 1.0 * v}, true)
+    assert not exact and err == 1.0
+
+
+def test_data_for_every_case_simulates():
+    for case in bench.CASES:
+        train, heldout = bench.make_data(case, 0.01, seed=0, n_train=1, n_heldout=1)
+        assert np.all(np.isfinite(train.y)) and heldout.n_trajectories == 1
