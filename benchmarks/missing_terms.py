@@ -138,8 +138,9 @@ def table(rows: list[dict]) -> str:
     lines = ["| case | noise | exact terms | max coef. error | held-out NRMSE | wall time (s) |",
              "|---|---|---|---|---|---|"]
     for r in rows:
+        error = f"{r['coef_error']:.2%}" if r["coef_error"] <= 10 else ">1000%"
         lines.append(f"| {r['case']} | {r['noise']:.0%} | {'yes' if r['exact'] else 'no'} | "
-                     f"{r['coef_error']:.2%} | {r['nrmse']:.3g} | {r['seconds']:.0f} |")
+                     f"{error} | {r['nrmse']:.3g} | {r['seconds']:.0f} |")
     n = len(rows)
     lines.append("")
     for level in sorted({r["noise"] for r in rows}):

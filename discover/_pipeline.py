@@ -12,7 +12,7 @@ import numpy as np
 
 from ._errors import ConfigError, did_you_mean
 from .data import Trajectories
-from .distill import SparseDistiller, sample_residuals
+from .distill import StateDistillation, check_distill_options, distill_residuals, refit_coefficients
 from .equations import EquationSystem
 from .ude import UDE
 from .validate import resimulate, trajectory_metrics
@@ -24,7 +24,9 @@ class Discovery:
 
     - `known`: the system trained, residual placeholders included.
     - `discovered`: the same system with each residual replaced by its distilled terms.
-    - `ude`: the fitted `UDE`; `distillers`: state -> fitted distiller (candidates, front, choice).
+    - `ude`: the fitted `UDE`; `distillation`: state -> `StateDistillation` (every candidate,
+      the Pareto front, the scores, the choice and why); `refit`: window error before/after the
+      coefficients were refit through the solver.
     - `train`, `heldout`: the data; `predictions`: model -> re-simulation of `heldout`
       (`known only`, `UDE`, `discovered`); `metrics`: model -> state -> RMSE, NRMSE, R².
     - `seconds`: stage -> wall time; `notes`: caveats a user must know (e.g. unidentifiable inputs).
@@ -33,12 +35,13 @@ class Discovery:
     known: EquationSystem
     discovered: EquationSystem
     ude: UDE
-    distillers: Mapping[str, SparseDistiller]
+    distillation: Mapping[str, StateDistillation]
     train: Trajectories
     heldout: Trajectories
     predictions: Mapping[str, np.ndarray]
     metrics: Mapping[str, Mapping[str, Mapping[str, float]]]
     seconds: Mapping[str, float]
+    refit: Mapping[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default=())
 
 
@@ -53,11 +56,15 @@ def discover(
 ) -> Discovery:
     """Fit `system` (with residual placeholders) to `train`, distil, and validate on `heldout`.
 
-    `training` holds keyword arguments of `UDE`, `distill` those of `SparseDistiller`.
+    `training` holds keyword arguments of `UDE`. `distill` holds `backends` (any of "sparse",
+    "symbolic"; default both), per-backend keyword arguments under `sparse` (`SparseDistiller`)
+    and `symbolic` (`SymbolicDistiller`), `choose_by` ("resimulation", default, or "residual"),
+    `tolerance` (the simplest candidate within this factor of the best score wins; 1.5),
+    `refit` (refit coefficients through the ODE solver; default True) and `seed`.
     """
     # Error checking: option names first, so a typo fails in a second, not after training
     training = _check_options("training", training or {}, UDE, exclude=("system", "progress"))
-    distill = _check_options("distill", distill or {}, SparseDistiller)
+    distill = check_distill_options(distill or {})
 
     # Main loop
     seconds = {}
@@ -66,11 +73,15 @@ def discover(
     seconds["training"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    distillers, terms = {}, {}
-    for samples in sample_residuals(ude, train, seed=distill.get("seed", 0)):
-        d = SparseDistiller(**distill).fit(samples.X, samples.y, samples.features)
-        distillers[samples.state], terms[samples.state] = d, d.expression_
-    discovered = system.replace_residuals(terms, how="sparse regression on the trained residual")
+    distillation = distill_residuals(ude, train, distill)
+    terms = {state: d.chosen.expression for state, d in distillation.items()}
+    discovered = system.replace_residuals(terms, how="distilled from the trained residual")
+    refit = {}
+    if distill.get("refit", True):
+        discovered, before, after = refit_coefficients(
+            discovered, train, window=ude.window, substeps=ude.substeps, seed=distill.get("seed", 0)
+        )
+        refit = {"window_error_before": before, "window_error_after": after}
     seconds["distillation"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -88,7 +99,7 @@ def discover(
         "is not identifiable; the discovered terms hold at that value only."
         for f in ude.constant_features_
     )
-    return Discovery(system, discovered, ude, distillers, train, heldout, predictions, metrics, seconds, notes)
+    return Discovery(system, discovered, ude, distillation, train, heldout, predictions, metrics, seconds, refit, notes)
 
 
 def _check_options(section: str, options: Mapping[str, Any], cls: type, exclude: tuple[str, ...] = ()) -> dict:

@@ -8,6 +8,7 @@ FHN_KNOWN = ["dv/dt = -w + I", "dw/dt = (v + a - b*w)/tau"]
 FHN_PARAMETERS = {"a": 0.7, "b": 0.8, "tau": 12.5}
 # Scaled down from the demo (5 trajectories on [0, 100], 600 iterations) to keep the suite fast.
 SMALL_TRAINING = {"iterations": 100, "lbfgs_iterations": 10, "seed": 0}
+SMALL_DISTILL = {"symbolic": {"time_limit": 3}}
 
 
 def fhn_known() -> EquationSystem:
@@ -17,4 +18,4 @@ def fhn_known() -> EquationSystem:
 @pytest.fixture(scope="session")
 def small_fhn_discovery():
     train, heldout = example_data("fitzhugh_nagumo", n_train=3, n_heldout=2, duration=60.0, noise=0.01, seed=0)
-    return discover(train, fhn_known(), heldout, training=SMALL_TRAINING, progress=False)
+    return discover(train, fhn_known(), heldout, training=SMALL_TRAINING, distill=SMALL_DISTILL, progress=False)

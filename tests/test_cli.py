@@ -21,6 +21,8 @@ v = ["v", "w"]
 [training]
 iterations = 100
 lbfgs_iterations = 10
+[distill.symbolic]
+time_limit = 3
 [output]
 directory = "out"
 """

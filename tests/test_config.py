@@ -59,3 +59,22 @@ def test_npz_data_with_heldout_split(tmp_path):
     raw["data"] = {"path": "d.npz", "heldout": 3}
     with pytest.raises(ConfigError, match="hold out at least one"):
         config_from_dict(raw, base_dir=tmp_path).load_data()
+
+
+@pytest.mark.parametrize(
+    "distill, message",
+    [
+        ({"backends": ["sindy"]}, "not one of"),
+        ({"sparse": {"degre": 3}}, "Did you mean `degree`"),
+        ({"symbolic": {"time_limt": 3}}, "Did you mean `time_limit`"),
+        ({"choose_by": "magic"}, "choose_by"),
+        ({"refti": True}, "Did you mean `refit`"),
+    ],
+)
+def test_bad_distill_options_fail_before_training(distill, message):
+    from discover import discover, example_data
+    from tests.conftest import fhn_known
+
+    train, heldout = example_data(n_train=1, n_heldout=1, duration=5.0)
+    with pytest.raises(ConfigError, match=message):
+        discover(train, fhn_known(), heldout, distill=distill)

@@ -1,7 +1,19 @@
-"""Distil trained residuals into closed-form terms."""
+"""Distil trained residuals into closed-form terms: sparse regression, symbolic search, choice, refit."""
 
-from ._base import Candidate as Candidate, choose as choose, pareto_front as pareto_front
+from ._base import Candidate as Candidate, choose as choose, complexity as complexity, pareto_front as pareto_front
+from ._combine import (
+    DISTILLERS as DISTILLERS,
+    StateDistillation as StateDistillation,
+    check_distill_options as check_distill_options,
+    distill_residuals as distill_residuals,
+)
 from ._sample import ResidualSamples as ResidualSamples, sample_residuals as sample_residuals
+from ._select import refit_coefficients as refit_coefficients, resimulation_errors as resimulation_errors
 from ._sparse import SparseDistiller as SparseDistiller
+from ._symbolic import SymbolicDistiller as SymbolicDistiller
 
-__all__ = ["Candidate", "ResidualSamples", "SparseDistiller", "choose", "pareto_front", "sample_residuals"]
+__all__ = [
+    "DISTILLERS", "Candidate", "ResidualSamples", "SparseDistiller", "StateDistillation", "SymbolicDistiller",
+    "check_distill_options", "choose", "complexity", "distill_residuals", "pareto_front", "refit_coefficients",
+    "resimulation_errors", "sample_residuals",
+]

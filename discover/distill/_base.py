@@ -13,7 +13,7 @@ import sympy as sp
 class Candidate:
     """One closed-form candidate for a residual.
 
-    `complexity` counts terms (sparse) or tree nodes (symbolic); `error` is the mean squared
+    `complexity` counts expression-tree nodes (`complexity()`); `error` is the mean squared
     error on held-out samples divided by the target's variance (0 is perfect, 1 is no better
     than a constant).
     """
@@ -22,6 +22,11 @@ class Candidate:
     complexity: int
     error: float
     source: str
+
+
+def complexity(expr: sp.Expr) -> int:
+    """Nodes in the expression tree: one measure for sparse and symbolic candidates alike."""
+    return sum(1 for _ in sp.preorder_traversal(expr))
 
 
 def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:

@@ -10,7 +10,7 @@ import pysindy as ps
 import sympy as sp
 
 from .._errors import FitError
-from ._base import Candidate, choose, pareto_front, split_indices
+from ._base import Candidate, choose, complexity, pareto_front, split_indices
 
 
 class SparseDistiller:
@@ -63,7 +63,7 @@ class SparseDistiller:
             resid = theta[held] @ coef - y[held]
             error = float(np.mean(resid**2) / max(np.var(y[held]), 1e-300))
             expr = sum((sp.Float(coef[i], 6) * terms[i] for i in support), sp.Integer(0))
-            candidates[support] = Candidate(expr, len(support), error, f"sparse (STLSQ, threshold={threshold:.3g})")
+            candidates[support] = Candidate(expr, complexity(expr), error, f"sparse (STLSQ, threshold={threshold:.3g})")
         if not candidates:
             raise FitError("sparse regression selected no term at any threshold; lower `thresholds` or raise `degree`.")
         self.candidates_ = list(candidates.values())

@@ -51,21 +51,29 @@ class TorchRHS:
 
     Call as `rhs(y, u, r)` with `y` `(batch, n_states)`, `u` `(batch, n_inputs)` and `r`
     `(batch, n_residuals)` holding the residual values in the order of `residual_states`.
+    Parameters named in `free` are not substituted: their values are passed as `free`.
     """
 
-    def __init__(self, system: EquationSystem) -> None:
+    def __init__(self, system: EquationSystem, free: tuple[str, ...] = ()) -> None:
         self.residual_states = tuple(system.residuals)
+        self.free = tuple(free)
         placeholders = {system.residuals[s]: sp.Symbol(f"__r{i}") for i, s in enumerate(self.residual_states)}
         names = (*system.states, *system.inputs)
         index = {system.symbol(n): i for i, n in enumerate(names)}
         index.update({sym: len(names) + i for i, sym in enumerate(placeholders.values())})
-        self._n_states = len(system.states)
-        self._terms = [_to_torch(r.subs(placeholders), index) for r in system.substituted()]
+        index.update({system.symbol(n): len(index) + i for i, n in enumerate(self.free)})
+        values = {system.symbol(p.name): p.value for p in system.parameters if p.name not in self.free}
+        self._terms = [_to_torch(r.subs(values).subs(placeholders), index) for r in system.rhs]
 
-    def __call__(self, y: torch.Tensor, u: torch.Tensor, r: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(
+        self, y: torch.Tensor, u: torch.Tensor, r: torch.Tensor | None = None, free: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """`free` holds the values of the `free` parameters (kept symbolic so they can be trained)."""
         cols = list(y.unbind(-1)) + list(u.unbind(-1))
         if r is not None:
             cols += list(r.unbind(-1))
+        if free is not None:
+            cols += list(free.unbind(-1))
         zero = torch.zeros_like(cols[0])
         return torch.stack([f(cols) + zero for f in self._terms], dim=-1)
 

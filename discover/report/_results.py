@@ -62,14 +62,24 @@ def _write_all(d, folder: Path) -> None:
     (folder / "equations.tex").write_text(document_latex(d.discovered, d.known))
     (folder / "summary.txt").write_text(summary_text(d) + "\n")
     candidates = {
-        state: [
-            {"expression": str(c.expression), "complexity": c.complexity, "heldout_error": c.error,
-             "source": c.source, "on_front": c in dist.front_, "chosen": c is dist.chosen_}
-            for c in dist.candidates_
-        ]
-        for state, dist in d.distillers.items()
+        state: {
+            "chosen": str(dist.chosen.expression),
+            "reason": dist.reason,
+            "front": [
+                {"expression": str(c.expression), "complexity": c.complexity, "heldout_residual_error": c.error,
+                 "score": score, "source": c.source}
+                for c, score in zip(dist.front, dist.scores)
+            ],
+            "all_candidates": [
+                {"expression": str(c.expression), "complexity": c.complexity, "heldout_residual_error": c.error,
+                 "source": c.source}
+                for c in dist.candidates
+            ],
+        }
+        for state, dist in d.distillation.items()
     }
-    metrics = {"heldout": d.metrics, "seconds": d.seconds, "candidates": candidates, "notes": list(d.notes),
+    metrics = {"heldout": d.metrics, "seconds": d.seconds, "distillation": candidates, "refit": d.refit,
+               "notes": list(d.notes),
                "final_training_loss": d.ude.loss_history_[-1]}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_float))
     d.train.save_npz(folder / "data_train.npz")

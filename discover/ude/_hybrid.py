@@ -49,7 +49,9 @@ class HybridODE(nn.Module):
         ]
         self.residuals = nn.ModuleList(residuals)
 
-    def residual_values(self, y: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    def residual_values(self, y: torch.Tensor, u: torch.Tensor) -> torch.Tensor | None:
+        if not self.feature_index:  # a closed system: nothing neural left
+            return None
         z = torch.cat([y, u], dim=-1)
         return torch.stack([net(z[..., idx]) for net, idx in zip(self.residuals, self.feature_index)], dim=-1)
 

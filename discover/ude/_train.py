@@ -15,6 +15,7 @@ from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ._hybrid import HybridODE, MLPResidual
 from ._solvers import SOLVERS, integrate_windows
+from ._windows import Windows
 
 
 class UDE:
@@ -126,20 +127,10 @@ class UDE:
 
     # Main loop: multiple shooting on random windows
     def _train(self, data: Trajectories, rng: np.random.Generator) -> list[float]:
-        dtype = torch.get_default_dtype()
-        y = torch.as_tensor(data.y, dtype=dtype)
-        u = torch.as_tensor(data.u, dtype=dtype)
-        scale = torch.as_tensor(data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12, dtype=dtype)
-        n_traj, n_t = data.y.shape[:2]
-        starts = [(j, k) for j in range(n_traj) for k in range(n_t - self.window)]
-        span = torch.arange(self.window + 1)
+        windows = Windows(data, self.window, torch.get_default_dtype())
 
         def loss_on(batch: np.ndarray) -> torch.Tensor:
-            traj = torch.as_tensor([starts[i][0] for i in batch])[:, None]
-            steps = torch.as_tensor([starts[i][1] for i in batch])[:, None] + span
-            obs, inp = y[traj, steps], u[traj, steps]
-            pred = integrate_windows(self.model_, obs[:, 0], inp, data.dt, self.solver, self.substeps)
-            return (((pred[:, 1:] - obs[:, 1:]) / scale) ** 2).mean()
+            return windows.loss(self.model_, batch, self.solver, self.substeps)
 
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1), eta_min=self.learning_rate / 20)
@@ -147,7 +138,7 @@ class UDE:
         bar = tqdm(range(self.iterations), desc="training UDE", disable=None if self.progress else True, leave=False)
         for it in bar:
             opt.zero_grad()
-            loss = loss_on(rng.choice(len(starts), size=min(self.batch_size, len(starts)), replace=False))
+            loss = loss_on(windows.sample(rng, self.batch_size))
             _check_finite(loss, it)
             loss.backward()
             opt.step()
@@ -156,13 +147,12 @@ class UDE:
             if it % 20 == 0:
                 bar.set_postfix(loss=f"{history[-1]:.2e}")
         bar.close()
-        history += self._polish(loss_on, rng, len(starts))
+        history += self._polish(loss_on, windows.sample(rng, 4 * self.batch_size))
         return history
 
-    def _polish(self, loss_on, rng: np.random.Generator, n_windows: int) -> list[float]:
+    def _polish(self, loss_on, batch: np.ndarray) -> list[float]:
         if self.lbfgs_iterations <= 0:
             return []
-        batch = rng.choice(n_windows, size=min(4 * self.batch_size, n_windows), replace=False)
         opt = torch.optim.LBFGS(self.model_.parameters(), max_iter=self.lbfgs_iterations, line_search_fn="strong_wolfe")
         history: list[float] = []
 

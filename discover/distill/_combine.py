@@ -1,0 +1,91 @@
+"""Run the chosen backends on each residual, merge their candidates, choose, refit."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import ConfigError, did_you_mean
+from ..data import Trajectories
+from ..ude import UDE
+from ._base import Candidate, pareto_front
+from ._sample import sample_residuals
+from ._select import resimulation_errors
+from ._sparse import SparseDistiller
+from ._symbolic import SymbolicDistiller
+
+DISTILLERS = {"sparse": SparseDistiller, "symbolic": SymbolicDistiller}
+OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "refit", "seed")
+
+
+@dataclass(frozen=True, eq=False)
+class StateDistillation:
+    """What distillation did for one state's residual, for the report.
+
+    `candidates`: every candidate of every backend; `front`: their joint Pareto front
+    (complexity vs held-out residual error); `scores`: the score each front member was chosen
+    by (window re-simulation error, or residual error); `chosen` and `reason`.
+    """
+
+    state: str
+    candidates: tuple[Candidate, ...]
+    front: tuple[Candidate, ...]
+    scores: tuple[float, ...]
+    chosen: Candidate
+    reason: str
+
+
+def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the `distill` options before any training starts."""
+    for key in options:
+        if key not in OPTIONS:
+            raise ConfigError(f"unknown distill option {key!r}; allowed: {', '.join(OPTIONS)}.{did_you_mean(key, OPTIONS)}")
+    backends = options.get("backends", ["sparse", "symbolic"])
+    for b in backends:
+        if b not in DISTILLERS:
+            raise ConfigError(f"distill backend {b!r} is not one of {list(DISTILLERS)}.{did_you_mean(b, DISTILLERS)}")
+    for name, cls in DISTILLERS.items():
+        allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        for key in options.get(name, {}):
+            if key not in allowed:
+                raise ConfigError(
+                    f"unknown {name} distill option {key!r}; allowed: {', '.join(allowed)}.{did_you_mean(key, allowed)}"
+                )
+    if options.get("choose_by", "resimulation") not in ("resimulation", "residual"):
+        raise ConfigError(f"distill choose_by must be 'resimulation' or 'residual', got {options['choose_by']!r}.")
+    return {"backends": list(backends), **{k: v for k, v in options.items() if k != "backends"}}
+
+
+def distill_residuals(ude: UDE, data: Trajectories, options: Mapping[str, Any]) -> dict[str, StateDistillation]:
+    """Distil every residual of a fitted UDE (options as checked by `check_distill_options`)."""
+    options = check_distill_options(options)
+    seed = options.get("seed", 0)
+    tolerance = float(options.get("tolerance", 1.5))
+    out = {}
+    for samples in sample_residuals(ude, data, seed=seed):
+        candidates: list[Candidate] = []
+        for backend in options["backends"]:
+            kwargs = {"seed": seed, **options.get(backend, {})}
+            candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
+        front = pareto_front(candidates)
+        if options.get("choose_by", "resimulation") == "resimulation":
+            scores = resimulation_errors(ude, samples.state, front, data, seed=seed)
+            how = "window re-simulation error"
+        else:
+            scores = [c.error for c in front]
+            how = "held-out residual error"
+        best = min(scores)
+        i = next(k for k, s in enumerate(scores) if s <= tolerance * best + 1e-12)
+        reason = (
+            f"simplest of {len(front)} Pareto-front candidates (from {len(candidates)}) whose {how} "
+            f"({scores[i]:.3g}) is within {tolerance:g}x the best ({best:.3g})"
+        )
+        out[samples.state] = StateDistillation(
+            samples.state, tuple(candidates), tuple(front), tuple(float(s) for s in scores), front[i], reason
+        )
+    return out
+
+
+__all__ = ["DISTILLERS", "StateDistillation", "check_distill_options", "distill_residuals"]

@@ -1,0 +1,108 @@
+"""Symbolic regression backends: pyoperon (runs anywhere) and PySR (needs Julia)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import sympy as sp
+
+from .._errors import FitError
+from ..equations import parse_expression
+from ._base import Candidate, choose, complexity, pareto_front, split_indices
+from ._polish import evaluate, polish
+
+# Functions pyoperon may print, as sympy: its own names mapped onto ours.
+_OPERON_FUNCTIONS = {
+    "square": lambda x: x**2,
+    "cbrt": lambda x: sp.cbrt(x),
+    "aq": lambda x, y: x / sp.sqrt(1 + y**2),
+}
+BACKENDS = ("operon", "pysr")
+
+
+class SymbolicDistiller:
+    """Distil a residual by symbolic regression; every expression on the search's Pareto front
+    (accuracy vs length) is polished (tiny terms pruned, coefficients refit) and scored on
+    held-out samples.
+
+    **Arguments:** `backend` ("operon", or "pysr" where Julia and PySR are installed);
+    `operators` (pyoperon symbol names, e.g. "exp", "tanh", "log", "square"); `max_length` of an
+    expression; `time_limit` in seconds; `generations`, `population_size`; `prune` (terms
+    contributing less than this fraction of the target's RMS are dropped); `tolerance`, `floor`
+    (the choice rule of `choose`); `holdout`; `seed`.
+
+    **Learned attributes:** `candidates_`, `front_`, `chosen_`, `expression_`.
+    """
+
+    def __init__(
+        self, *, backend: str = "operon", operators: Sequence[str] = ("add", "sub", "mul", "div", "exp", "tanh"),
+        max_length: int = 25, time_limit: float = 10.0, generations: int = 1000, population_size: int = 500,
+        prune: float = 1e-3, tolerance: float = 2.0, floor: float = 1e-4, holdout: float = 0.25, seed: int = 0,
+    ) -> None:
+        self.backend, self.operators, self.max_length, self.time_limit = backend, operators, max_length, time_limit
+        self.generations, self.population_size, self.prune = generations, population_size, prune
+        self.tolerance, self.floor, self.holdout, self.seed = tolerance, floor, holdout, seed
+
+    def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str]) -> SymbolicDistiller:
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).ravel()
+        if X.ndim != 2 or X.shape[0] != y.size or X.shape[1] != len(feature_names):
+            raise FitError(f"X {X.shape}, y {y.shape} and feature_names {list(feature_names)} do not match.")
+        if self.backend not in BACKENDS:
+            raise FitError(f"`backend`={self.backend!r} is not one of {list(BACKENDS)}.")
+        train, held = split_indices(len(y), self.holdout, self.seed)
+        raw = self._search(X[train], y[train], feature_names)
+        candidates = {}
+        for expr in raw:
+            clean = polish(expr, X[train], y[train], feature_names, self.prune)
+            if clean is None or clean in candidates:
+                continue
+            with np.errstate(all="ignore"):
+                resid = evaluate(clean, X[held], feature_names) - y[held]
+            error = float(np.mean(resid**2) / max(np.var(y[held]), 1e-300))
+            if np.isfinite(error):
+                candidates[clean] = Candidate(clean, complexity(clean), error, f"symbolic ({self.backend})")
+        if not candidates:
+            raise FitError("symbolic search found no finite candidate; raise `time_limit` or change `operators`.")
+        self.candidates_ = list(candidates.values())
+        self.front_ = pareto_front(self.candidates_)
+        self.chosen_ = choose(self.front_, self.tolerance, self.floor)
+        self.expression_ = self.chosen_.expression
+        return self
+
+    def _search(self, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:
+        if self.backend == "pysr":
+            return _pysr_search(self, X, y, names)
+        from pyoperon.sklearn import SymbolicRegressor
+
+        symbols = ",".join(dict.fromkeys(["add", "sub", "mul", "div", "constant", "variable", *self.operators]))
+        reg = SymbolicRegressor(
+            allowed_symbols=symbols, objectives=["r2", "length"], optimizer_iterations=10,
+            max_length=int(self.max_length), generations=int(self.generations),
+            population_size=int(self.population_size), max_evaluations=10**7, n_threads=1,
+            random_state=int(self.seed), max_time=max(1, int(np.ceil(self.time_limit))),
+        )
+        reg.fit(X, y)
+        out = []
+        for point in reg.pareto_front_:
+            text = reg.get_model_string(point["tree"], 16, names=list(names))
+            out.append(parse_expression(text, names, _OPERON_FUNCTIONS))
+        return out
+
+
+def _pysr_search(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:
+    try:
+        from pysr import PySRRegressor
+    except Exception as exc:  # ImportError, or juliapkg failing to fetch Julia
+        raise FitError(
+            f"the PySR backend needs PySR and a working Julia ({type(exc).__name__}: {exc}). "
+            "Install them with `pip install pysr` on a machine that can download Julia, "
+            "or use backend='operon', which needs neither."
+        ) from None
+    unary = [op for op in d.operators if op not in ("add", "sub", "mul", "div")]
+    reg = PySRRegressor(
+        binary_operators=["+", "-", "*", "/"], unary_operators=unary, maxsize=int(d.max_length),
+        timeout_in_seconds=d.time_limit, random_state=int(d.seed), deterministic=True, parallelism="serial",
+    )
+    reg.fit(X, y, variable_names=list(names))
+    return [parse_expression(str(e), names) for e in reg.equations_["equation"]]

@@ -1,0 +1,41 @@
+"""Short trajectory windows starting at observed samples: the unit of multiple shooting."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data import Trajectories
+from ._solvers import RHS, integrate_windows
+
+
+class Windows:
+    """Every window of `length` steps in `data`, batched on demand.
+
+    The loss of a batch integrates `f` from each window's first observation and compares the
+    rest with the observations, each state scaled by its standard deviation over the data.
+    """
+
+    def __init__(self, data: Trajectories, length: int, dtype: torch.dtype) -> None:
+        self.dt, self.length = data.dt, length
+        self.y = torch.as_tensor(data.y, dtype=dtype)
+        self.u = torch.as_tensor(data.u, dtype=dtype)
+        self.scale = torch.as_tensor(data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12, dtype=dtype)
+        n_traj, n_t = data.y.shape[:2]
+        traj, start = np.meshgrid(np.arange(n_traj), np.arange(n_t - length), indexing="ij")
+        self._traj = torch.as_tensor(traj.ravel())[:, None]
+        self._start = torch.as_tensor(start.ravel())[:, None]
+        self._span = torch.arange(length + 1)
+
+    def __len__(self) -> int:
+        return len(self._traj)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(len(self), size=min(size, len(self)), replace=False)
+
+    def loss(self, f: RHS, idx: np.ndarray, solver: str = "rk4", substeps: int = 1) -> torch.Tensor:
+        idx = torch.as_tensor(idx)
+        traj, steps = self._traj[idx], self._start[idx] + self._span
+        obs, inp = self.y[traj, steps], self.u[traj, steps]
+        pred = integrate_windows(f, obs[:, 0], inp, self.dt, solver, substeps)
+        return (((pred[:, 1:] - obs[:, 1:]) / self.scale) ** 2).mean()

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+import sympy as sp
+
+from discover import FitError
+from discover.distill import SymbolicDistiller
+from discover.distill._polish import polish
+
+v, w = sp.symbols("v w", real=True)
+
+
+def test_operon_recovers_cubic_after_polishing():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(800, 2))
+    y = X[:, 0] - X[:, 0] ** 3 / 3
+    d = SymbolicDistiller(operators=("add", "sub", "mul"), time_limit=5, seed=0).fit(X, y, ["v", "w"])
+    exact = [c for c in d.front_ if set(c.expression.as_coefficients_dict()) == {v, v**3}]
+    assert exact, [str(c.expression) for c in d.front_]
+    coefs = exact[0].expression.as_coefficients_dict()
+    assert float(coefs[v]) == pytest.approx(1, rel=1e-3) and float(coefs[v**3]) == pytest.approx(-1 / 3, rel=1e-3)
+    assert d.chosen_ in d.front_
+
+
+def test_polish_prunes_near_cancelling_terms_and_refits():
+    X = np.random.default_rng(1).uniform(-2, 2, size=(500, 1))
+    y = X[:, 0] - X[:, 0] ** 3 / 3
+    messy = (0.132499 * v + 0.229494) * (-2.515758 * v**2 + 4.357409 * v)  # as pyoperon printed it
+    clean = polish(messy, X, y, ["v"], prune=1e-3)
+    assert set(clean.as_coefficients_dict()) == {v, v**3}
+
+
+def test_pysr_backend_without_julia_says_what_to_install():
+    pytest.importorskip("numpy")
+    try:
+        import pysr  # noqa: F401
+    except Exception:
+        pass
+    else:
+        pytest.skip("PySR with Julia is installed here; the error path is not reachable")
+    with pytest.raises(FitError, match="pip install pysr"):
+        SymbolicDistiller(backend="pysr").fit(np.zeros((10, 1)), np.zeros(10), ["v"])
+
+
+def test_unknown_backend_is_named():
+    with pytest.raises(FitError, match="backend"):
+        SymbolicDistiller(backend="gplearn").fit(np.zeros((10, 1)), np.zeros(10), ["v"])
