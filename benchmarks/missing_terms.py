@@ -27,7 +27,7 @@ import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from discover import Trajectories, discover, simulate  # noqa: E402
+from discover import discover, simulate  # noqa: E402
 from discover.data import Noise  # noqa: E402
 from discover.models import get_model  # noqa: E402
 

@@ -32,3 +32,16 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     exact_case = [c for c in choices if c.lower() == str(name).lower()]
     close = exact_case or difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
     return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def check_keywords(section: str, options, cls: type, exclude: tuple[str, ...] = ()) -> dict:
+    """Check that `options` are keyword arguments of `cls` (a config section), suggesting close names."""
+    import inspect
+
+    if not hasattr(options, "keys"):
+        raise ConfigError(f"{section} options must be a table of name = value, got {options!r}.")
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", *exclude)]
+    for key in options:
+        if key not in allowed:
+            raise ConfigError(f"unknown {section} option {key!r}; allowed: {', '.join(allowed)}.{did_you_mean(key, allowed)}")
+    return dict(options)

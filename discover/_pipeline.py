@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ConfigError, did_you_mean
+from ._errors import check_keywords
 from .data import Trajectories
 from .distill import StateDistillation, check_distill_options, distill_residuals, refit_coefficients
 from .equations import EquationSystem
@@ -63,7 +62,7 @@ def discover(
     `refit` (refit coefficients through the ODE solver; default True) and `seed`.
     """
     # Error checking: option names first, so a typo fails in a second, not after training
-    training = _check_options("training", training or {}, UDE, exclude=("system", "progress"))
+    training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
     distill = check_distill_options(distill or {})
 
     # Main loop
@@ -100,14 +99,4 @@ def discover(
         for f in ude.constant_features_
     )
     return Discovery(system, discovered, ude, distillation, train, heldout, predictions, metrics, seconds, refit, notes)
-
-
-def _check_options(section: str, options: Mapping[str, Any], cls: type, exclude: tuple[str, ...] = ()) -> dict:
-    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", *exclude)]
-    for key in options:
-        if key not in allowed:
-            raise ConfigError(
-                f"unknown {section} option {key!r}; allowed: {', '.join(allowed)}.{did_you_mean(key, allowed)}"
-            )
-    return dict(options)
 

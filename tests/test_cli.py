@@ -1,6 +1,5 @@
 import json
 
-import pytest
 import sympy as sp
 
 from discover import EquationSystem

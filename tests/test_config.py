@@ -78,3 +78,17 @@ def test_bad_distill_options_fail_before_training(distill, message):
     train, heldout = example_data(n_train=1, n_heldout=1, duration=5.0)
     with pytest.raises(ConfigError, match=message):
         discover(train, fhn_known(), heldout, distill=distill)
+
+
+def test_library_model_with_removed_terms_and_overrides():
+    raw = {k: dict(v) for k, v in DEMO_CONFIG.items()}
+    raw["model"] = {"library": "fitzhugh_nagumo", "remove": {"v": ["v", "-v**3/3"]}, "parameters": {"a": 0.75}}
+    system = config_from_dict(raw).build_system()
+    assert str(system.equation("v")) == "I - w + U_v(v, w)"
+    assert system.parameter_values["a"] == 0.75
+    raw["model"] = {"library": "fitzhugh_nagumo", "remove": {"v": ["v**2"]}}
+    with pytest.raises(ConfigError, match="not in dv/dt"):
+        config_from_dict(raw)
+    raw["model"] = {"library": "fitzhugh_nagumo", "inputs": ["I"]}
+    with pytest.raises(ConfigError, match="with `library`"):
+        config_from_dict(raw)

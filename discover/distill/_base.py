@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from .._errors import FitError
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -47,6 +49,35 @@ def choose(front: Sequence[Candidate], tolerance: float, floor: float) -> Candid
     """
     best = min(c.error for c in front)
     return next(c for c in front if c.error <= tolerance * best + floor)
+
+
+def check_xy(X, y, feature_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Features `(n, n_features)` and a target `(n,)` whose sizes agree with the names."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).ravel()
+    if X.ndim != 2 or X.shape[0] != y.size or X.shape[1] != len(feature_names):
+        raise FitError(f"X {X.shape}, y {y.shape} and feature_names {list(feature_names)} do not match.")
+    return X, y
+
+
+def normalised_error(prediction: np.ndarray, y: np.ndarray) -> float:
+    """Mean squared error over the target's variance (0 perfect, 1 no better than a constant)."""
+    return float(np.mean((prediction - y) ** 2) / max(np.var(y), 1e-300))
+
+
+class FrontChoice:
+    """Shared ending of every distiller's `fit`: keep the candidates, their front and the choice."""
+
+    tolerance: float
+    floor: float
+
+    def _choose_from(self, candidates: Sequence[Candidate], none_found: str):
+        if not candidates:
+            raise FitError(none_found)
+        self.candidates_ = list(candidates)
+        self.front_ = pareto_front(self.candidates_)
+        self.chosen_ = choose(self.front_, self.tolerance, self.floor)
+        self.expression_ = self.chosen_.expression
+        return self
 
 
 def split_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._errors import ConfigError, did_you_mean
+from .._errors import ConfigError, check_keywords, did_you_mean
 from ..data import Trajectories
 from ..ude import UDE
 from ._base import Candidate, pareto_front
@@ -47,12 +46,7 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
         if b not in DISTILLERS:
             raise ConfigError(f"distill backend {b!r} is not one of {list(DISTILLERS)}.{did_you_mean(b, DISTILLERS)}")
     for name, cls in DISTILLERS.items():
-        allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-        for key in options.get(name, {}):
-            if key not in allowed:
-                raise ConfigError(
-                    f"unknown {name} distill option {key!r}; allowed: {', '.join(allowed)}.{did_you_mean(key, allowed)}"
-                )
+        check_keywords(f"{name} distill", options.get(name, {}), cls)
     if options.get("choose_by", "resimulation") not in ("resimulation", "residual"):
         raise ConfigError(f"distill choose_by must be 'resimulation' or 'residual', got {options['choose_by']!r}.")
     return {"backends": list(backends), **{k: v for k, v in options.items() if k != "backends"}}

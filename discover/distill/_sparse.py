@@ -10,10 +10,10 @@ import pysindy as ps
 import sympy as sp
 
 from .._errors import FitError
-from ._base import Candidate, choose, complexity, pareto_front, split_indices
+from ._base import Candidate, FrontChoice, check_xy, complexity, normalised_error, split_indices
 
 
-class SparseDistiller:
+class SparseDistiller(FrontChoice):
     """Distil a residual into a sparse sum of library terms (SINDy-style regression).
 
     Fits pysindy's STLSQ on standardised library columns for a path of thresholds, scores each
@@ -36,9 +36,7 @@ class SparseDistiller:
         self.tolerance, self.floor, self.holdout, self.seed = tolerance, floor, holdout, seed
 
     def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str]) -> SparseDistiller:
-        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).ravel()
-        if X.ndim != 2 or X.shape[0] != y.size or X.shape[1] != len(feature_names):
-            raise FitError(f"X {X.shape}, y {y.shape} and feature_names {list(feature_names)} do not match.")
+        X, y = check_xy(X, y, feature_names)
         if int(self.degree) < 1:
             raise FitError(f"`degree` must be at least 1, got {self.degree!r}.")
         library = ps.PolynomialLibrary(degree=int(self.degree)).fit(X)
@@ -60,17 +58,13 @@ class SparseDistiller:
             support = tuple(np.flatnonzero(coef))
             if support in candidates or not support:
                 continue
-            resid = theta[held] @ coef - y[held]
-            error = float(np.mean(resid**2) / max(np.var(y[held]), 1e-300))
+            error = normalised_error(theta[held] @ coef, y[held])
             expr = sum((sp.Float(coef[i], 6) * terms[i] for i in support), sp.Integer(0))
             candidates[support] = Candidate(expr, complexity(expr), error, f"sparse (STLSQ, threshold={threshold:.3g})")
-        if not candidates:
-            raise FitError("sparse regression selected no term at any threshold; lower `thresholds` or raise `degree`.")
-        self.candidates_ = list(candidates.values())
-        self.front_ = pareto_front(self.candidates_)
-        self.chosen_ = choose(self.front_, self.tolerance, self.floor)
-        self.expression_ = self.chosen_.expression
-        return self
+        return self._choose_from(
+            list(candidates.values()),
+            "sparse regression selected no term at any threshold; lower `thresholds` or raise `degree`.",
+        )
 
 
 def _monomial(powers: np.ndarray, names: Sequence[str]) -> sp.Expr:

@@ -9,7 +9,7 @@ import sympy as sp
 
 from .._errors import FitError
 from ..equations import parse_expression
-from ._base import Candidate, choose, complexity, pareto_front, split_indices
+from ._base import Candidate, FrontChoice, check_xy, complexity, normalised_error, split_indices
 from ._polish import evaluate, polish
 
 # Functions pyoperon may print, as sympy: its own names mapped onto ours.
@@ -21,7 +21,7 @@ _OPERON_FUNCTIONS = {
 BACKENDS = ("operon", "pysr")
 
 
-class SymbolicDistiller:
+class SymbolicDistiller(FrontChoice):
     """Distil a residual by symbolic regression; every expression on the search's Pareto front
     (accuracy vs length) is polished (tiny terms pruned, coefficients refit) and scored on
     held-out samples.
@@ -45,9 +45,7 @@ class SymbolicDistiller:
         self.tolerance, self.floor, self.holdout, self.seed = tolerance, floor, holdout, seed
 
     def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str]) -> SymbolicDistiller:
-        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).ravel()
-        if X.ndim != 2 or X.shape[0] != y.size or X.shape[1] != len(feature_names):
-            raise FitError(f"X {X.shape}, y {y.shape} and feature_names {list(feature_names)} do not match.")
+        X, y = check_xy(X, y, feature_names)
         if self.backend not in BACKENDS:
             raise FitError(f"`backend`={self.backend!r} is not one of {list(BACKENDS)}.")
         train, held = split_indices(len(y), self.holdout, self.seed)
@@ -58,17 +56,13 @@ class SymbolicDistiller:
             if clean is None or clean in candidates:
                 continue
             with np.errstate(all="ignore"):
-                resid = evaluate(clean, X[held], feature_names) - y[held]
-            error = float(np.mean(resid**2) / max(np.var(y[held]), 1e-300))
+                error = normalised_error(evaluate(clean, X[held], feature_names), y[held])
             if np.isfinite(error):
                 candidates[clean] = Candidate(clean, complexity(clean), error, f"symbolic ({self.backend})")
-        if not candidates:
-            raise FitError("symbolic search found no finite candidate; raise `time_limit` or change `operators`.")
-        self.candidates_ = list(candidates.values())
-        self.front_ = pareto_front(self.candidates_)
-        self.chosen_ = choose(self.front_, self.tolerance, self.floor)
-        self.expression_ = self.chosen_.expression
-        return self
+        return self._choose_from(
+            list(candidates.values()),
+            "symbolic search found no finite candidate; raise `time_limit` or change `operators`.",
+        )
 
     def _search(self, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:
         if self.backend == "pysr":
