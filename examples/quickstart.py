@@ -21,7 +21,7 @@ known = EquationSystem.from_text(
 result = discover(
     train, known, heldout,
     training={"iterations": 100 if FAST else 600},
-    distill={"symbolic": {"time_limit": 3 if FAST else 10}},  # seconds of symbolic search
+    distill={"symbolic": {"max_evaluations": 30_000 if FAST else 100_000}},  # symbolic search budget
     progress=not FAST,
 )
 

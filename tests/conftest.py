@@ -8,7 +8,7 @@ FHN_KNOWN = ["dv/dt = -w + I", "dw/dt = (v + a - b*w)/tau"]
 FHN_PARAMETERS = {"a": 0.7, "b": 0.8, "tau": 12.5}
 # Scaled down from the demo (5 trajectories on [0, 100], 600 iterations) to keep the suite fast.
 SMALL_TRAINING = {"iterations": 100, "lbfgs_iterations": 10, "seed": 0}
-SMALL_DISTILL = {"symbolic": {"time_limit": 3}}
+SMALL_DISTILL = {"symbolic": {"max_evaluations": 30000}}
 
 
 def fhn_known() -> EquationSystem:

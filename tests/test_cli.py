@@ -21,7 +21,7 @@ v = ["v", "w"]
 iterations = 100
 lbfgs_iterations = 10
 [distill.symbolic]
-time_limit = 3
+max_evaluations = 30000
 [output]
 directory = "out"
 """

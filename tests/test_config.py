@@ -66,7 +66,7 @@ def test_npz_data_with_heldout_split(tmp_path):
     [
         ({"backends": ["sindy"]}, "not one of"),
         ({"sparse": {"degre": 3}}, "Did you mean `degree`"),
-        ({"symbolic": {"time_limt": 3}}, "Did you mean `time_limit`"),
+        ({"symbolic": {"max_evaluation": 3}}, "Did you mean `max_evaluations`"),
         ({"choose_by": "magic"}, "choose_by"),
         ({"refti": True}, "Did you mean `refit`"),
     ],

@@ -38,3 +38,12 @@ def test_unknown_option_fails_before_training():
     train, heldout = example_data(n_train=1, n_heldout=1, duration=5.0)
     with pytest.raises(ConfigError, match="Did you mean `iterations`"):
         discover(train, fhn_known(), heldout, training={"iteratons": 5})
+
+
+def test_same_seed_gives_same_equation_and_metrics(small_fhn_discovery):
+    from tests.conftest import SMALL_DISTILL, SMALL_TRAINING
+
+    d = small_fhn_discovery
+    again = discover(d.train, fhn_known(), d.heldout, training=SMALL_TRAINING, distill=SMALL_DISTILL, progress=False)
+    assert again.discovered.discovered == d.discovered.discovered
+    assert again.metrics == d.metrics

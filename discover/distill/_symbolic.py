@@ -28,7 +28,9 @@ class SymbolicDistiller(FrontChoice):
 
     **Arguments:** `backend` ("operon", or "pysr" where Julia and PySR are installed);
     `operators` (pyoperon symbol names, e.g. "exp", "tanh", "log", "square"); `max_length` of an
-    expression; `time_limit` in seconds; `generations`, `population_size`; `prune` (terms
+    expression; `max_evaluations` (the search budget: same seed, same result on any machine);
+    `time_limit` in seconds (a safety cap: a search stopped by it depends on machine speed);
+    `generations`, `population_size`; `prune` (terms
     contributing less than this fraction of the target's RMS are dropped); `tolerance`, `floor`
     (the choice rule of `choose`); `holdout`; `seed`.
 
@@ -37,10 +39,12 @@ class SymbolicDistiller(FrontChoice):
 
     def __init__(
         self, *, backend: str = "operon", operators: Sequence[str] = ("add", "sub", "mul", "div", "exp", "tanh"),
-        max_length: int = 25, time_limit: float = 10.0, generations: int = 1000, population_size: int = 500,
+        max_length: int = 25, max_evaluations: int = 100_000, time_limit: float = 60.0, generations: int = 1000,
+        population_size: int = 500,
         prune: float = 1e-3, tolerance: float = 2.0, floor: float = 1e-4, holdout: float = 0.25, seed: int = 0,
     ) -> None:
-        self.backend, self.operators, self.max_length, self.time_limit = backend, operators, max_length, time_limit
+        self.backend, self.operators, self.max_length = backend, operators, max_length
+        self.max_evaluations, self.time_limit = max_evaluations, time_limit
         self.generations, self.population_size, self.prune = generations, population_size, prune
         self.tolerance, self.floor, self.holdout, self.seed = tolerance, floor, holdout, seed
 
@@ -61,7 +65,7 @@ class SymbolicDistiller(FrontChoice):
                 candidates[clean] = Candidate(clean, complexity(clean), error, f"symbolic ({self.backend})")
         return self._choose_from(
             list(candidates.values()),
-            "symbolic search found no finite candidate; raise `time_limit` or change `operators`.",
+            "symbolic search found no finite candidate; raise `max_evaluations` or change `operators`.",
         )
 
     def _search(self, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:
@@ -73,7 +77,7 @@ class SymbolicDistiller(FrontChoice):
         reg = SymbolicRegressor(
             allowed_symbols=symbols, objectives=["r2", "length"], optimizer_iterations=10,
             max_length=int(self.max_length), generations=int(self.generations),
-            population_size=int(self.population_size), max_evaluations=10**7, n_threads=1,
+            population_size=int(self.population_size), max_evaluations=int(self.max_evaluations), n_threads=1,
             random_state=int(self.seed), max_time=max(1, int(np.ceil(self.time_limit))),
         )
         reg.fit(X, y)
