@@ -19,7 +19,7 @@ import platform
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,7 +181,11 @@ def main() -> None:
         parser.error(f"unknown cases {unknown}; choose from {sorted(by_name)}")
     work = [(by_name[c], level) for c in args.cases for level in args.noise]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(run, *zip(*work)))
+        futures = [pool.submit(run, case, level) for case, level in work]
+        for future in as_completed(futures):  # progress, as runs finish
+            r = future.result()
+            print(f"done {r['case']} @ {r['noise']:.0%}: exact={r['exact']} ({r['seconds']:.0f} s)", file=sys.stderr)
+        rows = [f.result() for f in futures]
     text = table(rows)
     print(text)
     for r in rows:
