@@ -78,17 +78,17 @@ class UDE:
         with _torch_settings(self.threads, dtype):
             torch.manual_seed(self.seed)
             rng = np.random.default_rng(self.seed)
-            self.model_ = self._build(data)
-            self.loss_history_ = self._prefit(data)
+            targets = self._residual_targets(data)  # derivative estimate minus the known part
+            self.model_ = self._build(data, targets)
+            self.loss_history_ = self._prefit(data, targets)
             self.loss_history_ += self._train(data, rng)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
     # Initialise the networks from the data's ranges and a derivative estimate
-    def _build(self, data: Trajectories) -> HybridODE:
+    def _build(self, data: Trajectories, targets: dict[str, np.ndarray]) -> HybridODE:
         z = np.concatenate([data.y, data.u], axis=-1).reshape(-1, len(data.states) + len(data.inputs))
         columns = (*data.states, *data.inputs)
-        targets = self._residual_targets(data)
         nets, constant = [], []
         for state in self.system.residuals:
             idx = [columns.index(f) for f in self.system.residual_features(state)]
@@ -102,16 +102,15 @@ class UDE:
 
     def _residual_targets(self, data: Trajectories) -> dict[str, np.ndarray]:
         length = min(7, data.t.size - (data.t.size + 1) % 2)
-        dydt = savgol_filter(data.y, window_length=length, polyorder=3, deriv=1, delta=data.dt, axis=1)
+        dydt = savgol_filter(data.y, window_length=length, polyorder=min(3, length - 1), deriv=1, delta=data.dt, axis=1)
         known = compile_numpy(self.system.without_residuals())(data.y, data.u)
         return {s: (dydt - known)[..., self.system.state_index(s)].ravel() for s in self.system.residuals}
 
-    def _prefit(self, data: Trajectories) -> list[float]:
+    def _prefit(self, data: Trajectories, targets: dict[str, np.ndarray]) -> list[float]:
         if self.prefit_iterations <= 0:
             return []
         dtype = torch.get_default_dtype()
         z = torch.as_tensor(np.concatenate([data.y, data.u], -1).reshape(-1, data.y.shape[-1] + data.u.shape[-1]), dtype=dtype)
-        targets = self._residual_targets(data)
         y = torch.as_tensor(np.stack([targets[s] for s in self.system.residuals], -1), dtype=dtype)
         n_states = data.y.shape[-1]
         scale = torch.stack([net.scale for net in self.model_.residuals])
