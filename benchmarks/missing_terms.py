@@ -61,7 +61,7 @@ CASES = [
          (-75, -14), (-63, -12), 100.0, 0.1, {"I": "noise"}),
     Case("hh_potassium", "hodgkin_huxley", {"V": ["g_K*n**4*(V - E_K)/C"]}, {"V": ["V", "n"]},
          (-70, 0.02, 0.4, 0.25), (-60, 0.1, 0.65, 0.4), 50.0, 0.05, {"I": 10.0},
-         training={"substeps": 2, "dtype": "float64"}, distill={"degree": 5}),
+         training={"substeps": 2, "dtype": "float64"}, distill={"sparse": {"degree": 5}}),
     Case("morris_lecar_calcium", "morris_lecar", {"V": ["g_Ca*(1 + tanh((V - V1)/V2))/2*(V - E_Ca)/C"]},
          {"V": ["V", "w"]}, (-60, 0.0), (20, 0.4), 300.0, 0.5, {"I": 90.0}),
     Case("adex_exponential", "adex", {"V": ["g_L*Delta_T*exp((V - V_T)/Delta_T)/C"]}, {"V": ["V", "w"]},

@@ -58,7 +58,8 @@ def discover(
     `training` holds keyword arguments of `UDE`. `distill` holds `backends` (any of "sparse",
     "symbolic"; default both), per-backend keyword arguments under `sparse` (`SparseDistiller`)
     and `symbolic` (`SymbolicDistiller`), `choose_by` ("resimulation", default, or "residual"),
-    `tolerance` (the simplest candidate within this factor of the best score wins; 1.5),
+    `tolerance`, `floor` (the simplest candidate scoring within tolerance x best + floor wins;
+    1.5 and 1e-4, scores being mean squared window errors over each state's variance),
     `refit` (refit coefficients through the ODE solver; default True) and `seed`.
     """
     # Error checking: option names first, so a typo fails in a second, not after training

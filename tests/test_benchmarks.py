@@ -15,8 +15,14 @@ _spec.loader.exec_module(bench)
 
 
 def test_at_least_ten_cases_whose_removed_terms_are_found_in_the_library_models():
+    from discover import UDE
+    from discover._errors import check_keywords
+    from discover.distill import check_distill_options
+
     assert len(bench.CASES) >= 10
     for case in bench.CASES:
+        check_distill_options(case.distill)  # a typo here would fail every run of the case
+        check_keywords("training", case.training, UDE)
         true, reduced = bench.truth(case)
         assert all(expr != 0 for expr in true.values()), case.name
         for state, features in case.features.items():

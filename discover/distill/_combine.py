@@ -16,7 +16,7 @@ from ._sparse import SparseDistiller
 from ._symbolic import SymbolicDistiller
 
 DISTILLERS = {"sparse": SparseDistiller, "symbolic": SymbolicDistiller}
-OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "refit", "seed")
+OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "seed")
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +57,9 @@ def distill_residuals(ude: UDE, data: Trajectories, options: Mapping[str, Any]) 
     options = check_distill_options(options)
     seed = options.get("seed", 0)
     tolerance = float(options.get("tolerance", 1.5))
+    # Scores below ~1 % RMS error of a state's spread cannot tell candidates apart; without this
+    # floor, noise-free data let spurious saturating terms (x*tanh(40*y + 117) for x) win.
+    floor = float(options.get("floor", 1e-4))
     out = {}
     for samples in sample_residuals(ude, data, seed=seed):
         candidates: list[Candidate] = []
@@ -71,10 +74,10 @@ def distill_residuals(ude: UDE, data: Trajectories, options: Mapping[str, Any]) 
             scores = [c.error for c in front]
             how = "held-out residual error"
         best = min(scores)
-        i = next(k for k, s in enumerate(scores) if s <= tolerance * best + 1e-12)
+        i = next(k for k, s in enumerate(scores) if s <= tolerance * best + floor)
         reason = (
             f"simplest of {len(front)} Pareto-front candidates (from {len(candidates)}) whose {how} "
-            f"({scores[i]:.3g}) is within {tolerance:g}x the best ({best:.3g})"
+            f"({scores[i]:.3g}) is within {tolerance:g}x the best ({best:.3g}) + {floor:g}"
         )
         out[samples.state] = StateDistillation(
             samples.state, tuple(candidates), tuple(front), tuple(float(s) for s in scores), front[i], reason
