@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -17,13 +17,27 @@ class Candidate:
 
     `complexity` counts expression-tree nodes (`complexity()`); `error` is the mean squared
     error on held-out samples divided by the target's variance (0 is perfect, 1 is no better
-    than a constant).
+    than a constant). `aic`, `bic`: information criteria on the same held-out samples
+    (n log(MSE) + 2k or + k log n, k = the number of fitted constants); lower is better.
+    `inclusion`: for sparse candidates, how often each term was selected across bootstrap
+    resamples (bagging) at that candidate's threshold; a term near 1.0 is robust.
     """
 
     expression: sp.Expr
     complexity: int
     error: float
     source: str
+    aic: float = float("nan")
+    bic: float = float("nan")
+    inclusion: Mapping[str, float] = field(default_factory=dict)
+
+
+def make_candidate(expr: sp.Expr, prediction: np.ndarray, y: np.ndarray, source: str, **extra) -> Candidate:
+    """A candidate scored on held-out samples (`prediction` of `expr` against `y`)."""
+    error = normalised_error(prediction, y)
+    n, k = len(y), max(1, len(expr.atoms(sp.Float)))
+    log_mse = float(np.log(max(error * max(np.var(y), 1e-300), 1e-300)))
+    return Candidate(expr, complexity(expr), error, source, n * log_mse + 2 * k, n * log_mse + k * np.log(n), **extra)
 
 
 def complexity(expr: sp.Expr) -> int:
@@ -70,12 +84,15 @@ class FrontChoice:
     tolerance: float
     floor: float
 
-    def _choose_from(self, candidates: Sequence[Candidate], none_found: str):
+    def _choose_from(self, candidates: Sequence[Candidate], none_found: str, criterion: str = "knee"):
         if not candidates:
             raise FitError(none_found)
         self.candidates_ = list(candidates)
         self.front_ = pareto_front(self.candidates_)
-        self.chosen_ = choose(self.front_, self.tolerance, self.floor)
+        if criterion == "knee":
+            self.chosen_ = choose(self.front_, self.tolerance, self.floor)
+        else:  # an information criterion: the lowest AIC or BIC over every candidate
+            self.chosen_ = min(self.candidates_, key=lambda c: (getattr(c, criterion), c.complexity))
         self.expression_ = self.chosen_.expression
         return self
 

@@ -9,7 +9,7 @@ import sympy as sp
 
 from .._errors import FitError
 from ..equations import parse_expression
-from ._base import Candidate, FrontChoice, check_xy, complexity, normalised_error, split_indices
+from ._base import FrontChoice, check_xy, make_candidate, split_indices
 from ._polish import evaluate, polish
 
 # Functions pyoperon may print, as sympy: its own names mapped onto ours.
@@ -60,9 +60,9 @@ class SymbolicDistiller(FrontChoice):
             if clean is None or clean in candidates:
                 continue
             with np.errstate(all="ignore"):
-                error = normalised_error(evaluate(clean, X[held], feature_names), y[held])
-            if np.isfinite(error):
-                candidates[clean] = Candidate(clean, complexity(clean), error, f"symbolic ({self.backend})")
+                prediction = evaluate(clean, X[held], feature_names)
+            if np.all(np.isfinite(prediction)):
+                candidates[clean] = make_candidate(clean, prediction, y[held], f"symbolic ({self.backend})")
         return self._choose_from(
             list(candidates.values()),
             "symbolic search found no finite candidate; raise `max_evaluations` or change `operators`.",

@@ -65,26 +65,26 @@ def _write_all(d, folder: Path) -> None:
         state: {
             "chosen": str(dist.chosen.expression),
             "reason": dist.reason,
-            "front": [
-                {"expression": str(c.expression), "complexity": c.complexity, "heldout_residual_error": c.error,
-                 "score": score, "source": c.source}
-                for c, score in zip(dist.front, dist.scores)
-            ],
-            "all_candidates": [
-                {"expression": str(c.expression), "complexity": c.complexity, "heldout_residual_error": c.error,
-                 "source": c.source}
-                for c in dist.candidates
-            ],
+            "front": [{**_candidate(c), "score": score} for c, score in zip(dist.front, dist.scores)],
+            "all_candidates": [_candidate(c) for c in dist.candidates],
         }
         for state, dist in d.distillation.items()
     }
-    metrics = {"heldout": d.metrics, "seconds": d.seconds, "distillation": candidates, "refit": d.refit,
+    metrics = {"heldout": d.metrics, "seconds": d.seconds, "distillation": candidates, "refit": d.refit, "selection": d.selection,
                "notes": list(d.notes),
                "final_training_loss": d.ude.loss_history_[-1]}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_float))
     d.train.save_npz(folder / "data_train.npz")
     d.heldout.save_npz(folder / "data_heldout.npz")
     _plot(d, folder / "resimulation.png")
+
+
+def _candidate(c) -> dict:
+    out = {"expression": str(c.expression), "complexity": c.complexity, "heldout_residual_error": c.error,
+           "aic": c.aic, "bic": c.bic, "source": c.source}
+    if c.inclusion:
+        out["inclusion_frequency"] = dict(c.inclusion)
+    return out
 
 
 def _json_float(x):
