@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import ConfigError, DiscoverError, did_you_mean
+from ._errors import ConfigError, DiscoverError, check_keywords, did_you_mean
 from .data import Trajectories, example_data
+from .distill import check_distill_options
 from .equations import EquationSystem, Parameter
 from .models import get_model
+from .ude import UDE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -119,6 +121,9 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
         _check_keys(f"[{section}]", raw.get(section, {}), None)
     _check_keys("[output]", raw.get("output", {}), ("directory",))
     output = str(raw.get("output", {}).get("directory", "results"))
+    # option names and values now, so a typo fails before any data are read or trained on
+    check_distill_options(dict(raw.get("distill", {})))
+    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=("system", "progress"))
     config = RunConfig(data, model, residual, dict(raw.get("training", {})), dict(raw.get("distill", {})), output, Path(base_dir))
     try:
         config.build_system()  # fail now on a bad model, not after loading data

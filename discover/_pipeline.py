@@ -11,7 +11,13 @@ import numpy as np
 
 from ._errors import check_keywords
 from .data import Trajectories
-from .distill import StateDistillation, check_distill_options, distill_residuals, refit_coefficients
+from .distill import (
+    StateDistillation,
+    check_distill_options,
+    distill_residuals,
+    refit_coefficients,
+    round_coefficients,
+)
 from .equations import EquationSystem
 from .ude import UDE
 from .validate import resimulate, trajectory_metrics
@@ -42,6 +48,7 @@ class Discovery:
     seconds: Mapping[str, float]
     refit: Mapping[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default=())
+    selection: Mapping[str, Any] = field(default_factory=dict)
 
 
 def discover(
@@ -60,7 +67,9 @@ def discover(
     and `symbolic` (`SymbolicDistiller`), `choose_by` ("resimulation", default, or "residual"),
     `tolerance`, `floor` (the simplest candidate scoring within tolerance x best + floor wins;
     1.5 and 1e-4, scores being mean squared window errors over each state's variance),
-    `refit` (refit coefficients through the ODE solver; default True) and `seed`.
+    `refit` (refit coefficients through the ODE solver; default True), `round` (round them to
+    the fewest digits that do not hurt; default True), `selection` (fraction of each training
+    trajectory's end held out from training, on which candidates are chosen; default 0.2) and `seed`.
     """
     # Error checking: option names first, so a typo fails in a second, not after training
     training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
@@ -69,11 +78,12 @@ def discover(
     # Main loop
     seconds = {}
     start = time.perf_counter()
-    ude = UDE(system, progress=progress, **training).fit(train)
+    fit_data, chosen_on, selection = _selection_split(train, distill.get("selection", 0.2), training)
+    ude = UDE(system, progress=progress, **training).fit(fit_data)
     seconds["training"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    distillation = distill_residuals(ude, train, distill)
+    distillation = distill_residuals(ude, fit_data, distill, selection=chosen_on)
     terms = {state: d.chosen.expression for state, d in distillation.items()}
     discovered = system.replace_residuals(terms, how="distilled from the trained residual")
     refit = {}
@@ -82,6 +92,11 @@ def discover(
             discovered, train, window=ude.window, substeps=ude.substeps, seed=distill.get("seed", 0)
         )
         refit = {"window_error_before": before, "window_error_after": after}
+    if distill.get("round", True):
+        discovered, digits = round_coefficients(
+            discovered, train, window=ude.window, substeps=ude.substeps, seed=distill.get("seed", 0)
+        )
+        refit["rounded_to_digits"] = digits
     seconds["distillation"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -99,5 +114,27 @@ def discover(
         "is not identifiable; the discovered terms hold at that value only."
         for f in ude.constant_features_
     )
-    return Discovery(system, discovered, ude, distillation, train, heldout, predictions, metrics, seconds, refit, notes)
+    if not selection["held_out"]:
+        notes += (selection["why"],)
+    return Discovery(
+        system, discovered, ude, distillation, train, heldout, predictions, metrics, seconds, refit, notes, selection
+    )
+
+
+def _selection_split(train: Trajectories, fraction: float, training: Mapping[str, Any]):
+    """Hold out the end of each training trajectory to choose candidates on data the network never saw.
+
+    Returns (data to train on, data to choose on or None, a record for the results).
+    """
+    window = int(training.get("window", UDE(None).window))
+    cut = int(round(train.t.size * (1 - fraction)))
+    if fraction <= 0:
+        why = "candidates were chosen on training windows (distill selection = 0)"
+    elif train.t.size - cut < window + 2 or cut <= window + 1:
+        why = (f"candidates were chosen on training windows: the held-out {fraction:g} of {train.t.size} samples "
+               f"is too short for {window}-step windows")
+    else:
+        head, tail = train.split_time(fraction)
+        return head, tail, {"held_out": True, "fraction": fraction, "samples_per_trajectory": tail.t.size}
+    return train, None, {"held_out": False, "fraction": 0.0, "why": why}
 

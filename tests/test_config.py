@@ -31,6 +31,8 @@ def _with(section, key, value):
         (_with("model", "parameters", {"a": "big"}), "parameter a"),
         ({"data": {"example": "fitzhugh_nagumo"}}, "no \\[model\\] section"),
         ({**DEMO_CONFIG, "trainig": {}}, "Did you mean `training`"),
+        (_with("distill", "selection", 0.7), "selection must be a fraction in \\[0, 0.5\\)"),
+        (_with("distill", "sparse", {"libary": ["exp"]}), "Did you mean `library`"),
     ],
 )
 def test_bad_configs_are_clear_errors(raw, message):

@@ -83,6 +83,13 @@ class Trajectories:
         """The trajectories at `indices` (a list or slice)."""
         return Trajectories(self.t, self.y[indices], self.u[indices], self.states, self.inputs)
 
+    def split_time(self, fraction: float) -> tuple[Trajectories, Trajectories]:
+        """Every trajectory cut in two: the first `1 - fraction` of its samples, and the rest."""
+        cut = int(round(self.t.size * (1 - fraction)))
+        head = Trajectories(self.t[:cut], self.y[:, :cut], self.u[:, :cut], self.states, self.inputs)
+        tail = Trajectories(self.t[cut:], self.y[:, cut:], self.u[:, cut:], self.states, self.inputs)
+        return head, tail
+
     def save_npz(self, path: str | Path) -> None:
         np.savez(
             path, t=self.t, y=self.y, u=self.u,

@@ -8,12 +8,16 @@ from ._combine import (
     distill_residuals as distill_residuals,
 )
 from ._sample import ResidualSamples as ResidualSamples, sample_residuals as sample_residuals
-from ._select import refit_coefficients as refit_coefficients, resimulation_errors as resimulation_errors
+from ._select import (
+    refit_coefficients as refit_coefficients,
+    resimulation_errors as resimulation_errors,
+    round_coefficients as round_coefficients,
+)
 from ._sparse import SparseDistiller as SparseDistiller
 from ._symbolic import SymbolicDistiller as SymbolicDistiller
 
 __all__ = [
     "DISTILLERS", "Candidate", "ResidualSamples", "SparseDistiller", "StateDistillation", "SymbolicDistiller",
     "check_distill_options", "choose", "complexity", "distill_residuals", "pareto_front", "refit_coefficients",
-    "resimulation_errors", "sample_residuals",
+    "resimulation_errors", "round_coefficients", "sample_residuals",
 ]

@@ -16,7 +16,7 @@ from ._sparse import SparseDistiller
 from ._symbolic import SymbolicDistiller
 
 DISTILLERS = {"sparse": SparseDistiller, "symbolic": SymbolicDistiller}
-OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "seed")
+OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "round", "selection", "seed")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,13 +47,25 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"distill backend {b!r} is not one of {list(DISTILLERS)}.{did_you_mean(b, DISTILLERS)}")
     for name, cls in DISTILLERS.items():
         check_keywords(f"{name} distill", options.get(name, {}), cls)
+    fraction = options.get("selection", 0.2)
+    if not isinstance(fraction, (int, float)) or not 0 <= fraction < 0.5:
+        raise ConfigError(
+            f"distill selection must be a fraction in [0, 0.5) of each training trajectory held out to choose "
+            f"candidates on, got {fraction!r}; 0.2 is the default, 0 chooses on the training windows."
+        )
     if options.get("choose_by", "resimulation") not in ("resimulation", "residual"):
         raise ConfigError(f"distill choose_by must be 'resimulation' or 'residual', got {options['choose_by']!r}.")
     return {"backends": list(backends), **{k: v for k, v in options.items() if k != "backends"}}
 
 
-def distill_residuals(ude: UDE, data: Trajectories, options: Mapping[str, Any]) -> dict[str, StateDistillation]:
-    """Distil every residual of a fitted UDE (options as checked by `check_distill_options`)."""
+def distill_residuals(
+    ude: UDE, data: Trajectories, options: Mapping[str, Any], selection: Trajectories | None = None
+) -> dict[str, StateDistillation]:
+    """Distil every residual of a fitted UDE (options as checked by `check_distill_options`).
+
+    Residuals are sampled at `data`; candidates are chosen by re-simulating windows of
+    `selection` (data the network was not trained on; `data` itself when None).
+    """
     options = check_distill_options(options)
     seed = options.get("seed", 0)
     tolerance = float(options.get("tolerance", 1.5))
@@ -68,8 +80,10 @@ def distill_residuals(ude: UDE, data: Trajectories, options: Mapping[str, Any]) 
             candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
         front = pareto_front(candidates)
         if options.get("choose_by", "resimulation") == "resimulation":
-            scores = resimulation_errors(ude, samples.state, front, data, seed=seed)
-            how = "window re-simulation error"
+            chosen_on = selection if selection is not None else data
+            length = min(2 * ude.window, chosen_on.t.size - 1)
+            scores = resimulation_errors(ude, samples.state, front, chosen_on, length=length, seed=seed)
+            how = "held-out window re-simulation error" if selection is not None else "window re-simulation error"
         else:
             scores = [c.error for c in front]
             how = "held-out residual error"

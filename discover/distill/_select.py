@@ -86,6 +86,39 @@ def refit_coefficients(
     return dataclasses.replace(new, provenance=(*new.provenance, note)), before, after
 
 
+def round_coefficients(
+    system: EquationSystem, data: Trajectories, *, window: int, substeps: int = 1, tolerance: float = 0.01,
+    seed: int = 0,
+) -> tuple[EquationSystem, int | None]:
+    """Round the numbers in the discovered terms to the fewest significant digits (1 to 5) whose
+    window re-simulation error stays within (1 + `tolerance`) x the unrounded error.
+
+    0.333953 v^3 reads as a 1/3 only when it can be shown as 0.33 without hurting the fit;
+    rounding that hurts is never done. Returns (system, digits kept or None if unrounded).
+    """
+    floats = {f for e in system.discovered.values() for f in e.atoms(sp.Float)}
+    if not floats:
+        return system, None
+    windows = Windows(data, 2 * window, torch.float64)
+    idx = windows.sample(np.random.default_rng(seed), 512)
+
+    def error(candidate: EquationSystem) -> float:
+        model = HybridODE(candidate, []).double()
+        with torch.no_grad():
+            value = windows.loss(model, idx, "rk4", substeps).item()
+        return value if np.isfinite(value) else float("inf")
+
+    reference = error(system)
+    for digits in range(1, 6):
+        # full precision for the rounded text: Float("0.3333", 4) would store 0.33330154...
+        rounded = {f: sp.Float(f"{float(f):.{digits}g}", 15) for f in floats}
+        candidate = _swap_terms(system, {s: e.xreplace(rounded) for s, e in system.discovered.items()})
+        if error(candidate) <= (1 + tolerance) * reference:
+            note = f"discovered coefficients rounded to {digits} significant digits (window error within {tolerance:.0%})"
+            return dataclasses.replace(candidate, provenance=(*candidate.provenance, note)), digits
+    return system, None
+
+
 def _swap_terms(system: EquationSystem, terms: dict[str, sp.Expr], extra: tuple[Parameter, ...] = ()) -> EquationSystem:
     """Replace discovered terms by others (same states), keeping the known part; `extra` parameters join."""
     rhs = list(system.rhs)

@@ -94,3 +94,13 @@ def test_blow_up_is_a_clear_simulation_error():
     system = EquationSystem.from_text(["dx/dt = x**2"])
     with pytest.raises(FitError, match="diverged or failed"):
         simulate(system, [[1.0]], np.linspace(0, 2, 21))
+
+
+def test_split_time_keeps_every_trajectory_and_sample():
+    from discover.data import Trajectories
+
+    t = np.arange(10.0)
+    data = Trajectories(t, np.arange(20.0).reshape(2, 10, 1), np.zeros((2, 10, 0)), ("x",), ())
+    head, tail = data.split_time(0.3)
+    assert head.t.size == 7 and tail.t.size == 3 and tail.t[0] == 7.0
+    assert np.array_equal(np.concatenate([head.y, tail.y], axis=1), data.y)

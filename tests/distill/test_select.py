@@ -3,7 +3,7 @@ import pytest
 import sympy as sp
 
 from discover import simulate
-from discover.distill import refit_coefficients
+from discover.distill import refit_coefficients, round_coefficients
 from discover.models import fitzhugh_nagumo
 from tests.conftest import fhn_known
 
@@ -28,3 +28,28 @@ def test_discovery_records_front_scores_and_reason(small_fhn_discovery):
     assert {"sparse", "symbolic"} <= {c.source.split()[0] for c in d.candidates}
     assert "re-simulation" in d.reason
     assert small_fhn_discovery.refit["window_error_after"] <= small_fhn_discovery.refit["window_error_before"]
+
+
+def test_rounding_keeps_only_digits_that_do_not_hurt():
+    t = np.arange(0, 40.0001, 0.1)
+    y0 = np.random.default_rng(0).uniform([-2, -1], [2, 2], size=(3, 2))
+    data = simulate(fitzhugh_nagumo(), y0, t, {"I": 0.5})
+    v = sp.Symbol("v", real=True)
+    fitted = fhn_known().replace_residuals({"v": 1.00021 * v - 0.333287 * v**3}, how="test")
+    rounded, digits = round_coefficients(fitted, data, window=20)
+    coefs = rounded.discovered["v"].as_coefficients_dict()
+    assert digits is not None and digits < 6
+    assert float(coefs[v**3]) == float(f"{-0.333287:.{digits}g}")
+    assert "rounded" in rounded.provenance[-1]
+    # a coefficient that is far from any short number is left with the digits it needs
+    odd = fhn_known().replace_residuals({"v": 1.0 * v - 0.3712 * v**3}, how="test")
+    kept, digits = round_coefficients(odd, simulate(odd.without_residuals(), y0, t, {"I": 0.5}), window=20)
+    assert digits is None or digits >= 3
+
+
+def test_candidates_are_chosen_on_held_out_windows(small_fhn_discovery):
+    d = small_fhn_discovery
+    assert d.selection["held_out"] and d.selection["fraction"] == 0.2
+    assert "held-out window" in d.distillation["v"].reason
+    # the network was trained on the first 80 % of each trajectory only
+    assert d.ude.model_ is not None and d.selection["samples_per_trajectory"] == d.train.t.size - round(0.8 * d.train.t.size)
