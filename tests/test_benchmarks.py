@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import sympy as sp
 
 _PATH = Path(__file__).parents[1] / "benchmarks" / "missing_terms.py"
@@ -48,3 +49,26 @@ def test_data_for_every_case_simulates():
     for case in bench.CASES:
         train, heldout = bench.make_data(case, 0.01, seed=0, n_train=1, n_heldout=1)
         assert np.all(np.isfinite(train.y)) and heldout.n_trajectories == 1
+
+
+def test_structure_accepts_equivalent_forms_and_rejects_spurious_or_missing_terms():
+    from discover.data import Trajectories
+
+    V = sp.Symbol("V", real=True)
+    grid = np.linspace(-60, 20, 300)
+    data = Trajectories(np.arange(300.0), grid.reshape(1, -1, 1), np.zeros((1, 300, 0)), ("V",), ())
+    true = {"V": 0.22 * (1 + sp.tanh((V + 1.2) / 18)) / 2 * (V - 120)}
+    as_sigmoid = 0.22 * (V - 120) / (1 + sp.exp(-2 * (V + 1.2) / 18))
+    assert bench.structure({"V": as_sigmoid}, true, data)[0]
+    assert bench.structure({"V": 1.02 * as_sigmoid}, true, data)[1] == pytest.approx(0.02, rel=1e-3)
+    assert not bench.structure({"V": as_sigmoid + 0.01 * V**2}, true, data)[0]  # spurious
+    assert not bench.structure({"V": 0.22 * V / (1 + sp.exp(-2 * (V + 1.2) / 18))}, true, data)[0]  # missing
+
+
+def test_pysindy_direct_baseline_recovers_clean_fhn():
+    case = next(c for c in bench.CASES if c.name == "fhn_cubic")
+    true, reduced = bench.truth(case)
+    train, _ = bench.make_data(case, 0.0, seed=0, n_train=2, n_heldout=1)
+    found = bench.pysindy_direct(case, reduced, train)
+    ok, error = bench.structure(found, true, train)
+    assert ok and error < 0.02, found
