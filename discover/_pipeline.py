@@ -20,7 +20,7 @@ from .distill import (
 )
 from .equations import EquationSystem
 from .ude import UDE
-from .validate import resimulate, trajectory_metrics
+from .validate import resimulate, spike_thresholds, trajectory_metrics
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +105,11 @@ def discover(
         "UDE": ude.simulate(heldout),
         "discovered": resimulate(discovered, heldout),
     }
-    metrics = {name: trajectory_metrics(pred, heldout) for name, pred in predictions.items()}
+    thresholds = spike_thresholds(system, heldout)
+    metrics = {
+        name: trajectory_metrics(pred, heldout, time_unit=system.time_unit, spike_threshold=thresholds)
+        for name, pred in predictions.items()
+    }
     seconds["validation"] = time.perf_counter() - start
 
     # Finish up

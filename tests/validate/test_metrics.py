@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from discover.data import Trajectories
+from discover.validate import (
+    coincidence_factor,
+    forecast_horizon,
+    rhythm_errors,
+    spike_times,
+    trajectory_metrics,
+)
+
+
+def test_coincidence_factor_is_one_for_a_match_and_near_zero_by_chance():
+    rng = np.random.default_rng(0)
+    data = np.sort(rng.uniform(0, 10_000, 100))  # 10 Hz over 10 s, in ms
+    assert coincidence_factor(data, data + 1.0, 10_000, 4.0) == pytest.approx(1.0)
+    assert coincidence_factor(data, data + 10.0, 10_000, 4.0) < 0  # every spike 10 ms late: below chance
+    chance = [coincidence_factor(data, np.sort(rng.uniform(0, 10_000, 100)), 10_000, 4.0) for _ in range(50)]
+    assert abs(np.mean(chance)) < 0.03
+    assert coincidence_factor(data, np.array([]), 10_000, 4.0) == 0.0
+
+
+def test_each_data_spike_matches_one_model_spike():
+    # two model spikes near one data spike: one coincidence, not two
+    gamma = coincidence_factor(np.array([100.0]), np.array([99.0, 101.0]), 1000.0, 4.0)
+    nu = 2 / 1000.0
+    assert gamma == pytest.approx((1 - 2 * nu * 4) / 1.5 / (1 - 2 * nu * 4))
+
+
+def test_spike_times_interpolate_upward_crossings():
+    t = np.arange(0, 10.0, 1.0)
+    v = np.array([-70, -70, -10, 30, -60, -70, -70, 10, -70, -70.0])
+    assert spike_times(t, v, -20.0) == pytest.approx([1 + 50 / 60, 6 + 50 / 80])
+
+
+def test_forecast_horizon_and_rhythm_errors():
+    t = np.linspace(0, 100, 2001)
+    obs = np.sin(2 * np.pi * t / 10)[None]
+    slow = np.sin(2 * np.pi * t / 11)[None]
+    horizon = forecast_horizon(t, obs, slow)
+    assert 0 < horizon < 100
+    assert forecast_horizon(t, obs, obs) == 100
+    assert forecast_horizon(t, obs, np.full_like(obs, np.nan)) == 0
+    rhythm = rhythm_errors(t, obs, 0.5 * slow)
+    assert rhythm["period_error"] == pytest.approx(0.1, abs=0.01)
+    assert rhythm["amplitude_error"] == pytest.approx(0.5, abs=0.01)
+    assert rhythm_errors(t, t[None], t[None]) == {}  # no oscillation, no rhythm metrics
+
+
+def test_spiking_voltage_gets_gamma_and_blow_up_ranks_last():
+    t = np.arange(0, 1000.0, 0.5)
+    v = np.where((t % 100) < 1, 20.0, -65.0)[None, :, None]
+    data = Trajectories(t, v, None, ("V",))
+    m = trajectory_metrics(v.copy(), data, time_unit="ms", spike_threshold={"V": -20.0})["V"]
+    assert m["gamma"] == pytest.approx(1.0) and m["spike_count_error"] == 0
+    bad = trajectory_metrics(np.full_like(v, np.nan), data, time_unit="ms", spike_threshold={"V": -20.0})["V"]
+    assert bad["rmse"] == np.inf and bad["gamma"] == 0.0 and bad["horizon"] == 0
