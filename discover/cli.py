@@ -1,4 +1,4 @@
-"""Command line: `discover demo`, `discover run CONFIG`."""
+"""Command line: `discover demo`, `discover run CONFIG`, `discover report RESULTS_DIR`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from . import __version__
 from ._config import DEMO_CONFIG, RunConfig, config_from_dict, load_config
 from ._errors import DiscoverError
 from ._pipeline import discover
-from .report import check_output_dir, summary_text, write_results
+from .report import check_output_dir, summary_text, write_reports, write_results
 
 
 def _run(config: RunConfig, out: str | None, force: bool, quiet: bool) -> int:
@@ -27,7 +27,15 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool) -> int:
     result = discover(train, system, heldout, training=config.training, distill=config.distill, progress=not quiet)
     path = write_results(result, out_dir, force=force)
     print(summary_text(result))
-    print(f"\nResults written to {path}/ (equations.json, equations.tex, metrics.json, resimulation.png)")
+    print(f"\nResults written to {path}/: report.html, report.md, report.tex (pdflatex), figures/, "
+          "equations.json, metrics.json")
+    return 0
+
+
+def _report(folder: str, force: bool, quiet: bool) -> int:
+    written = write_reports(folder, force=force)
+    if not quiet:
+        print("Wrote " + ", ".join(str(p) for p in written) + f" and {Path(folder) / 'figures'}/")
     return 0
 
 
@@ -40,12 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="recover FitzHugh–Nagumo's cubic term from simulated data (about a minute)")
     run = sub.add_parser("run", help="run the pipeline from a TOML config (see examples/fitzhugh_nagumo.toml)")
     run.add_argument("config", help="path to the TOML config")
+    report = sub.add_parser("report", help="(re)build report.html, report.md, report.tex and figures of a results folder")
+    report.add_argument("results", help="a results folder written by `discover run` or `discover demo`")
+    report.add_argument("--force", action="store_true", help="replace reports already in the folder")
+    report.add_argument("--quiet", action="store_true", help="print nothing on success")
     for p in (demo, run):
         p.add_argument("--out", help="results folder (default: the config's [output] directory)")
         p.add_argument("--force", action="store_true", help="replace the results folder if it holds files")
         p.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
     args = parser.parse_args(argv)
     try:
+        if args.command == "report":
+            return _report(args.results, args.force, args.quiet)
         config = config_from_dict(copy.deepcopy(DEMO_CONFIG)) if args.command == "demo" else load_config(args.config)
         return _run(config, args.out, args.force, args.quiet)
     except DiscoverError as exc:

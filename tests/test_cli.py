@@ -34,7 +34,8 @@ def test_run_writes_results_and_refuses_to_overwrite(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "dv/dt = I - w + [" in printed and "discovered" in printed
     out = tmp_path / "out"
-    for name in ("equations.json", "equations.tex", "metrics.json", "resimulation.png", "summary.txt"):
+    for name in ("equations.json", "equations.tex", "metrics.json", "figures/resimulation.png", "summary.txt",
+                 "report.html", "report.md", "report.tex"):
         assert (out / name).is_file(), name
     saved = EquationSystem.from_dict(json.loads((out / "equations.json").read_text())["discovered"])
     v = sp.Symbol("v", real=True)

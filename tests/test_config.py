@@ -1,7 +1,7 @@
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from discover import ConfigError, config_from_dict, load_config
 from discover._config import DEMO_CONFIG

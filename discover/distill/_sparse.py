@@ -11,7 +11,7 @@ import pysindy as ps
 import sympy as sp
 
 from .._errors import FitError
-from ._base import FrontChoice, pareto_front, check_xy, make_candidate, split_indices
+from ._base import FrontChoice, check_xy, make_candidate, pareto_front, split_indices
 from ._library import build_library, check_library, inner_constants, refine_inner
 from ._polish import evaluate
 

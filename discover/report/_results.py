@@ -1,4 +1,4 @@
-"""Write a run's results folder: equations (JSON, LaTeX, text), metrics, data and a plot."""
+"""Write a run's results folder: equations (JSON, LaTeX, text), metrics, data, arrays and the reports."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import ConfigError
+from ._bundle import save_arrays
+from ._documents import write_reports
 from ._latex import document_latex
 from ._text import equations_text, metrics_table
 
@@ -70,13 +72,14 @@ def _write_all(d, folder: Path) -> None:
         }
         for state, dist in d.distillation.items()
     }
-    metrics = {"heldout": d.metrics, "seconds": d.seconds, "distillation": candidates, "refit": d.refit, "selection": d.selection,
-               "notes": list(d.notes),
+    metrics = {"heldout": d.metrics, "seconds": d.seconds, "distillation": candidates, "refit": d.refit,
+               "selection": d.selection, "notes": list(d.notes),
                "final_training_loss": d.ude.loss_history_[-1]}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_float))
     d.train.save_npz(folder / "data_train.npz")
     d.heldout.save_npz(folder / "data_heldout.npz")
-    _plot(d, folder / "resimulation.png")
+    save_arrays(d, folder)
+    write_reports(folder, force=True)  # a fresh folder: nothing of the user's to replace
 
 
 def _candidate(c) -> dict:
@@ -90,30 +93,3 @@ def _candidate(c) -> dict:
 def _json_float(x):
     return float(x) if isinstance(x, (np.floating,)) else str(x)
 
-
-def _plot(d, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    data, n_states = d.heldout, len(d.heldout.states)
-    n_traj = min(data.n_trajectories, 3)
-    fig, axes = plt.subplots(n_states, n_traj, figsize=(4.5 * n_traj, 2.6 * n_states), squeeze=False, sharex=True)
-    styles = {"known only": ("tab:gray", ":"), "UDE": ("tab:orange", "--"), "discovered": ("tab:blue", "-")}
-    for j in range(n_traj):
-        for i, state in enumerate(data.states):
-            ax = axes[i, j]
-            ax.plot(data.t, data.y[j, :, i], ".", color="black", ms=2, label="held-out data")
-            for name, pred in d.predictions.items():
-                color, ls = styles.get(name, (None, "-"))
-                ax.plot(data.t, pred[j, :, i], ls, color=color, lw=1.3, label=name)
-            unit = d.known.units.get(state, "")
-            ax.set_ylabel(f"{state}" + (f" ({unit})" if unit and unit != "1" else ""))
-            if i == 0:
-                ax.set_title(f"held-out trajectory {j + 1}")
-        axes[-1, j].set_xlabel("t" + (f" ({d.known.time_unit})" if d.known.time_unit != "1" else ""))
-    axes[0, 0].legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -1,0 +1,103 @@
+"""A results folder, read back: what every report is made from.
+
+Reports read only files (JSON and NPZ, never pickles), so `discover report DIR` rebuilds
+them from a folder written on another machine or by an older run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConfigError, DataError
+from ..data import Trajectories
+from ..equations import EquationSystem
+
+REQUIRED = ("equations.json", "metrics.json", "data_heldout.npz", "predictions.npz")
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """A results folder in memory.
+
+    `metrics` is metrics.json as written (held-out metrics, distillation record, seconds,
+    notes); `predictions`: model -> re-simulation of `heldout`; `residuals`: state ->
+    {"t", "X", "features", "learned", "distilled"} along the first training trajectory;
+    `loss_history`: the UDE's training loss per iteration.
+    """
+
+    folder: Path
+    known: EquationSystem
+    discovered: EquationSystem
+    metrics: Mapping[str, Any]
+    heldout: Trajectories
+    predictions: Mapping[str, np.ndarray]
+    residuals: Mapping[str, Mapping[str, Any]]
+    loss_history: np.ndarray
+
+
+def load_results(folder: str | Path) -> Results:
+    """Read a results folder written by `discover run` / `write_results`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"results folder {str(folder)!r} does not exist; give the folder `discover run` wrote.")
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    if missing:
+        raise ConfigError(
+            f"{str(folder)!r} is not a complete results folder: {', '.join(missing)} missing. "
+            "Give the folder `discover run` or `discover demo` wrote (it holds equations.json and metrics.json)."
+        )
+    try:
+        equations = json.loads((folder / "equations.json").read_text())
+        metrics = json.loads((folder / "metrics.json").read_text())
+        known, discovered = (EquationSystem.from_dict(equations[k]) for k in ("known", "discovered"))
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"could not read the results in {str(folder)!r} ({type(exc).__name__}: {exc}).") from None
+    with np.load(folder / "predictions.npz", allow_pickle=False) as f:
+        predictions = {str(name): f[f"model_{i}"] for i, name in enumerate(f["names"])}
+    residuals = {}
+    if (folder / "residuals.npz").is_file():
+        with np.load(folder / "residuals.npz", allow_pickle=False) as f:
+            for state in f["states"]:
+                residuals[str(state)] = {
+                    "t": f["t"], "X": f[f"X_{state}"], "features": [str(x) for x in f[f"features_{state}"]],
+                    "learned": f[f"learned_{state}"], "distilled": f[f"distilled_{state}"],
+                }
+    loss = np.zeros(0)
+    if (folder / "training.npz").is_file():
+        with np.load(folder / "training.npz", allow_pickle=False) as f:
+            loss = f["loss_history"]
+    heldout = Trajectories.load_npz(folder / "data_heldout.npz")
+    return Results(folder, known, discovered, metrics, heldout, predictions, residuals, loss)
+
+
+def save_arrays(discovery, folder: Path) -> None:
+    """The arrays a report needs beyond the JSON files: predictions, residual traces, loss."""
+    d = discovery
+    names = list(d.predictions)
+    np.savez(folder / "predictions.npz", names=np.array(names, dtype=str),
+             **{f"model_{i}": d.predictions[n] for i, n in enumerate(names)})
+    np.savez(folder / "training.npz", loss_history=np.asarray(d.ude.loss_history_, dtype=float))
+    arrays: dict[str, np.ndarray] = {"t": d.train.t, "states": np.array(list(d.distillation), dtype=str)}
+    z = np.concatenate([d.train.y[0], d.train.u[0]], axis=-1)
+    columns = (*d.train.states, *d.train.inputs)
+    for state, dist in d.distillation.items():
+        features = d.known.residual_features(state)
+        X = z[:, [columns.index(f) for f in features]]
+        arrays[f"X_{state}"] = X
+        arrays[f"features_{state}"] = np.array(features, dtype=str)
+        arrays[f"learned_{state}"] = d.ude.residual(state, X)
+        arrays[f"distilled_{state}"] = _evaluate(d.discovered.discovered[state], X, features)
+    np.savez(folder / "residuals.npz", **arrays)
+
+
+def _evaluate(expr, X: np.ndarray, names) -> np.ndarray:
+    from ..distill._polish import evaluate
+
+    with np.errstate(all="ignore"):
+        return np.asarray(evaluate(expr, X, names), dtype=float)

@@ -1,0 +1,160 @@
+"""The three reports of a results folder: LaTeX (pdflatex), self-contained HTML, Markdown."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+from pathlib import Path
+
+import sympy as sp
+
+from .._errors import ConfigError
+from ._bundle import Results, load_results
+from ._figures import make_figures
+from ._latex import document_latex, equations_latex
+from ._text import OPTIONAL, equations_text
+
+REPORTS = ("report.tex", "report.html", "report.md")
+CAPTIONS = {
+    "resimulation": "Held-out data (new initial conditions) and the re-simulation of each model.",
+    "phase": "Phase portrait of the held-out trajectories and the models.",
+    "loss": "UDE training loss.",
+}
+
+
+def _caption(key: str) -> str:
+    if key.startswith("residual_"):
+        return f"Residual of d{key[9:]}/dt: learned by the network vs the distilled closed form."
+    if key.startswith("pareto_"):
+        return f"Candidates for d{key[7:]}/dt: complexity vs held-out residual error; the chosen one is starred."
+    return CAPTIONS.get(key, key)
+
+
+def _columns(r: Results) -> list[tuple[str, str, str, str]]:
+    """(key, text header, LaTeX header, format) of the metrics present."""
+    tu = r.known.time_unit if r.known.time_unit not in ("", "1") else "time units"
+    cols = [("rmse", "RMSE", "RMSE", ".4g"), ("nrmse", "NRMSE", "NRMSE", ".3f"), ("r2", "R²", "$R^2$", ".4f"),
+            ("horizon", f"horizon ({tu})", f"horizon ({tu})", ".4g")]
+    held = r.metrics.get("heldout", {})
+    for key, header, fmt in OPTIONAL:
+        if any(key in m for per in held.values() for m in per.values()):
+            cols.append((key, header, "$\\Gamma$" if key == "gamma" else header, fmt))
+    return cols
+
+
+def write_reports(folder: str | Path, force: bool = False) -> list[Path]:
+    """Write report.tex, report.html, report.md and figures/ into a results folder.
+
+    Refuses to replace existing reports unless `force` (a user may have edited them).
+    """
+    r = load_results(folder)
+    existing = [name for name in REPORTS if (r.folder / name).exists()]
+    if existing and not force:
+        raise ConfigError(
+            f"{str(r.folder)!r} already holds {', '.join(existing)}; pass --force to rebuild the reports."
+        )
+    figures = make_figures(r, r.folder / "figures")
+    columns = _columns(r)
+    texts = {
+        "report.tex": document_latex(
+            r.discovered, r.known, metrics=r.metrics.get("heldout"), columns=[(k, lh, f) for k, _, lh, f in columns],
+            figures=[(f"figures/{f}", _caption(k)) for k, f in figures.items()], notes=r.metrics.get("notes", []),
+        ),
+        "report.html": html_report(r, figures, columns),
+        "report.md": markdown_report(r, figures, columns),
+    }
+    written = []
+    for name, text in texts.items():
+        written.append(_atomic_write(r.folder / name, text))
+    return written
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def _metric_rows(r: Results, columns) -> list[list[str]]:
+    rows = []
+    for model, per_state in r.metrics.get("heldout", {}).items():
+        for state, m in per_state.items():
+            rows.append([model, state, *(format(m[k], f) if k in m else "–" for k, _, _, f in columns)])
+    return rows
+
+
+def _distillation_rows(r: Results) -> list[tuple[str, str, str]]:
+    return [(state, rec["chosen"], rec["reason"]) for state, rec in r.metrics.get("distillation", {}).items()]
+
+
+def markdown_report(r: Results, figures: dict[str, str], columns) -> str:
+    header = ["model", "state", *(h for _, h, _, _ in columns)]
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    table += ["| " + " | ".join(row) + " |" for row in _metric_rows(r, columns)]
+    params = ["| parameter | value | unit | meaning |", "|---|---|---|---|"]
+    params += [f"| {p.name} | {p.value:g} | {p.unit if p.unit != '1' else '–'} | {p.description} |"
+               for p in r.discovered.parameters]
+    lines = [f"# Discovered model: {r.discovered.name}", "", "Discovered terms are in brackets.", "",
+             "```text", equations_text(r.discovered, r.known), "```", "", "$$",
+             equations_latex(r.discovered, r.known).strip(), "$$", ""]
+    if r.discovered.parameters:
+        lines += ["## Parameters", "", *params, ""]
+    lines += ["## Re-simulation of held-out data", "", *table, ""]
+    lines += ["## How each term was chosen", ""]
+    lines += [f"- d{s}/dt: `{chosen}` — {reason}" for s, chosen, reason in _distillation_rows(r)]
+    lines += [f"- Note: {n}" for n in r.metrics.get("notes", [])]
+    lines += ["", "## Figures", ""]
+    lines += [f"![{_caption(k)}](figures/{f})\n\n*{_caption(k)}*\n" for k, f in figures.items()]
+    return "\n".join(lines) + "\n"
+
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{padding:.3em .8em;text-align:right}
+th{border-bottom:2px solid #444}tr:nth-child(even){background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+pre{background:#f6f8fa;padding:1em;overflow-x:auto}figure{margin:1.5em 0}img{max-width:100%}
+figcaption{color:#555;font-size:.9em}.discovered{color:#1f5fa8;font-weight:600}"""
+
+
+def html_report(r: Results, figures: dict[str, str], columns) -> str:
+    """One self-contained file: figures embedded as data URIs, no script, no external resource."""
+    e = html.escape
+    eq_lines = []
+    base = r.known.without_residuals()
+    for i, state in enumerate(r.discovered.states):
+        if state in r.discovered.discovered:
+            eq_lines.append(f"d{e(state)}/dt = {e(sp.sstr(base.rhs[i]))} + "
+                            f"<span class=\"discovered\">[{e(sp.sstr(r.discovered.discovered[state]))}]</span>")
+        else:
+            eq_lines.append(f"d{e(state)}/dt = {e(sp.sstr(r.discovered.rhs[i]))}")
+
+    def table(header, rows):
+        head = "".join(f"<th>{e(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    params = [(p.name, f"{p.value:g}", p.unit if p.unit != "1" else "–", p.description) for p in r.discovered.parameters]
+    parts = [
+        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>discover: {e(r.discovered.name)}</title>",
+        f"<style>{_CSS}</style></head><body><h1>Discovered model: {e(r.discovered.name)}</h1>",
+        "<p>Discovered terms are highlighted in brackets.</p><pre>" + "\n".join(eq_lines) + "</pre>",
+    ]
+    if params:
+        parts.append("<h2>Parameters</h2>" + table(["parameter", "value", "unit", "meaning"], params))
+    parts.append("<h2>Re-simulation of held-out data</h2>"
+                 + table(["model", "state", *(h for _, h, _, _ in columns)], _metric_rows(r, columns)))
+    parts.append("<h2>How each term was chosen</h2>" + table(["state", "chosen", "why"], _distillation_rows(r)))
+    parts += [f"<p><strong>Note:</strong> {e(n)}</p>" for n in r.metrics.get("notes", [])]
+    parts.append("<h2>Figures</h2>")
+    for key, name in figures.items():
+        data = base64.b64encode((r.folder / "figures" / name).read_bytes()).decode()
+        parts.append(f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{e(_caption(key))}\">"
+                     f"<figcaption>{e(_caption(key))}</figcaption></figure>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+__all__ = ["REPORTS", "html_report", "markdown_report", "write_reports"]
