@@ -116,15 +116,17 @@ def score(found: dict, true: dict) -> tuple[bool, float]:
     return exact, worst
 
 
-def structure(found: dict, true: dict, data, r2: float = 0.999) -> tuple[bool, float]:
+def structure(found: dict, true: dict, data, r2: float = 0.999, max_error: float = 0.05) -> tuple[bool, float]:
     """Tolerance-aware structural match, judged on the function space over the data's range.
 
-    A discovered expression has the true structure when every one of its terms lies in the
+    A discovered expression has the true structure when (1) every one of its terms lies in the
     span of the true terms and the true expression lies in the span of its terms (uncentred
-    R^2 >= `r2` over the training samples for both). Unlike `score`, this accepts an exp or
-    sigmoid whose inner constants differ in the 3rd digit, or sigmoid(2x) for (1 + tanh x)/2,
-    and still rejects a spurious or a missing term. Also returns the largest relative RMS
-    error of the discovered function against the true one.
+    R^2 >= `r2` over the training samples for both), (2) it has no more terms than the true
+    expression, and (3) it reproduces the true function within `max_error` (relative RMS).
+    Unlike `score`, this accepts an exp or sigmoid whose inner constants differ in the 3rd
+    digit, or sigmoid(2x) for (1 + tanh x)/2; it rejects a spurious or a missing term, and
+    (2)-(3) reject look-alikes on a narrow range (a + b*v for 0.04*v**2 over v in [-75, -55]).
+    Also returns the largest relative RMS error of the discovered function against the true one.
     """
     ok, worst = True, 0.0
     z = np.concatenate([data.y, data.u], axis=-1).reshape(-1, len(data.states) + len(data.inputs))
@@ -134,7 +136,9 @@ def structure(found: dict, true: dict, data, r2: float = 0.999) -> tuple[bool, f
         f_cols = _columns(sp.Add.make_args(sp.expand(found[state])), z, names)
         t_val, f_val = t_cols.sum(1), f_cols.sum(1)
         worst = max(worst, float(np.sqrt(np.mean((f_val - t_val) ** 2) / np.mean(t_val**2))))
+        error = float(np.sqrt(np.mean((f_val - t_val) ** 2) / np.mean(t_val**2)))
         ok &= all(_r2_in_span(col, t_cols) >= r2 for col in f_cols.T) and _r2_in_span(t_val, f_cols) >= r2
+        ok &= f_cols.shape[1] <= t_cols.shape[1] and error <= max_error
     return bool(ok), worst
 
 
@@ -236,8 +240,10 @@ def table(rows: list[dict]) -> str:
 SCORING = """\
 - **structure**: the discovered terms span the same functions as the removed terms over the training
   data (each discovered term lies in the span of the true terms and the true residual in the span of
-  the discovered terms, uncentred R^2 >= 0.999). This accepts exp/sigmoid terms whose inner constants
-  differ slightly and equivalent forms (sigmoid vs tanh); a spurious or missing term fails it.
+  the discovered terms, uncentred R^2 >= 0.999), there are no more of them than true terms, and
+  they reproduce the true residual within 5 % (relative RMS). This accepts exp/sigmoid terms whose
+  inner constants differ slightly and equivalent forms (sigmoid vs tanh); a spurious or missing
+  term fails it, and so does a look-alike on a narrow range (a + b*v for 0.04*v**2).
 - **exact terms**: the same sympy terms after expansion (strict; any inner-constant difference fails).
 - **function error**: RMS of discovered minus true residual over RMS of the true residual (training data).
 - **pysindy-direct**: the baseline. pysindy's SmoothedFiniteDifference derivatives of the noisy data,

@@ -63,6 +63,10 @@ def test_structure_accepts_equivalent_forms_and_rejects_spurious_or_missing_term
     assert bench.structure({"V": 1.02 * as_sigmoid}, true, data)[1] == pytest.approx(0.02, rel=1e-3)
     assert not bench.structure({"V": as_sigmoid + 0.01 * V**2}, true, data)[0]  # spurious
     assert not bench.structure({"V": 0.22 * V / (1 + sp.exp(-2 * (V + 1.2) / 18))}, true, data)[0]  # missing
+    # a look-alike on a narrow range: a + b*v spans 0.04*v**2 there, but it is not the structure
+    v = sp.Symbol("v", real=True)
+    narrow = Trajectories(np.arange(100.0), np.linspace(-75, -55, 100).reshape(1, -1, 1), np.zeros((1, 100, 0)), ("v",), ())
+    assert not bench.structure({"v": 115.98 - 32.853 * v}, {"v": 0.04 * v**2}, narrow)[0]
 
 
 def test_pysindy_direct_baseline_recovers_clean_fhn():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +83,12 @@ def distill_residuals(
         if options.get("choose_by", "resimulation") == "resimulation":
             chosen_on = selection if selection is not None else data
             length = min(2 * ude.window, chosen_on.t.size - 1)
-            scores = resimulation_errors(ude, samples.state, front, chosen_on, length=length, seed=seed)
+            scores, refit = resimulation_errors(
+                ude, samples.state, front, chosen_on, length=length, seed=seed,
+                refit_on=data if options.get("refit", True) else None,
+            )
+            # each front member is judged, and kept, with its numbers refit through the solver
+            front = [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
             how = "held-out window re-simulation error" if selection is not None else "window re-simulation error"
         else:
             scores = [c.error for c in front]

@@ -17,26 +17,78 @@ from ._base import Candidate
 
 def resimulation_errors(
     ude: UDE, state: str, candidates: list[Candidate], data: Trajectories, *, n_windows: int = 512,
-    length: int | None = None, seed: int = 0,
-) -> list[float]:
+    length: int | None = None, seed: int = 0, refit_on: Trajectories | None = None, refit_iterations: int = 30,
+) -> tuple[list[float], list[sp.Expr]]:
     """Window re-simulation error of the hybrid model with `state`'s residual replaced by each candidate.
 
     Other residuals stay neural, so each state's choice is judged on its own. Windows are twice
     as long as training windows: fitting the residual's values is not enough, a candidate has
-    to reproduce trajectories. A candidate that blows up scores inf.
+    to reproduce trajectories. With `refit_on`, each candidate's numbers are first refit through
+    the solver on those data (L-BFGS), so a structure is not judged by the bias the network left
+    in its coefficients. A candidate that blows up scores inf. Returns (errors, candidates as scored).
     """
     others = [s for s in ude.system.residuals if s != state]
     # copies: converting to float64 must not change the fitted UDE
     nets = [copy.deepcopy(ude.model_.residuals[list(ude.system.residuals).index(s)]) for s in others]
-    windows = Windows(data, length or 2 * ude.window, torch.float64)
+    for net in nets:
+        net.double().requires_grad_(False)
+    length = length or 2 * ude.window
+    windows = Windows(data, length, torch.float64)
     idx = windows.sample(np.random.default_rng(seed), n_windows)
-    errors = []
+    fit_windows = Windows(refit_on, min(length, refit_on.t.size - 1), torch.float64) if refit_on is not None else None
+    fit_idx = fit_windows.sample(np.random.default_rng(seed + 1), 256) if fit_windows is not None else None
+    errors, scored = [], []
     for cand in candidates:
-        model = HybridODE(ude.system.replace_residuals({state: cand.expression}, how="candidate"), nets).double()
+        expr = cand.expression
+        if fit_windows is not None:
+            expr = _refit_candidate(ude, state, expr, nets, fit_windows, fit_idx, refit_iterations)
+        model = HybridODE(ude.system.replace_residuals({state: expr}, how="candidate"), nets).double()
         with torch.no_grad():
             err = windows.loss(model, idx, "rk4", ude.substeps).item()
         errors.append(err if np.isfinite(err) else float("inf"))
-    return errors
+        scored.append(expr)
+    return errors, scored
+
+
+def _refit_candidate(ude, state, expr, nets, windows: Windows, idx, iterations: int) -> sp.Expr:
+    """`expr` with its numbers refit through the solver, other residuals kept neural; unchanged if no better."""
+    floats = sorted(expr.atoms(sp.Float), key=float)
+    if not floats:
+        return expr
+    names = tuple(f"_refit_{i}" for i in range(len(floats)))
+    symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names)}
+    base = dataclasses.replace(ude.system, parameters=(*ude.system.parameters,
+                               *(Parameter(n, float(f)) for n, f in zip(names, floats))))
+    template = base.replace_residuals({state: expr.xreplace(symbols)}, how="candidate")
+    hybrid = HybridODE(template, nets).double()
+    rhs = TorchRHS(template, free=names)
+    values = torch.tensor([float(f) for f in floats], dtype=torch.float64, requires_grad=True)
+
+    def loss() -> torch.Tensor:
+        return windows.loss(lambda y, u: rhs(y, u, hybrid.residual_values(y, u), values.expand(y.shape[0], -1)),
+                            idx, "rk4", ude.substeps)
+
+    with torch.no_grad():
+        before = loss().item()
+    if not np.isfinite(before):
+        return expr
+    opt = torch.optim.LBFGS([values], max_iter=iterations, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        return value
+
+    try:
+        opt.step(closure)
+    except RuntimeError:  # a trial step that blew up the solver: keep the candidate as it was
+        return expr
+    with torch.no_grad():
+        after = loss().item()
+    if not np.isfinite(after) or after >= before:
+        return expr
+    return expr.xreplace({f: sp.Float(v, 6) for f, v in zip(floats, values.detach().tolist())})
 
 
 def refit_coefficients(
@@ -90,8 +142,9 @@ def round_coefficients(
     system: EquationSystem, data: Trajectories, *, window: int, substeps: int = 1, tolerance: float = 0.01,
     seed: int = 0,
 ) -> tuple[EquationSystem, int | None]:
-    """Round the numbers in the discovered terms to the fewest significant digits (1 to 5) whose
-    window re-simulation error stays within (1 + `tolerance`) x the unrounded error.
+    """Drop negligible terms, then round the numbers in the discovered terms to the fewest
+    significant digits (1 to 5) whose window re-simulation error stays within (1 + `tolerance`)
+    x the unrounded error + 1e-6.
 
     0.333953 v^3 reads as a 1/3 only when it can be shown as 0.33 without hurting the fit;
     rounding that hurts is never done. Returns (system, digits kept or None if unrounded).
@@ -108,15 +161,44 @@ def round_coefficients(
             value = windows.loss(model, idx, "rk4", substeps).item()
         return value if np.isfinite(value) else float("inf")
 
-    reference = error(system)
+    # relative to the error, plus 1e-6 (0.1 % RMS of each state's spread) for noise-free data,
+    # where the reference error is ~0 and any change at all would count as hurting
+    limit = (1 + tolerance) * error(system) + 1e-6
+    system = _drop_negligible_terms(system, data, error, limit)
+    floats = {f for e in system.discovered.values() for f in e.atoms(sp.Float)}
     for digits in range(1, 6):
         # full precision for the rounded text: Float("0.3333", 4) would store 0.33330154...
         rounded = {f: sp.Float(f"{float(f):.{digits}g}", 15) for f in floats}
         candidate = _swap_terms(system, {s: e.xreplace(rounded) for s, e in system.discovered.items()})
-        if error(candidate) <= (1 + tolerance) * reference:
+        if error(candidate) <= limit:
             note = f"discovered coefficients rounded to {digits} significant digits (window error within {tolerance:.0%})"
             return dataclasses.replace(candidate, provenance=(*candidate.provenance, note)), digits
     return system, None
+
+
+def _drop_negligible_terms(system: EquationSystem, data: Trajectories, error, limit: float) -> EquationSystem:
+    """Drop terms contributing < 1 % of their state's discovered residual (RMS over the data) when
+    the window error stays under `limit`: a refit can shrink a spurious constant to 1e-5 without
+    removing it, and a term that does nothing is not part of the structure."""
+    from ._polish import evaluate
+
+    z = np.concatenate([data.y, data.u], axis=-1).reshape(-1, len(data.states) + len(data.inputs))
+    names = (*data.states, *data.inputs)
+    for state, expr in system.discovered.items():
+        terms = list(sp.Add.make_args(expr))
+        if len(terms) < 2:
+            continue
+        with np.errstate(all="ignore"):
+            rms = [float(np.sqrt(np.mean(np.square(evaluate(t, z, names))))) for t in terms]
+        total = float(np.sqrt(np.mean(np.square(evaluate(expr, z, names))))) or 1.0
+        for term, size in sorted(zip(terms, rms), key=lambda x: x[1]):
+            if not size < 0.01 * total:
+                break
+            trial = _swap_terms(system, {state: system.discovered[state] - term})
+            if error(trial) <= limit:
+                note = f"negligible term {sp.sstr(term)} dropped from d{state}/dt (window error unchanged)"
+                system = dataclasses.replace(trial, provenance=(*trial.provenance, note))
+    return system
 
 
 def _swap_terms(system: EquationSystem, terms: dict[str, sp.Expr], extra: tuple[Parameter, ...] = ()) -> EquationSystem:

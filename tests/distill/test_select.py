@@ -53,3 +53,14 @@ def test_candidates_are_chosen_on_held_out_windows(small_fhn_discovery):
     assert "held-out window" in d.distillation["v"].reason
     # the network was trained on the first 80 % of each trajectory only
     assert d.ude.model_ is not None and d.selection["samples_per_trajectory"] == d.train.t.size - round(0.8 * d.train.t.size)
+
+
+def test_negligible_terms_are_dropped_before_rounding():
+    t = np.arange(0, 40.0001, 0.1)
+    y0 = np.random.default_rng(0).uniform([-2, -1], [2, 2], size=(3, 2))
+    data = simulate(fitzhugh_nagumo(), y0, t, {"I": 0.5})
+    v = sp.Symbol("v", real=True)
+    fitted = fhn_known().replace_residuals({"v": 1.00002 * v - 0.333331 * v**3 + 6.3e-6}, how="test")
+    cleaned, _ = round_coefficients(fitted, data, window=20)
+    assert set(cleaned.discovered["v"].as_coefficients_dict()) == {v, v**3}
+    assert any("negligible term" in p for p in cleaned.provenance)
