@@ -1,4 +1,4 @@
-"""Command line: `discover demo`, `discover run CONFIG`, `discover report RESULTS_DIR`."""
+"""Command line: `discover demo`, `discover run CONFIG`, `discover report DIR`, `discover export DIR --to ...`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from . import __version__
 from ._config import DEMO_CONFIG, RunConfig, config_from_dict, load_config
 from ._errors import DiscoverError
 from ._pipeline import discover
+from .export import TARGETS, export_results
 from .report import check_output_dir, summary_text, write_reports, write_results
 
 
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("results", help="a results folder written by `discover run` or `discover demo`")
     report.add_argument("--force", action="store_true", help="replace reports already in the folder")
     report.add_argument("--quiet", action="store_true", help="print nothing on success")
+    export = sub.add_parser("export", help="write the discovered model for brian2, neuron, python (or all)")
+    export.add_argument("results", help="a results folder written by `discover run` or `discover demo`")
+    export.add_argument("--to", nargs="+", default=["all"], metavar="TARGET",
+                        help=f"one or more of {', '.join(TARGETS)}, or all (default)")
+    export.add_argument("--force", action="store_true", help="replace exported files already there")
     for p in (demo, run):
         p.add_argument("--out", help="results folder (default: the config's [output] directory)")
         p.add_argument("--force", action="store_true", help="replace the results folder if it holds files")
@@ -60,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "report":
             return _report(args.results, args.force, args.quiet)
+        if args.command == "export":
+            for path in export_results(args.results, args.to, force=args.force):
+                print(f"wrote {path}")
+            return 0
         config = config_from_dict(copy.deepcopy(DEMO_CONFIG)) if args.command == "demo" else load_config(args.config)
         return _run(config, args.out, args.force, args.quiet)
     except DiscoverError as exc:

@@ -1,0 +1,66 @@
+"""One entry point per use: `export` (a system) and `export_results` (a results folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import ConfigError, did_you_mean
+from ..equations import EquationSystem
+from . import brian2, neuron, python
+
+TARGETS = ("python", "brian2", "neuron")
+
+
+def export(
+    system: EquationSystem, target: str, folder: str | Path, *, y0: Sequence[float] | None = None,
+    inputs: Mapping[str, float] | None = None, duration: float = 100.0, force: bool = False,
+) -> list[Path]:
+    """Write `system` for `target` into `folder`; the runner starts from `y0` with constant `inputs`.
+
+    Files already in the folder are replaced only with `force`.
+    """
+    if target not in TARGETS:
+        raise ConfigError(f"export target {target!r} is not one of {list(TARGETS)}.{did_you_mean(target, TARGETS)}")
+    y0 = [0.0] * len(system.states) if y0 is None else [float(x) for x in y0]
+    if len(y0) != len(system.states):
+        raise ConfigError(f"y0 has {len(y0)} values but {system.name!r} has states {list(system.states)}.")
+    inputs = {u: float((inputs or {}).get(u, 0.0)) for u in system.inputs}
+    stem = system.name
+    files = {
+        "python": lambda: {f"{stem}.py": python.render(system, y0, inputs, duration)},
+        "brian2": lambda: {f"{stem}_brian2.py": brian2.render(system, y0, inputs, duration)},
+        "neuron": lambda: {f"{neuron.mechanism_name(system)}.mod": neuron.render_mod(system),
+                           f"run_{stem}_neuron.py": neuron.render_runner(system, y0, inputs, duration)},
+    }[target]()
+    folder = Path(folder)
+    clash = [name for name in files if (folder / name).exists()]
+    if clash and not force:
+        raise ConfigError(f"{', '.join(clash)} already in {str(folder)!r}; pass --force to replace.")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return [folder / name for name in files]
+
+
+def export_results(results: str | Path, targets: Sequence[str], *, force: bool = False) -> list[Path]:
+    """Export a results folder's discovered system into RESULTS/export/<target>/.
+
+    The runners start from the first held-out trajectory's initial state, with its inputs'
+    mean values held constant, for its duration.
+    """
+    from ..report import load_results
+
+    r = load_results(results)
+    targets = list(TARGETS) if "all" in targets else list(targets)
+    data = r.heldout
+    y0 = data.y[0, 0]
+    inputs = {u: float(np.mean(data.u[0, :, j])) for j, u in enumerate(data.inputs)}
+    duration = float(data.t[-1] - data.t[0])
+    written = []
+    for target in targets:
+        written += export(r.discovered, target, Path(results) / "export" / target, y0=y0, inputs=inputs,
+                          duration=duration, force=force)
+    return written

@@ -1,0 +1,109 @@
+"""What every exporter shares: names safe for the target, expression printers, time scaling.
+
+Exporters read only an `EquationSystem`. Right-hand sides are written in the model's own
+units (a state in mV, time in ms: dV/dt in mV/ms), and each target gets the conversion it
+needs at its boundary: Brian2 divides quantities by their units, NEURON's clock is in ms.
+A system declared in dimensionless time (time unit "1") is run with one time unit = 1 ms.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterable, Mapping
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from .._errors import ConfigError
+from ..equations import EquationSystem
+
+MS_PER_TIME_UNIT = {"1": 1.0, "": 1.0, "ms": 1.0, "s": 1000.0, "us": 1e-3}
+
+
+def ms_per_time_unit(system: EquationSystem) -> float:
+    try:
+        return MS_PER_TIME_UNIT[system.time_unit]
+    except KeyError:
+        raise ConfigError(
+            f"time unit {system.time_unit!r} of {system.name!r} cannot be exported; use 'ms', 's' or '1'."
+        ) from None
+
+
+def check_closed(system: EquationSystem) -> None:
+    if system.residuals:
+        raise ConfigError(
+            f"{system.name!r} still has neural residuals ({', '.join(system.residuals)}); export the discovered "
+            "system (results' equations.json 'discovered'), whose residuals are closed-form terms."
+        )
+
+
+def safe_names(names: Iterable[str], reserved: Iterable[str]) -> dict[str, str]:
+    """name -> a name the target accepts: reserved words get a trailing underscore."""
+    reserved = set(reserved) | set(keyword.kwlist)
+    out = {}
+    for name in names:
+        new = name
+        while new in reserved or new in out.values():
+            new += "_"
+        out[name] = new
+    return out
+
+
+def renamed(expr: sp.Expr, system: EquationSystem, names: Mapping[str, str]) -> sp.Expr:
+    return expr.xreplace({system.symbol(old): sp.Symbol(new, real=True) for old, new in names.items() if old != new})
+
+
+class InfixPrinter(StrPrinter):
+    """Fully parenthesised infix with `^` for powers (NMODL, LEMS, NESTML).
+
+    PyLEMS mis-parses chained `a - b - c + d`; every binary operation is bracketed so no
+    target's precedence rules are ever relied upon.
+    """
+
+    functions: Mapping[str, str] = {}
+    power = "^"
+
+    def _print_Add(self, expr, order=None):
+        return "(" + " + ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff == -1:
+            return f"(-{self._print(rest)})"
+        return "(" + " * ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Pow(self, expr):
+        base, exp = expr.args
+        if exp == -1:
+            return f"(1.0 / {self._print(base)})"
+        if exp == sp.Rational(1, 2):
+            return f"{self.functions.get('sqrt', 'sqrt')}({self._print(base)})"
+        return f"({self._print(base)}{self.power}{self._print(exp)})"
+
+    def _print_Rational(self, expr):  # a float literal: never C's integer division
+        return repr(float(expr)) if expr >= 0 else f"({float(expr)!r})"
+
+    def _print_Float(self, expr):
+        return repr(float(expr)) if float(expr) >= 0 else f"({float(expr)!r})"
+
+    def _print_Integer(self, expr):  # integer division cannot arise: p/q is a Rational, 1/x prints 1.0/x
+        return str(int(expr)) if int(expr) >= 0 else f"({int(expr)})"
+
+    def _print_Function(self, expr):
+        name = type(expr).__name__
+        args = ", ".join(self._print(a) for a in expr.args)
+        return f"{self.functions.get(name, name)}({args})"
+
+    def _print_Abs(self, expr):
+        return f"{self.functions.get('Abs', 'abs')}({self._print(expr.args[0])})"
+
+    def _print_Exp1(self, expr):
+        return f"{self.functions.get('exp', 'exp')}(1)"
+
+    def _print_Pi(self, expr):
+        return "3.141592653589793"
+
+
+def expand_exprel(expr: sp.Expr) -> sp.Expr:
+    """exprel(x) -> (exp(x) - 1)/x for targets without it (finite except exactly at x = 0)."""
+    return expr.replace(lambda e: type(e).__name__ == "exprel", lambda e: (sp.exp(e.args[0]) - 1) / e.args[0])

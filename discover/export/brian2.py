@@ -1,0 +1,136 @@
+"""Brian2: an equation string with physical units and a runnable script."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from ..equations import EquationSystem
+from ..equations._units import parse_unit
+from ._common import check_closed, renamed, safe_names
+
+# Brian2's own names: its clock, noise, group size, units and functions must not be shadowed
+RESERVED = ("t", "dt", "xi", "i", "N", "e", "pi", "inf", "exp", "log", "sqrt", "tanh", "exprel", "abs",
+            "volt", "amp", "second", "siemens", "farad", "ohm", "metre", "meter", "mole", "molar", "hertz", "Hz",
+            "mV", "uV", "V", "pA", "nA", "uA", "mA", "A", "ms", "us", "s", "nS", "uS", "mS", "S", "pF", "nF", "uF",
+            "F", "cm", "um", "mm", "m", "mM", "uM", "Mohm", "kohm", "Gohm")
+
+
+class _BrianPrinter(StrPrinter):
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Function(self, expr):
+        return f"{type(expr).__name__}({', '.join(self._print(a) for a in expr.args)})"
+
+
+def _unit(text: str) -> str:
+    return "1" if text in ("", "1") else text.replace("^", "**")
+
+
+def time_unit(system: EquationSystem) -> str:
+    return "ms" if system.time_unit in ("", "1") else _unit(system.time_unit)
+
+
+def equations(system: EquationSystem) -> tuple[str, dict[str, str]]:
+    """Brian2 `Equations` text and the names used. Right-hand sides are written in the model's
+    units, each quantity divided by its unit, then scaled back: `dV/dt = (f(V/mV, ...))*mV/ms : volt`.
+    """
+    check_closed(system)
+    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    units = {**{p.name: p.unit for p in system.parameters}, **system.units}
+    as_numbers = {system.symbol(n): sp.Symbol(f"({names[n]}/({_unit(units.get(n, '1'))}))", real=True)
+                  for n in names if _unit(units.get(n, "1")) != "1"}
+    printer = _BrianPrinter()
+    lines = []
+    for state, rhs in zip(system.states, system.rhs):
+        body = printer.doprint(renamed(rhs, system, names).xreplace(
+            {sp.Symbol(names[str(k)], real=True): v for k, v in as_numbers.items()}))
+        unit = _unit(system.units.get(state, "1"))
+        scale = f"({unit})/{time_unit(system)}" if unit != "1" else f"1/{time_unit(system)}"
+        lines.append(f"d{names[state]}/dt = ({body}) * {scale} : {_dimension(unit)}")
+    for u in system.inputs:
+        lines.append(f"{names[u]} : {_dimension(_unit(system.units.get(u, '1')))}  # input: set it, or drive it")
+    return "\n".join(lines), names
+
+
+def _dimension(unit: str) -> str:
+    """A Brian2 variable's declared unit is in base units: mV -> volt, mS/cm**2 -> metre**-4*kilogram**-1*..."""
+    if unit == "1":
+        return "1"
+    dims = parse_unit(unit).dims
+    named = {(2, 1, -3, -1, 0): "volt", (0, 0, 0, 1, 0): "amp", (-2, -1, 3, 2, 0): "siemens",
+             (-2, -1, 4, 2, 0): "farad", (0, 0, 1, 0, 0): "second"}
+    key = tuple(int(d) if d.denominator == 1 else None for d in dims)
+    if key in named:
+        return named[key]
+    base = ("metre", "kilogram", "second", "amp", "mole")
+
+    def power(b, d):
+        return b if d == 1 else f"{b}**{d}" if d.denominator == 1 else f"{b}**{float(d)}"
+
+    top = " * ".join(power(b, d) for b, d in zip(base, dims) if d > 0) or "1"
+    bottom = " * ".join(power(b, -d) for b, d in zip(base, dims) if d < 0)
+    return f"{top}/({bottom})" if " * " in bottom else f"{top}/{bottom}" if bottom else top
+
+
+def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
+    eqs, names = equations(system)
+    units = {**{p.name: p.unit for p in system.parameters}, **system.units}
+
+    def quantity(name: str, value: float) -> str:
+        unit = _unit(units.get(name, "1"))
+        return f"{float(value)!r}" if unit == "1" else f"{float(value)!r} * ({unit})"
+
+    params = "\n".join(f"{names[p.name]} = {quantity(p.name, p.value)}" + (f"  # {p.description}" if p.description else "")
+                       for p in system.parameters)
+    set_y0 = "\n".join(f"    group.{names[s]} = y0[{i}]" + ("" if _unit(system.units.get(s, "1")) == "1"
+                       else f" * ({_unit(system.units[s])})") for i, s in enumerate(system.states))
+    set_u = "\n".join(f"    group.{names[u]} = inputs[{u!r}]" + ("" if _unit(system.units.get(u, "1")) == "1"
+                      else f" * ({_unit(system.units[u])})") for u in system.inputs)
+    out = "\n".join(f"    out[:, {i}] = np.asarray(monitor.{names[s]}[0]" + ("" if _unit(system.units.get(s, "1")) == "1"
+                    else f" / ({_unit(system.units[s])})") + ")" for i, s in enumerate(system.states))
+    tu = time_unit(system)
+    return f'''"""{system.name}: exported by discover for Brian2 (numpy code generation; no compiler needed).
+
+States in their model units {[f"{s} ({system.units.get(s, '1')})" for s in system.states]}; time in {tu}.
+Provenance: {"; ".join(system.provenance) or "-"}
+
+    python {system.name}_brian2.py     # runs from Y0 for DURATION and prints the final state
+"""
+
+import numpy as np
+from brian2 import *  # noqa: F401,F403 - units and the Brian2 API, as Brian2's own examples do
+
+prefs.codegen.target = "numpy"
+
+{params}
+
+EQUATIONS = """
+{eqs}
+"""
+Y0 = {list(map(float, y0))!r}  # model units
+INPUTS = {dict(inputs)!r}  # model units
+DURATION = {float(duration)!r}  # {tu}
+
+
+def run_model(duration=DURATION, y0=Y0, inputs=INPUTS, dt=0.01):
+    """Simulate one neuron; returns (t in {tu}, states in model units, shaped (len(t), {len(system.states)}))."""
+    start_scope()
+    defaultclock.dt = dt * {tu}
+    group = NeuronGroup(1, EQUATIONS, method="rk4")
+{set_y0}
+{set_u}
+    monitor = StateMonitor(group, {[names[s] for s in system.states]!r}, record=0)
+    run(duration * {tu})
+    out = np.empty((len(monitor.t), {len(system.states)}))
+{out}
+    return np.asarray(monitor.t / {tu}), out
+
+
+if __name__ == "__main__":
+    times, states = run_model()
+    print(dict(zip({list(system.states)!r}, states[-1])))
+'''

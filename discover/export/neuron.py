@@ -1,0 +1,150 @@
+"""NEURON: an NMODL mechanism (.mod, compiled with nrnivmodl) and a Python runner.
+
+A membrane model (a state in mV) becomes the section's own `v`: the mechanism's
+NONSPECIFIC_CURRENT is i = -cm * dV/dt (mA/cm2), so with the section's cm equal to the
+mechanism's `cm_model` NEURON integrates exactly dV/dt = f. Any other system is a generic
+DERIVATIVE block in a mechanism inserted into a one-compartment dummy section. NEURON's clock
+is in ms; a model in seconds is rescaled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..equations import EquationSystem
+from ._common import InfixPrinter, check_closed, ms_per_time_unit, renamed, safe_names
+
+RESERVED = ("v", "t", "dt", "i", "celsius", "area", "diam", "cm", "cm_model", "exprel", "exp", "log", "sqrt",
+            "tanh", "sin", "cos", "fabs", "e", "PI", "FARADAY", "R", "states", "rates", "init", "breakpoint")
+
+
+class _NmodlPrinter(InfixPrinter):
+    functions = {"Abs": "fabs", "exprel": "exprel_"}
+
+    def _print_Pow(self, expr):
+        # nocmodl 9.0 aborts on `x^3` inside a DERIVATIVE block (diffeq parser); pow() is safe
+        base, exp = expr.args
+        if exp == -1:
+            return f"(1.0 / {self._print(base)})"
+        return f"pow({self._print(base)}, {self._print(exp)})"
+
+
+def membrane_state(system: EquationSystem) -> str | None:
+    """The state that is a membrane voltage in mV (NEURON's v), if exactly one is."""
+    volts = [s for s in system.states if system.units.get(s) == "mV"]
+    return volts[0] if len(volts) == 1 else None
+
+
+def mechanism_name(system: EquationSystem) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in system.name) or "model"
+
+
+def render_mod(system: EquationSystem) -> str:
+    check_closed(system)
+    voltage = membrane_state(system)
+    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    if voltage is not None:
+        names[voltage] = "v"
+    printer, per_ms = _NmodlPrinter(), 1.0 / ms_per_time_unit(system)
+    others = [s for s in system.states if s != voltage]
+    rhs = {s: printer.doprint(renamed(r, system, names)) for s, r in zip(system.states, system.rhs)}
+    ranges = [names[p.name] for p in system.parameters] + [names[u] for u in system.inputs]
+    ranges += [f"{names[s]}0" for s in others]
+    params = [f"    {names[p.name]} = {float(p.value)!r}  : {p.unit} {p.description}" for p in system.parameters]
+    params += [f"    {names[u]} = 0  : input, {system.units.get(u, '1')}" for u in system.inputs]
+    params += [f"    {names[s]}0 = 0  : initial {s}" for s in others]
+    derivs = "\n".join(f"    {names[s]}' = ({rhs[s]}) * {per_ms!r}" for s in others)
+    current = (f"    i = (-0.001) * cm_model * ({rhs[voltage]}) * {per_ms!r}\n" if voltage else "")
+    neuron_block = f"    SUFFIX {mechanism_name(system)}\n"
+    if voltage:
+        neuron_block += "    NONSPECIFIC_CURRENT i\n"
+        params.append("    cm_model = 1  : uF/cm2, must equal the section's cm")
+        ranges.append("cm_model")
+    neuron_block += f"    RANGE {', '.join(ranges)}\n" if ranges else ""
+    solve = "    SOLVE states METHOD derivimplicit\n" if others else ""
+    states_block = f"STATE {{\n    {' '.join(names[s] for s in others)}\n}}\n\n" if others else ""
+    derivative = f"DERIVATIVE states {{\n{derivs}\n}}\n\n" if others else ""
+    return f"""COMMENT
+{system.name}: exported by discover. Model units: {dict(system.units)}; time {system.time_unit!r} (NEURON: ms).
+Provenance: {"; ".join(system.provenance) or "-"}
+ENDCOMMENT
+
+NEURON {{
+{neuron_block}}}
+
+PARAMETER {{
+{chr(10).join(params)}
+}}
+
+ASSIGNED {{
+    v
+    i
+}}
+
+{states_block}INITIAL {{
+{chr(10).join(f"    {names[s]} = {names[s]}0" for s in others)}
+}}
+
+BREAKPOINT {{
+{solve}{current}}}
+
+{derivative}FUNCTION exprel_(x) {{
+    if (fabs(x) < 1e-6) {{
+        exprel_ = 1 + x / 2 + x * x / 6
+    }} else {{
+        exprel_ = (exp(x) - 1) / x
+    }}
+}}
+"""
+
+
+def render_runner(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
+    voltage, mech = membrane_state(system), mechanism_name(system)
+    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    if voltage is not None:
+        names[voltage] = "v"
+    setters = [f"    setattr(seg, '{names[u]}_{mech}', inputs[{u!r}])" for u in system.inputs]
+    setters += [f"    setattr(seg, '{names[s]}0_{mech}', y0[{i}])" for i, s in enumerate(system.states) if s != voltage]
+    reads = ", ".join("seg.v" if s == voltage else f"getattr(seg, '{names[s]}_{mech}')" for s in system.states)
+    v0 = f"y0[{system.states.index(voltage)}]" if voltage else "0.0"
+    scale = ms_per_time_unit(system)
+    return f'''"""Run {mech}.mod in NEURON: compile first with `nrnivmodl` in this folder.
+
+States in model units; time returned in the model's time unit ({system.time_unit!r}).
+"""
+
+import numpy as np
+from neuron import h
+
+h.load_file("stdrun.hoc")
+Y0 = {list(map(float, y0))!r}
+INPUTS = {dict(inputs)!r}
+DURATION = {float(duration)!r}
+
+
+def run_model(duration=DURATION, y0=Y0, inputs=INPUTS, rtol=1e-8, atol=1e-10, record_dt=None):
+    """Simulate with CVODE; returns (t, states shaped (len(t), {len(system.states)})) every `record_dt`."""
+    step = (record_dt or duration / 2000) * {scale!r}  # ms
+    times = np.arange(0.0, duration * {scale!r} + step / 2, step)
+    sec = h.Section(name="{mech}_cell")
+    sec.L = sec.diam = 10.0
+    sec.cm = 1.0  # equals cm_model, so NEURON's dv/dt is the model's
+    sec.insert("{mech}")
+    seg = sec(0.5)
+{chr(10).join(setters)}
+    cvode = h.CVode()
+    cvode.active(1)
+    cvode.rtol(rtol)
+    cvode.atol(atol)
+    h.finitialize({v0})
+    states = []
+    for when in times:
+        cvode.solve(when)  # CVODE stops exactly at each sample time
+        states.append([{reads}])
+    return times / {scale!r}, np.array(states)
+
+
+if __name__ == "__main__":
+    times, states = run_model()
+    print(dict(zip({list(system.states)!r}, states[-1])))
+'''

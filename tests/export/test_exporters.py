@@ -1,0 +1,89 @@
+"""Each export runs in its real simulator and reproduces our own re-simulation."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from discover import ConfigError, simulate
+from discover.cli import main
+from discover.export import export, export_results
+from discover.models import get_model
+
+pytestmark = pytest.mark.simulators
+
+# model, initial state, constant input, duration (model time units)
+CASES = [("fitzhugh_nagumo", [1.0, 0.5], 0.5, 100.0), ("morris_lecar", [-30.0, 0.1], 90.0, 200.0),
+         ("adex", [-65.0, 10.0], 300.0, 200.0)]
+TOLERANCE = 1e-3  # NRMSE of the simulator's trajectory against ours, per state
+
+
+def _needs(target):
+    if target == "brian2":
+        pytest.importorskip("brian2", reason="Brian2 is not installed (pip install -e '.[dev]' installs it)")
+    if target == "neuron":
+        pytest.importorskip("neuron", reason="NEURON is not installed (pip install -e '.[dev]' installs it)")
+        if shutil.which("nrnivmodl") is None:
+            pytest.skip("nrnivmodl is not on PATH: NEURON's wheel provides it with a C compiler present")
+
+
+def run_export(files, folder, duration):
+    """Compile where needed, then run the exported runner in a fresh interpreter; returns (t, y)."""
+    if any(f.suffix == ".mod" for f in files):
+        done = subprocess.run(["nrnivmodl"], cwd=folder, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    runner = files[-1].name
+    code = (
+        "import importlib.util, sys, numpy as np; sys.path.insert(0, '.')\n"
+        f"spec = importlib.util.spec_from_file_location('m', {runner!r}); m = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(m)\n"
+        f"t, y = m.run_model() if hasattr(m, 'run_model') else m.simulate(t=np.linspace(0, {duration}, 2001))\n"
+        "np.savez('trajectory.npz', t=t, y=y)\n"
+        "assert 'discover' not in sys.modules  # exports stand alone\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with np.load(folder / "trajectory.npz") as f:
+        return f["t"], f["y"]
+
+
+def nrmse(t, y, ref_t, ref_y):
+    got = np.column_stack([np.interp(ref_t, t, y[:, k]) for k in range(y.shape[1])])
+    return np.sqrt(np.mean((got - ref_y) ** 2, axis=0)) / ref_y.std(axis=0)
+
+
+@pytest.mark.parametrize("target", ["python", "brian2", "neuron"])
+@pytest.mark.parametrize("model, y0, current, duration", CASES, ids=[c[0] for c in CASES])
+def test_export_reproduces_our_trajectory(target, model, y0, current, duration, tmp_path):
+    _needs(target)
+    system = get_model(model)
+    t = np.linspace(0, duration, 2001)
+    ours = simulate(system, [y0], t, {"I": current}).y[0]
+    files = export(system, target, tmp_path, y0=y0, inputs={"I": current}, duration=duration)
+    error = nrmse(*run_export(files, tmp_path, duration), t, ours)
+    assert np.all(error < TOLERANCE), error
+
+
+def test_discovered_system_exports_from_a_results_folder(small_fhn_discovery, tmp_path):
+    from discover.report import write_results
+
+    folder = write_results(small_fhn_discovery, tmp_path / "results")
+    assert main(["export", str(folder), "--to", "python"]) == 0
+    files = sorted((folder / "export" / "python").glob("*.py"))
+    t, y = run_export(files, folder / "export" / "python", float(small_fhn_discovery.heldout.t[-1]))
+    ours = small_fhn_discovery.predictions["discovered"][0]
+    assert np.all(nrmse(t, y, small_fhn_discovery.heldout.t, ours) < TOLERANCE)
+    with pytest.raises(ConfigError, match="--force"):
+        export_results(folder, ["python"])  # never replaces files silently
+    with pytest.raises(ConfigError, match="Did you mean `brian2`"):
+        export_results(folder, ["brain2"], force=True)
+
+
+def test_export_refuses_a_system_with_neural_residuals(tmp_path):
+    from tests.conftest import fhn_known
+
+    with pytest.raises(ConfigError, match="neural residuals"):
+        export(fhn_known(), "python", tmp_path)
+
