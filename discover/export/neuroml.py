@@ -1,0 +1,76 @@
+"""NeuroML2 / LEMS: a ComponentType for the model and a LEMS simulation file (jLEMS or PyLEMS).
+
+Quantities are written as numbers in the model's units (dimension "none") with one time
+constant MSEC = 1 ms, as NeuroML's own FitzHugh-Nagumo cell does, so any discovered term,
+whatever its hidden units, means exactly what it meant in discover. Expressions are fully
+parenthesised: PyLEMS mis-parses chained `a - b - c + d`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from xml.sax.saxutils import quoteattr
+
+from ..equations import EquationSystem
+from ._common import InfixPrinter, check_closed, expand_exprel, ms_per_time_unit, renamed, safe_names
+
+RESERVED = ("t", "MSEC", "exp", "ln", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "abs", "H", "random")
+
+
+class _LemsPrinter(InfixPrinter):
+    functions = {"Abs": "abs", "log": "ln"}
+
+
+def component_type(system: EquationSystem) -> tuple[str, str]:
+    """(ComponentType XML, its name)."""
+    check_closed(system)
+    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    ctype = "".join(ch if ch.isalnum() else "_" for ch in system.name)
+    printer, per_ms = _LemsPrinter(), 1.0 / ms_per_time_unit(system)
+    lines = [f'    <ComponentType name="{ctype}" description={quoteattr(f"{system.name}, exported by discover")}>']
+    for p in system.parameters:
+        lines.append(f'        <Parameter name="{names[p.name]}" dimension="none" description={quoteattr(p.unit)}/>')
+    for u in system.inputs:
+        lines.append(f'        <Parameter name="{names[u]}" dimension="none" description="input"/>')
+    for s in system.states:
+        lines.append(f'        <Parameter name="{names[s]}0" dimension="none" description="initial {s}"/>')
+    lines.append('        <Constant name="MSEC" dimension="time" value="1ms"/>')
+    lines += [f'        <Exposure name="{names[s]}" dimension="none"/>' for s in system.states]
+    lines.append("        <Dynamics>")
+    lines += [f'            <StateVariable name="{names[s]}" dimension="none" exposure="{names[s]}"/>'
+              for s in system.states]
+    for s, rhs in zip(system.states, system.rhs):
+        body = printer.doprint(renamed(expand_exprel(rhs), system, names))
+        lines.append(f'            <TimeDerivative variable="{names[s]}" value={quoteattr(f"({body}) * {per_ms!r} / MSEC")}/>')
+    lines.append("            <OnStart>")
+    lines += [f'                <StateAssignment variable="{names[s]}" value="{names[s]}0"/>' for s in system.states]
+    lines += ["            </OnStart>", "        </Dynamics>", "    </ComponentType>"]
+    return "\n".join(lines), ctype
+
+
+def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float,
+           dt: float = 0.001) -> str:
+    """A LEMS file that defines, instantiates and simulates the model (writes `<name>.dat`)."""
+    xml, ctype = component_type(system)
+    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    values = {**{names[p.name]: p.value for p in system.parameters}, **{names[u]: inputs[u] for u in system.inputs},
+              **{f"{names[s]}0": y for s, y in zip(system.states, y0)}}
+    attrs = " ".join(f'{k}="{float(v)!r}"' for k, v in values.items())
+    scale = ms_per_time_unit(system)
+    columns = "\n".join(f'            <OutputColumn id="{names[s]}" quantity="{names[s]}"/>'
+                        for s in system.states)
+    return f"""<Lems>
+    <!-- {system.name}: exported by discover. Numbers in model units {dict(system.units)}; time in ms. -->
+    <Target component="sim"/>
+    <Include file="Simulation.xml"/>
+
+{xml}
+
+    <Component id="cell" type="{ctype}" {attrs}/>
+    <Simulation id="sim" length="{duration * scale!r}ms" step="{dt * scale!r}ms" target="cell">
+        <OutputFile id="out" fileName="{system.name}.dat">
+{columns}
+        </OutputFile>
+    </Simulation>
+</Lems>
+"""
