@@ -9,9 +9,9 @@ import numpy as np
 
 from .._errors import ConfigError, did_you_mean
 from ..equations import EquationSystem
-from . import brian2, neuroml, neuron, python
+from . import brian2, nestml, neuroml, neuron, python
 
-TARGETS = ("python", "brian2", "neuron", "neuroml")
+TARGETS = ("python", "brian2", "neuron", "neuroml", "nestml")
 
 
 def export(
@@ -35,6 +35,7 @@ def export(
         "neuron": lambda: {f"{neuron.mechanism_name(system)}.mod": neuron.render_mod(system),
                            f"run_{stem}_neuron.py": neuron.render_runner(system, y0, inputs, duration)},
         "neuroml": lambda: {f"LEMS_{stem}.xml": neuroml.render(system, y0, inputs, duration)},
+        "nestml": lambda: {f"{stem}_neuron.nestml": nestml.render(system, y0, inputs, duration)},
     }[target]()
     folder = Path(folder)
     clash = [name for name in files if (folder / name).exists()]

@@ -99,3 +99,38 @@ def test_export_refuses_a_system_with_neural_residuals(tmp_path):
     with pytest.raises(ConfigError, match="neural residuals"):
         export(fhn_known(), "python", tmp_path)
 
+
+
+NESTML_CHECK = """
+import sys
+from pynestml.cocos.co_cos_manager import CoCosManager
+from pynestml.frontend import pynestml_frontend as fe
+from pynestml.frontend.frontend_configuration import FrontendConfiguration
+from pynestml.utils.logger import Logger
+
+fe.init_predefined()
+FrontendConfiguration.parse_config(["--input_path", sys.argv[1], "--target_platform", "NONE",
+                                    "--target_path", sys.argv[2], "--logging_level", "ERROR"])
+models = fe.get_parsed_models()
+for m in models:
+    if not Logger.has_errors(m):
+        CoCosManager.check_cocos(m)  # NESTML's semantic checks, units of every ODE included
+sys.exit(0 if models and not any(Logger.has_errors(m) for m in models) else 1)
+"""
+
+
+@pytest.mark.parametrize("model, y0, current, duration", CASES, ids=[c[0] for c in CASES])
+def test_nestml_model_passes_the_nestml_checks(model, y0, current, duration, tmp_path):
+    # NEST itself does not build here (see ../shared/docs/FACTS.md); NESTML's parser and
+    # semantic checks (units of every ODE) do run, and catch a wrong unit or syntax.
+    pytest.importorskip("pynestml", reason="NESTML is not installed (pip install -e '.[dev]' installs it)")
+    [path] = export(get_model(model), "nestml", tmp_path, y0=y0, inputs={"I": current}, duration=duration)
+    done = subprocess.run([sys.executable, "-c", NESTML_CHECK, str(path), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / path.name).write_text(path.read_text().replace("(1 ms)", "(1 pA)", 1))
+    done = subprocess.run([sys.executable, "-c", NESTML_CHECK, str(broken / path.name), str(tmp_path / "out2")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1  # the check is real: a unit error in one ODE fails it

@@ -1,0 +1,74 @@
+"""NESTML: a neuron model file for NEST (parsed and checked by the nestml toolchain).
+
+Quantities keep their physical units (mV, pA, nS, pF, ms); right-hand sides are written in the
+model's units and scaled back, as for Brian2: V' = (f(V/mV, ...)) * mV/ms. Inputs are
+parameters (set them per neuron in NEST); `exprel` is written out as (exp(x) - 1)/x.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from ..equations import EquationSystem
+from ._common import check_closed, expand_exprel, renamed, safe_names
+
+RESERVED = ("t", "e", "exp", "ln", "log10", "tanh", "sinh", "cosh", "abs", "resolution", "steps", "emit_spike",
+            "integrate_odes", "mV", "pA", "nA", "nS", "pF", "ms", "s", "V", "A", "S", "F", "real", "integer",
+            "model", "state", "parameters", "equations", "update", "input", "output", "inline", "function")
+
+
+class _NestmlPrinter(StrPrinter):
+    def _print_Function(self, expr):
+        name = {"log": "ln", "Abs": "abs"}.get(type(expr).__name__, type(expr).__name__)
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    _print_Abs = _print_Function
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+
+def _unit(text: str) -> str:
+    return "" if text in ("", "1") else text.replace("**", "^") if "^" in text else text
+
+
+def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
+    check_closed(system)
+    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    units = {**{p.name: p.unit for p in system.parameters}, **system.units}
+    time_unit = "ms" if system.time_unit in ("", "1") else system.time_unit
+
+    def decl(name: str, value: float) -> str:
+        unit = _unit(units.get(name, "1"))
+        return f"{names[name]} {unit or 'real'} = {float(value)!r}" + (f" {unit}" if unit else "")
+
+    # NESTML allows no free-standing unit: divide by a literal `1 mV` instead
+    as_numbers = {system.symbol(n): sp.Symbol(f"({names[n]}/(1 {_unit(units[n])}))", real=True)
+                  for n in names if _unit(units.get(n, "1"))}
+    printer = _NestmlPrinter()
+    odes = []
+    for state, rhs in zip(system.states, system.rhs):
+        body = printer.doprint(renamed(expand_exprel(rhs), system, names).xreplace(
+            {sp.Symbol(names[str(k)], real=True): v for k, v in as_numbers.items()}))
+        unit = _unit(system.units.get(state, "1"))
+        odes.append(f"        {names[state]}' = ({body}) * (1 {unit or ''}) / (1 {time_unit})".replace("(1 )", "1"))
+    model = "".join(ch if ch.isalnum() else "_" for ch in system.name) + "_neuron"
+    return f"""# {system.name}: exported by discover. States {list(system.states)}; parameters editable in NEST.
+# Provenance: {"; ".join(system.provenance) or "-"}
+model {model}:
+    state:
+{chr(10).join("        " + decl(s, y) for s, y in zip(system.states, y0))}
+
+    parameters:
+{chr(10).join("        " + decl(p.name, p.value) for p in system.parameters)}
+{chr(10).join("        " + decl(u, inputs[u]) for u in system.inputs)}
+
+    equations:
+{chr(10).join(odes)}
+
+    update:
+        integrate_odes()
+"""
