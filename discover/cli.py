@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import shutil
 import sys
 from pathlib import Path
 
@@ -15,9 +16,14 @@ from .export import TARGETS, export_results
 from .report import check_output_dir, summary_text, write_reports, write_results
 
 
-def _run(config: RunConfig, out: str | None, force: bool, quiet: bool) -> int:
+def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: bool = False) -> int:
     out_dir = Path(out) if out else Path(config.output)
     check_output_dir(out_dir, force)  # before minutes of training, not after
+    # training state lives beside the results folder until the run succeeds, so an interrupted
+    # run can continue with --resume; the results folder itself is only ever written whole
+    checkpoint = out_dir.parent / f".{out_dir.name}.checkpoint" / "ude.pt"
+    if resume and not checkpoint.is_file():
+        print(f"discover: no checkpoint at {checkpoint}; starting from the beginning", file=sys.stderr)
     system = config.build_system()
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     say("Known model with residual:")
@@ -25,8 +31,10 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool) -> int:
     train, heldout = config.load_data()
     say(f"Data: {train.n_trajectories} training and {heldout.n_trajectories} held-out trajectories, "
         f"{train.t.size} samples each (dt = {train.dt:g}).")
-    result = discover(train, system, heldout, training=config.training, distill=config.distill, progress=not quiet)
+    training = {**config.training, "checkpoint": str(checkpoint), "resume": resume}
+    result = discover(train, system, heldout, training=training, distill=config.distill, progress=not quiet)
     path = write_results(result, out_dir, force=force)
+    shutil.rmtree(checkpoint.parent, ignore_errors=True)
     print(summary_text(result))
     print(f"\nResults written to {path}/: report.html, report.md, report.tex (pdflatex), figures/, "
           "equations.json, metrics.json")
@@ -62,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out", help="results folder (default: the config's [output] directory)")
         p.add_argument("--force", action="store_true", help="replace the results folder if it holds files")
         p.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
+        p.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run from its checkpoint (same config and --out)")
     args = parser.parse_args(argv)
     try:
         if args.command == "report":
@@ -71,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path}")
             return 0
         config = config_from_dict(copy.deepcopy(DEMO_CONFIG)) if args.command == "demo" else load_config(args.config)
-        return _run(config, args.out, args.force, args.quiet)
+        return _run(config, args.out, args.force, args.quiet, args.resume)
     except DiscoverError as exc:
         print(f"discover: error: {exc}", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ def test_run_writes_results_and_refuses_to_overwrite(tmp_path, capsys):
     v = sp.Symbol("v", real=True)
     assert set(saved.discovered["v"].as_coefficients_dict()) == {v, v**3}
     assert "underbrace" in (out / "equations.tex").read_text()
+    assert not (tmp_path / ".out.checkpoint").exists()  # training checkpoints go once the run succeeds
     before = (out / "metrics.json").read_text()
     assert main(["run", str(config), "--quiet", "--out", str(out)]) == 2
     assert "--force" in capsys.readouterr().err

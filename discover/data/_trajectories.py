@@ -29,11 +29,19 @@ class Trajectories:
     inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        t = np.asarray(self.t, dtype=float)
-        y = np.asarray(self.y, dtype=float)
+        try:
+            t = np.asarray(self.t, dtype=float)
+            y = np.asarray(self.y, dtype=float)
+            u = None if self.u is None else np.asarray(self.u, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"`t`, `y` and `u` must be numeric arrays ({exc}).") from None
         if y.ndim == 2:  # one trajectory
             y = y[None]
-        u = np.zeros((*y.shape[:2], 0)) if self.u is None else np.asarray(self.u, dtype=float)
+        if y.ndim != 3:
+            raise DataError(
+                f"`y` must have shape (n_trajectories, n_times, n_states) or (n_times, n_states), got {y.shape}."
+            )
+        u = np.zeros((*y.shape[:2], 0)) if u is None else u
         if u.ndim == 2:
             u = u[None]
         object.__setattr__(self, "t", t)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import os
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,11 +35,19 @@ class UDE:
     `batch_size` (windows per step), `iterations` (Adam steps), `learning_rate`,
     `lbfgs_iterations`, `prefit_iterations`; `solver` (one of `SOLVERS`), `substeps` per
     sample interval; `dtype` ("float32" or "float64"); `seed`; `threads` (torch threads; one
-    per job is fastest for small networks); `progress` (show a progress bar).
+    per job is fastest for small networks); `progress` (show a progress bar); `checkpoint`
+    (a file: training state is saved there every `checkpoint_every` Adam steps, atomically,
+    tensors only, read back with `weights_only=True`); `resume` (continue from `checkpoint` if
+    it exists; a resumed run ends exactly where an uninterrupted one would).
+
+    Divergence: a non-finite loss or gradient rolls the networks and optimiser back to the last
+    good state (kept every 25 steps) and halves the learning rate; after `max_recoveries` such
+    rollbacks training stops with a `FitError` naming the step.
 
     **Learned attributes:** `model_` (a `HybridODE`), `loss_history_`, `fit_seconds_`,
     `constant_features_` (features that never varied in the data, so their effect is not
-    identifiable).
+    identifiable), `recoveries_` (step and new learning rate of each rollback),
+    `resumed_from_` (the Adam step a resumed run started at, or None).
     """
 
     def __init__(
@@ -44,6 +55,7 @@ class UDE:
         batch_size: int = 256, iterations: int = 600, learning_rate: float = 1e-2,
         lbfgs_iterations: int = 30, prefit_iterations: int = 300, solver: str = "rk4",
         substeps: int = 1, dtype: str = "float32", seed: int = 0, threads: int = 1, progress: bool = True,
+        checkpoint: str | None = None, checkpoint_every: int = 100, resume: bool = False, max_recoveries: int = 3,
     ) -> None:
         self.system = system
         self.width, self.depth, self.window, self.batch_size = width, depth, window, batch_size
@@ -51,6 +63,8 @@ class UDE:
         self.lbfgs_iterations, self.prefit_iterations = lbfgs_iterations, prefit_iterations
         self.solver, self.substeps, self.dtype = solver, substeps, dtype
         self.seed, self.threads, self.progress = seed, threads, progress
+        self.checkpoint, self.checkpoint_every, self.resume = checkpoint, checkpoint_every, resume
+        self.max_recoveries = max_recoveries
 
     # Error checking
     def _validate(self, data: Trajectories) -> torch.dtype:
@@ -80,8 +94,10 @@ class UDE:
             rng = np.random.default_rng(self.seed)
             targets = self._residual_targets(data)  # derivative estimate minus the known part
             self.model_ = self._build(data, targets)
-            self.loss_history_ = self._prefit(data, targets)
-            self.loss_history_ += self._train(data, rng)
+            state = load_checkpoint(self.checkpoint) if self.resume and self.checkpoint else None
+            self.resumed_from_ = None if state is None else int(state["iteration"])
+            self.loss_history_ = self._prefit(data, targets) if state is None else list(state["prefit"])
+            self.loss_history_ += self._train(data, rng, state)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -125,7 +141,7 @@ class UDE:
         return history
 
     # Main loop: multiple shooting on random windows
-    def _train(self, data: Trajectories, rng: np.random.Generator) -> list[float]:
+    def _train(self, data: Trajectories, rng: np.random.Generator, state: dict | None = None) -> list[float]:
         windows = Windows(data, self.window, torch.get_default_dtype())
 
         def loss_on(batch: np.ndarray) -> torch.Tensor:
@@ -133,21 +149,58 @@ class UDE:
 
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1), eta_min=self.learning_rate / 20)
-        history = []
-        bar = tqdm(range(self.iterations), desc="training UDE", disable=None if self.progress else True, leave=False)
+        prefit, history, start = list(self.loss_history_), [], 0
+        if state is not None:  # resume: networks, optimiser, schedule, sampler and history as saved
+            self.model_.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            rng.bit_generator.state = state["rng"]
+            history, start = list(state["history"]), int(state["iteration"])
+        self.recoveries_: list[tuple[int, float]] = []
+        good = _snapshot(self.model_, opt, sched)
+        bar = tqdm(range(start, self.iterations), desc="training UDE", disable=None if self.progress else True,
+                   leave=False)
         for it in bar:
             opt.zero_grad()
             loss = loss_on(windows.sample(rng, self.batch_size))
-            _check_finite(loss, it)
-            loss.backward()
+            if torch.isfinite(loss):
+                loss.backward()
+            if not torch.isfinite(loss) or not _finite_grads(self.model_):
+                self._recover(it, loss.item(), good, opt, sched)
+                continue
             opt.step()
             sched.step()
             history.append(loss.item())
+            if it % 25 == 0:
+                good = _snapshot(self.model_, opt, sched)
             if it % 20 == 0:
                 bar.set_postfix(loss=f"{history[-1]:.2e}")
+            if self.checkpoint and (it + 1) % max(int(self.checkpoint_every), 1) == 0:
+                save_checkpoint(self.checkpoint, {
+                    "iteration": it + 1, "model": self.model_.state_dict(), "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(), "rng": rng.bit_generator.state, "history": history,
+                    "prefit": prefit,
+                })
         bar.close()
         history += self._polish(loss_on, windows.sample(rng, 4 * self.batch_size))
         return history
+
+    def _recover(self, it: int, loss: float, good: dict, opt, sched) -> None:
+        """Roll back to the last good state with half the learning rate, or stop with a clear error."""
+        if len(self.recoveries_) >= int(self.max_recoveries):
+            raise FitError(
+                f"training loss became {loss} at iteration {it}: the hybrid model diverged "
+                f"{len(self.recoveries_) + 1} times (learning rate already lowered to "
+                f"{opt.param_groups[0]['lr']:.3g}). Lower `learning_rate`, raise `substeps` or shorten `window`."
+            )
+        self.model_.load_state_dict(good["model"])
+        opt.load_state_dict(good["optimizer"])
+        sched.load_state_dict(good["scheduler"])
+        for group in opt.param_groups:
+            group["lr"] /= 2
+        sched.base_lrs = [lr / 2 for lr in sched.base_lrs]
+        sched.eta_min /= 2
+        self.recoveries_.append((it, opt.param_groups[0]["lr"]))
 
     def _polish(self, loss_on, batch: np.ndarray) -> list[float]:
         if self.lbfgs_iterations <= 0:
@@ -184,12 +237,37 @@ class UDE:
             return integrate_windows(self.model_, y0, u, data.dt, "rk4", self.substeps).double().numpy()
 
 
-def _check_finite(loss: torch.Tensor, iteration: int) -> None:
-    if not torch.isfinite(loss):
+def _snapshot(model, opt, sched) -> dict:
+    return {"model": copy.deepcopy(model.state_dict()), "optimizer": copy.deepcopy(opt.state_dict()),
+            "scheduler": copy.deepcopy(sched.state_dict())}
+
+
+def _finite_grads(model) -> bool:
+    return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in model.parameters())
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    """Write atomically (temporary file, then rename): an interruption never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict | None:
+    """The saved training state, or None if there is none. Tensors and plain data only:
+    `weights_only=True` refuses anything that would run code on load."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as exc:  # a corrupt or foreign file: say which, never unpickle it
         raise FitError(
-            f"training loss became {float(loss)} at iteration {iteration}: the hybrid model diverged. "
-            "Lower `learning_rate`, raise `substeps` or shorten `window`."
-        )
+            f"checkpoint {str(path)!r} cannot be read safely ({type(exc).__name__}: {str(exc)[:200]}); "
+            "delete it to start training afresh."
+        ) from None
 
 
 @contextmanager

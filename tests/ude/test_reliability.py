@@ -1,0 +1,84 @@
+"""Training survives divergence, and an interrupted run resumes to the same result."""
+
+import numpy as np
+import pytest
+import torch
+
+from discover import FitError, UDE, example_data
+from discover.ude import _train, _windows
+from tests.conftest import fhn_known
+
+SMALL = {"iterations": 60, "prefit_iterations": 50, "lbfgs_iterations": 0, "batch_size": 64, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return example_data("fitzhugh_nagumo", n_train=2, n_heldout=1, duration=30.0, noise=0.01, seed=0)[0]
+
+
+def _nan_on(calls, monkeypatch):
+    """Make the window loss NaN on the given call numbers (1-based)."""
+    real, count = _windows.Windows.loss, {"n": 0}
+
+    def loss(self, *args, **kwargs):
+        count["n"] += 1
+        value = real(self, *args, **kwargs)
+        return value * float("nan") if count["n"] in calls else value
+
+    monkeypatch.setattr(_windows.Windows, "loss", loss)
+
+
+def test_divergence_rolls_back_and_halves_the_learning_rate(data, monkeypatch):
+    _nan_on({30}, monkeypatch)
+    ude = UDE(fhn_known(), **SMALL).fit(data)
+    assert len(ude.recoveries_) == 1
+    step, lr = ude.recoveries_[0]
+    assert step == 29 and lr == pytest.approx(ude.learning_rate / 2 * _cosine_factor(ude, 25), rel=0.2)
+    assert np.all(np.isfinite(ude.loss_history_))
+
+
+def _cosine_factor(ude, it):
+    eta_min = ude.learning_rate / 20
+    return (eta_min + (ude.learning_rate - eta_min) * (1 + np.cos(np.pi * it / ude.iterations)) / 2) / ude.learning_rate
+
+
+def test_persistent_divergence_stops_with_a_clear_error(data, monkeypatch):
+    _nan_on(set(range(20, 1000)), monkeypatch)
+    with pytest.raises(FitError, match=r"at iteration \d+: the hybrid model diverged 4 times"):
+        UDE(fhn_known(), **SMALL).fit(data)
+
+
+def test_interrupted_training_resumes_to_the_same_result(data, tmp_path, monkeypatch):
+    whole = UDE(fhn_known(), **SMALL).fit(data)
+    checkpoint = tmp_path / "ude.pt"
+    real, count = _windows.Windows.sample, {"n": 0}
+
+    def interrupted(self, rng, size):
+        count["n"] += 1
+        if count["n"] == 45:
+            raise KeyboardInterrupt
+        return real(self, rng, size)
+
+    monkeypatch.setattr(_windows.Windows, "sample", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        UDE(fhn_known(), checkpoint=str(checkpoint), checkpoint_every=20, **SMALL).fit(data)
+    monkeypatch.setattr(_windows.Windows, "sample", real)
+    resumed = UDE(fhn_known(), checkpoint=str(checkpoint), checkpoint_every=20, resume=True, **SMALL).fit(data)
+    assert resumed.resumed_from_ == 40
+    assert resumed.loss_history_ == pytest.approx(whole.loss_history_, rel=1e-6)
+    for a, b in zip(whole.model_.parameters(), resumed.model_.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+class _Payload:
+    def __reduce__(self):  # what a malicious pickle would do on load
+        return (print, ("pwned",))
+
+
+def test_checkpoints_load_only_tensors_and_plain_data(tmp_path, capsys):
+    path = tmp_path / "evil.pt"
+    torch.save({"iteration": 1, "x": _Payload()}, path)
+    with pytest.raises(FitError, match="cannot be read safely"):
+        _train.load_checkpoint(path)
+    assert "pwned" not in capsys.readouterr().out
+    assert _train.load_checkpoint(tmp_path / "missing.pt") is None
