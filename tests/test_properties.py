@@ -3,8 +3,7 @@ own errors (DiscoverError subclasses) or a valid object, never a traceback from 
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from discover import DiscoverError, EquationSystem, Trajectories, config_from_dict
 from discover._config import DEMO_CONFIG

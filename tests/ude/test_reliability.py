@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from discover import FitError, UDE, example_data
+from discover import UDE, FitError, example_data
 from discover.ude import _train, _windows
 from tests.conftest import fhn_known
 
