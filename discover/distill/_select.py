@@ -68,10 +68,22 @@ def _refit_candidate(ude, state, expr, nets, windows: Windows, idx, iterations: 
         return windows.loss(lambda y, u: rhs(y, u, hybrid.residual_values(y, u), values.expand(y.shape[0], -1)),
                             idx, "rk4", ude.substeps)
 
+    before, after = lbfgs(values, loss, iterations)
+    if not np.isfinite(after) or after >= before:
+        return expr
+    return expr.xreplace({f: sp.Float(v, 6) for f, v in zip(floats, values.detach().tolist())})
+
+
+def lbfgs(values: torch.Tensor, loss, iterations: int) -> tuple[float, float]:
+    """Minimise `loss()` over `values` in place with L-BFGS; returns (loss before, loss after).
+
+    A trial step that blows up the solver ends the search with `after` = inf, so callers keep
+    what they had.
+    """
     with torch.no_grad():
         before = loss().item()
     if not np.isfinite(before):
-        return expr
+        return before, float("inf")
     opt = torch.optim.LBFGS([values], max_iter=iterations, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
@@ -82,13 +94,10 @@ def _refit_candidate(ude, state, expr, nets, windows: Windows, idx, iterations: 
 
     try:
         opt.step(closure)
-    except RuntimeError:  # a trial step that blew up the solver: keep the candidate as it was
-        return expr
+    except RuntimeError:
+        return before, float("inf")
     with torch.no_grad():
-        after = loss().item()
-    if not np.isfinite(after) or after >= before:
-        return expr
-    return expr.xreplace({f: sp.Float(v, 6) for f, v in zip(floats, values.detach().tolist())})
+        return before, loss().item()
 
 
 def refit_coefficients(
@@ -117,19 +126,7 @@ def refit_coefficients(
     def loss() -> torch.Tensor:
         return windows.loss(lambda y, u: rhs(y, u, None, values.expand(y.shape[0], -1)), idx, "rk4", substeps)
 
-    with torch.no_grad():
-        before = loss().item()
-    opt = torch.optim.LBFGS([values], max_iter=iterations, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        value = loss()
-        value.backward()
-        return value
-
-    opt.step(closure)
-    with torch.no_grad():
-        after = loss().item()
+    before, after = lbfgs(values, loss, iterations)
     if not np.isfinite(after) or after >= before:
         return system, before, before
     refit = {f: sp.Float(v, 6) for f, v in zip(floats, values.detach().tolist())}
