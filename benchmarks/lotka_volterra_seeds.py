@@ -58,6 +58,9 @@ def main() -> None:
     parser.add_argument("--write", help="also write the table and every seed's equations to this Markdown file")
     args = parser.parse_args()
     work = [(s, n) for n in args.noise for s in range(args.seeds)]
+    from missing_terms import machine
+
+    header = machine()  # the commit the runs start from
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(run, s, n) for s, n in work]
         for future in as_completed(futures):
@@ -76,12 +79,10 @@ def main() -> None:
              f"`{'; '.join(f'd{k}/dt += {sp.sstr(e)}' for k, e in r['found'].items())}`" for r in rows]
     print("\n".join(lines + [""] + seeds))
     if args.write:
-        from missing_terms import machine
-
         Path(args.write).write_text(
             "# Lotka–Volterra (Rackauckas et al. 2020) over seeds\n\n"
             f"Command: `python benchmarks/lotka_volterra_seeds.py --seeds {args.seeds} --noise "
-            f"{' '.join(map(str, args.noise))} --write {args.write}`\n\nMachine: {machine()}\n\n"
+            f"{' '.join(map(str, args.noise))} --write {args.write}`\n\nMachine: {header}\n\n"
             + "\n".join(lines) + "\n\n## Every seed\n\n" + "\n".join(seeds) + "\n"
         )
 

@@ -280,6 +280,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown cases {unknown}; choose from {sorted(by_name)}")
     work = [(by_name[c], level) for c in args.cases for level in args.noise]
+    header = machine()  # the commit the runs start from, not whatever HEAD is when they end
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(run, case, level) for case, level in work]
         for future in as_completed(futures):  # progress, as runs finish
@@ -296,7 +297,7 @@ def main() -> None:
         Path(args.write).write_text(
             "# Missing-term benchmark\n\n"
             f"Command: `python benchmarks/missing_terms.py --write {args.write}`\n\n"
-            f"Machine: {machine()}\n\n{SCORING}\n\n{text}\n\n## What was found\n\n{found}\n\n"
+            f"Machine: {header}\n\n{SCORING}\n\n{text}\n\n## What was found\n\n{found}\n\n"
             f"## What pysindy-direct found\n\n{base}\n"
         )
 
