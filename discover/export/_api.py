@@ -10,6 +10,7 @@ import numpy as np
 from .._errors import ConfigError, did_you_mean
 from ..equations import EquationSystem
 from . import brian2, nestml, neuroml, neuron, python
+from ._common import inert
 
 TARGETS = ("python", "brian2", "neuron", "neuroml", "nestml")
 
@@ -28,6 +29,7 @@ def export(
     if len(y0) != len(system.states):
         raise ConfigError(f"y0 has {len(y0)} values but {system.name!r} has states {list(system.states)}.")
     inputs = {u: float((inputs or {}).get(u, 0.0)) for u in system.inputs}
+    system = inert(system)  # names become identifiers, free text one plain line: nothing can inject code
     stem = system.name
     files = {
         "python": lambda: {f"{stem}.py": python.render(system, y0, inputs, duration)},

@@ -8,7 +8,9 @@ A system declared in dimensionless time (time unit "1") is run with one time uni
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
+import re
 from collections.abc import Iterable, Mapping
 
 import sympy as sp
@@ -35,6 +37,29 @@ def check_closed(system: EquationSystem) -> None:
             f"{system.name!r} still has neural residuals ({', '.join(system.residuals)}); export the discovered "
             "system (results' equations.json 'discovered'), whose residuals are closed-form terms."
         )
+
+
+def plain(text: str) -> str:
+    """Free text (descriptions, provenance) made inert for any generated file: one line, no
+    quotes, backslashes or comment terminators, so a results file from elsewhere cannot smuggle
+    code into a Python docstring, an NMODL comment or an XML comment."""
+    text = re.sub(r"[^\w .,;:()+\-*/=<>%|&\[\]]", " ", str(text))
+    text = re.sub(r"-{2,}", "-", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def identifier(name: str) -> str:
+    """A file and model name: letters, digits and underscores, not starting with a digit."""
+    out = re.sub(r"\W", "_", str(name), flags=re.ASCII).strip("_") or "model"
+    return f"m_{out}" if out[0].isdigit() else out
+
+
+def inert(system: EquationSystem) -> EquationSystem:
+    """The system with its name made an identifier and its free text made `plain`."""
+    return dataclasses.replace(
+        system, name=identifier(system.name), provenance=tuple(plain(p) for p in system.provenance),
+        parameters=tuple(dataclasses.replace(p, description=plain(p.description)) for p in system.parameters),
+    )
 
 
 def safe_names(names: Iterable[str], reserved: Iterable[str]) -> dict[str, str]:

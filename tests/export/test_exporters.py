@@ -134,3 +134,35 @@ def test_nestml_model_passes_the_nestml_checks(model, y0, current, duration, tmp
     done = subprocess.run([sys.executable, "-c", NESTML_CHECK, str(broken / path.name), str(tmp_path / "out2")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1  # the check is real: a unit error in one ODE fails it
+
+
+def test_untrusted_text_cannot_inject_code_into_an_export(tmp_path):
+    import dataclasses
+
+    from discover.equations import Parameter
+
+    fhn = get_model("fitzhugh_nagumo")
+    evil = '"""\nimport os; os.system("echo pwned")\n"""'
+    hostile = dataclasses.replace(
+        fhn, name="../../evil name", provenance=(evil,),
+        parameters=tuple(Parameter(p.name, p.value, p.unit, evil + " -->") for p in fhn.parameters),
+    )
+    files = []
+    for target in ("python", "brian2", "neuron", "neuroml", "nestml"):
+        files += export(hostile, target, tmp_path / target, y0=[1.0, 0.5], inputs={"I": 0.5})
+    assert all(f.parent.parent == tmp_path for f in files)  # no path traversal through the name
+    for f in files:
+        lines = f.read_text().splitlines()
+        assert not any(line.lstrip().startswith("import os") for line in lines), f.name  # stays inside one comment line
+        if f.suffix == ".py":  # the payload is text in a docstring or comment, not a statement
+            import ast
+
+            tree = ast.parse(f.read_text())
+            assert not any(isinstance(n, ast.Import) and any(a.name == "os" for a in n.names) for n in ast.walk(tree))
+        if f.suffix == ".xml":
+            import xml.etree.ElementTree as ET
+
+            ET.parse(f)  # still well-formed: no comment was closed early
+    python = [f for f in files if f.parent.name == "python"]
+    done = subprocess.run([sys.executable, python[0].name], cwd=python[0].parent, capture_output=True, text=True)
+    assert done.returncode == 0 and "pwned" not in done.stdout
