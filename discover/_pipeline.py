@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import check_keywords
+from ._errors import DataError, check_keywords
 from .data import Trajectories
 from .distill import (
     StateDistillation,
@@ -74,6 +74,8 @@ def discover(
     # Error checking: option names first, so a typo fails in a second, not after training
     training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
     distill = check_distill_options(distill or {})
+    for name, data in (("train", train), ("heldout", heldout)):
+        check_voltage_units(system, data, name)
 
     # Main loop
     seconds = {}
@@ -123,6 +125,24 @@ def discover(
     return Discovery(
         system, discovered, ude, distillation, train, heldout, predictions, metrics, seconds, refit, notes, selection
     )
+
+
+def check_voltage_units(system: EquationSystem, data: Trajectories, argument: str) -> None:
+    """Refuse voltage data whose range says the other unit: a membrane potential declared in mV
+    never stays within +-1, and one declared in V never exceeds it (a 1000x mistake would
+    otherwise train quietly on nonsense)."""
+    for i, state in enumerate(data.states):
+        unit, peak = system.units.get(state), float(np.max(np.abs(data.y[..., i])))
+        if unit == "mV" and 0 < peak < 1.0:
+            raise DataError(
+                f"`{argument}` state {state!r} is declared in mV but never leaves +-{peak:.3g}: it looks like volts. "
+                "Multiply it by 1000, or declare the unit 'V'."
+            )
+        if unit == "V" and peak > 1.0:
+            raise DataError(
+                f"`{argument}` state {state!r} is declared in V but reaches {peak:.3g}: it looks like millivolts. "
+                "Divide it by 1000, or declare the unit 'mV'."
+            )
 
 
 def _selection_split(train: Trajectories, fraction: float, training: Mapping[str, Any]):

@@ -47,3 +47,15 @@ def test_same_seed_gives_same_equation_and_metrics(small_fhn_discovery):
     again = discover(d.train, fhn_known(), d.heldout, training=SMALL_TRAINING, distill=SMALL_DISTILL, progress=False)
     assert again.discovered.discovered == d.discovered.discovered
     assert again.metrics == d.metrics
+
+
+def test_voltage_in_the_wrong_unit_is_refused_before_training():
+    from discover import DataError, Trajectories, simulate
+    from discover.models import get_model
+
+    adex = get_model("adex").without_terms("V", ["g_L*Delta_T*exp((V - V_T)/Delta_T)/C"]).with_residual("V", ["V", "w"])
+    t = np.arange(0, 20.0, 0.1)
+    data = simulate(get_model("adex"), [[-65.0, 0.0]], t, {"I": 100.0})
+    in_volts = Trajectories(data.t, data.y * np.array([1e-3, 1.0]), data.u, data.states, data.inputs)
+    with pytest.raises(DataError, match=r"'V' is declared in mV .* looks like volts. Multiply it by 1000"):
+        discover(in_volts, adex, data, progress=False)
