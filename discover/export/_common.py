@@ -74,6 +74,23 @@ def safe_names(names: Iterable[str], reserved: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def target_names(system: EquationSystem, reserved: Iterable[str]) -> dict[str, str]:
+    """Every state, input and parameter name -> a name the target accepts (see `safe_names`)."""
+    return safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], reserved)
+
+
+def in_model_units(expr: sp.Expr, system: EquationSystem, names: Mapping[str, str], one_unit) -> sp.Expr:
+    """`expr` renamed for a target with units, each quantity that has a unit divided by
+    `one_unit(unit)` (the target's text for one such unit: `mV` in Brian2, `1 mV` in NESTML),
+    so every symbol stands for the same number it was in discover."""
+    units = {**{p.name: p.unit for p in system.parameters}, **system.units}
+    return expr.xreplace({
+        system.symbol(old): sp.Symbol(new if units.get(old, "1") in ("", "1") else f"({new}/({one_unit(units[old])}))",
+                                      real=True)
+        for old, new in names.items()
+    })
+
+
 def renamed(expr: sp.Expr, system: EquationSystem, names: Mapping[str, str]) -> sp.Expr:
     return expr.xreplace({system.symbol(old): sp.Symbol(new, real=True) for old, new in names.items() if old != new})
 

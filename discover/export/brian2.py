@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from ..equations import EquationSystem
 from ..equations._units import parse_unit
-from ._common import check_closed, renamed, safe_names
+from ._common import check_closed, in_model_units, target_names
 
 # Brian2's own names: its clock, noise, group size, units and functions must not be shadowed
 RESERVED = ("t", "dt", "xi", "i", "N", "e", "pi", "inf", "exp", "log", "sqrt", "tanh", "exprel", "abs",
@@ -39,15 +38,11 @@ def equations(system: EquationSystem) -> tuple[str, dict[str, str]]:
     units, each quantity divided by its unit, then scaled back: `dV/dt = (f(V/mV, ...))*mV/ms : volt`.
     """
     check_closed(system)
-    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
-    units = {**{p.name: p.unit for p in system.parameters}, **system.units}
-    as_numbers = {system.symbol(n): sp.Symbol(f"({names[n]}/({_unit(units.get(n, '1'))}))", real=True)
-                  for n in names if _unit(units.get(n, "1")) != "1"}
+    names = target_names(system, RESERVED)
     printer = _BrianPrinter()
     lines = []
     for state, rhs in zip(system.states, system.rhs):
-        body = printer.doprint(renamed(rhs, system, names).xreplace(
-            {sp.Symbol(names[str(k)], real=True): v for k, v in as_numbers.items()}))
+        body = printer.doprint(in_model_units(rhs, system, names, _unit))
         unit = _unit(system.units.get(state, "1"))
         scale = f"({unit})/{time_unit(system)}" if unit != "1" else f"1/{time_unit(system)}"
         lines.append(f"d{names[state]}/dt = ({body}) * {scale} : {_dimension(unit)}")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from ..equations import EquationSystem
-from ._common import check_closed, expand_exprel, renamed, safe_names
+from ._common import check_closed, expand_exprel, in_model_units, target_names
 
 RESERVED = ("t", "e", "exp", "ln", "log10", "tanh", "sinh", "cosh", "abs", "resolution", "steps", "emit_spike",
             "integrate_odes", "mV", "pA", "nA", "nS", "pF", "ms", "s", "V", "A", "S", "F", "real", "integer",
@@ -32,12 +31,12 @@ class _NestmlPrinter(StrPrinter):
 
 
 def _unit(text: str) -> str:
-    return "" if text in ("", "1") else text.replace("**", "^") if "^" in text else text
+    return "" if text in ("", "1") else text
 
 
 def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
     check_closed(system)
-    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    names = target_names(system, RESERVED)
     units = {**{p.name: p.unit for p in system.parameters}, **system.units}
     time_unit = "ms" if system.time_unit in ("", "1") else system.time_unit
 
@@ -45,14 +44,11 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
         unit = _unit(units.get(name, "1"))
         return f"{names[name]} {unit or 'real'} = {float(value)!r}" + (f" {unit}" if unit else "")
 
-    # NESTML allows no free-standing unit: divide by a literal `1 mV` instead
-    as_numbers = {system.symbol(n): sp.Symbol(f"({names[n]}/(1 {_unit(units[n])}))", real=True)
-                  for n in names if _unit(units.get(n, "1"))}
     printer = _NestmlPrinter()
     odes = []
     for state, rhs in zip(system.states, system.rhs):
-        body = printer.doprint(renamed(expand_exprel(rhs), system, names).xreplace(
-            {sp.Symbol(names[str(k)], real=True): v for k, v in as_numbers.items()}))
+        # NESTML allows no free-standing unit: divide by a literal `1 mV` instead
+        body = printer.doprint(in_model_units(expand_exprel(rhs), system, names, lambda unit: f"1 {_unit(unit)}"))
         unit = _unit(system.units.get(state, "1"))
         odes.append(f"        {names[state]}' = ({body}) * (1 {unit or ''}) / (1 {time_unit})".replace("(1 )", "1"))
     model = "".join(ch if ch.isalnum() else "_" for ch in system.name) + "_neuron"

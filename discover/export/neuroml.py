@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import quoteattr
 
 from ..equations import EquationSystem
-from ._common import InfixPrinter, check_closed, expand_exprel, ms_per_time_unit, renamed, safe_names
+from ._common import InfixPrinter, check_closed, expand_exprel, ms_per_time_unit, renamed, target_names
 
 RESERVED = ("t", "MSEC", "exp", "ln", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "abs", "H", "random")
 
@@ -24,7 +24,7 @@ class _LemsPrinter(InfixPrinter):
 def component_type(system: EquationSystem) -> tuple[str, str]:
     """(ComponentType XML, its name)."""
     check_closed(system)
-    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    names = target_names(system, RESERVED)
     ctype = "".join(ch if ch.isalnum() else "_" for ch in system.name)
     printer, per_ms = _LemsPrinter(), 1.0 / ms_per_time_unit(system)
     lines = [f'    <ComponentType name="{ctype}" description={quoteattr(f"{system.name}, exported by discover")}>']
@@ -52,7 +52,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
            dt: float = 0.001) -> str:
     """A LEMS file that defines, instantiates and simulates the model (writes `<name>.dat`)."""
     xml, ctype = component_type(system)
-    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
+    names = target_names(system, RESERVED)
     values = {**{names[p.name]: p.value for p in system.parameters}, **{names[u]: inputs[u] for u in system.inputs},
               **{f"{names[s]}0": y for s, y in zip(system.states, y0)}}
     attrs = " ".join(f'{k}="{float(v)!r}"' for k, v in values.items())

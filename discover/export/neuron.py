@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..equations import EquationSystem
-from ._common import InfixPrinter, check_closed, ms_per_time_unit, renamed, safe_names
+from ._common import InfixPrinter, check_closed, ms_per_time_unit, renamed, target_names
 
 RESERVED = ("v", "t", "dt", "i", "celsius", "area", "diam", "cm", "cm_model", "exprel", "exp", "log", "sqrt",
             "tanh", "sin", "cos", "fabs", "e", "PI", "FARADAY", "R", "states", "rates", "init", "breakpoint")
@@ -35,6 +35,14 @@ def membrane_state(system: EquationSystem) -> str | None:
     return volts[0] if len(volts) == 1 else None
 
 
+def _names(system: EquationSystem, voltage: str | None) -> dict[str, str]:
+    """Target names, with the membrane voltage (if any) as NEURON's own `v`."""
+    names = target_names(system, RESERVED)
+    if voltage is not None:
+        names[voltage] = "v"
+    return names
+
+
 def mechanism_name(system: EquationSystem) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in system.name) or "model"
 
@@ -42,9 +50,7 @@ def mechanism_name(system: EquationSystem) -> str:
 def render_mod(system: EquationSystem) -> str:
     check_closed(system)
     voltage = membrane_state(system)
-    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
-    if voltage is not None:
-        names[voltage] = "v"
+    names = _names(system, voltage)
     printer, per_ms = _NmodlPrinter(), 1.0 / ms_per_time_unit(system)
     others = [s for s in system.states if s != voltage]
     rhs = {s: printer.doprint(renamed(r, system, names)) for s, r in zip(system.states, system.rhs)}
@@ -100,9 +106,7 @@ BREAKPOINT {{
 
 def render_runner(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
     voltage, mech = membrane_state(system), mechanism_name(system)
-    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)], RESERVED)
-    if voltage is not None:
-        names[voltage] = "v"
+    names = _names(system, voltage)
     setters = [f"    setattr(seg, '{names[u]}_{mech}', inputs[{u!r}])" for u in system.inputs]
     setters += [f"    setattr(seg, '{names[s]}0_{mech}', y0[{i}])" for i, s in enumerate(system.states) if s != voltage]
     reads = ", ".join("seg.v" if s == voltage else f"getattr(seg, '{names[s]}_{mech}')" for s in system.states)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from sympy.printing.str import StrPrinter
 
 from ..equations import EquationSystem
-from ._common import check_closed, renamed, safe_names
+from ._common import check_closed, renamed, target_names
 
 _NUMPY = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "tanh": "np.tanh", "sinh": "np.sinh",
           "cosh": "np.cosh", "sin": "np.sin", "cos": "np.cos", "Abs": "np.abs", "exprel": "exprel"}
@@ -29,8 +29,7 @@ class _NumpyPrinter(StrPrinter):
 
 def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
     check_closed(system)
-    names = safe_names([*system.states, *system.inputs, *(p.name for p in system.parameters)],
-                       ("np", "t", "y", "p", "u", "exprel", "solve_ivp"))
+    names = target_names(system, ("np", "t", "y", "p", "u", "exprel", "solve_ivp"))
     printer = _NumpyPrinter()
     params = "\n".join(f"    {p.name!r}: {p.value!r},  # {p.unit}{' - ' + p.description if p.description else ''}"
                        for p in system.parameters)
