@@ -7,11 +7,17 @@ from discover.distill import refit_coefficients, round_coefficients
 from discover.models import fitzhugh_nagumo
 from tests.conftest import fhn_known
 
+T = np.arange(0, 40.0001, 0.1)
+Y0 = np.random.default_rng(0).uniform([-2, -1], [2, 2], size=(3, 2))
 
-def test_refit_through_solver_recovers_true_coefficients():
-    t = np.arange(0, 40.0001, 0.1)
-    y0 = np.random.default_rng(0).uniform([-2, -1], [2, 2], size=(3, 2))
-    data = simulate(fitzhugh_nagumo(), y0, t, {"I": 0.5})
+
+@pytest.fixture(scope="module")
+def data():
+    """Three clean FitzHugh-Nagumo trajectories, the ground truth every refit here aims at."""
+    return simulate(fitzhugh_nagumo(), Y0, T, {"I": 0.5})
+
+
+def test_refit_through_solver_recovers_true_coefficients(data):
     v = sp.Symbol("v", real=True)
     biased = fhn_known().replace_residuals({"v": 0.95 * v - 0.31 * v**3}, how="test")
     refit, before, after = refit_coefficients(biased, data, window=20)
@@ -30,10 +36,7 @@ def test_discovery_records_front_scores_and_reason(small_fhn_discovery):
     assert small_fhn_discovery.refit["window_error_after"] <= small_fhn_discovery.refit["window_error_before"]
 
 
-def test_rounding_keeps_only_digits_that_do_not_hurt():
-    t = np.arange(0, 40.0001, 0.1)
-    y0 = np.random.default_rng(0).uniform([-2, -1], [2, 2], size=(3, 2))
-    data = simulate(fitzhugh_nagumo(), y0, t, {"I": 0.5})
+def test_rounding_keeps_only_digits_that_do_not_hurt(data):
     v = sp.Symbol("v", real=True)
     fitted = fhn_known().replace_residuals({"v": 1.00021 * v - 0.333287 * v**3}, how="test")
     rounded, digits = round_coefficients(fitted, data, window=20)
@@ -43,7 +46,7 @@ def test_rounding_keeps_only_digits_that_do_not_hurt():
     assert "rounded" in rounded.provenance[-1]
     # a coefficient that is far from any short number is left with the digits it needs
     odd = fhn_known().replace_residuals({"v": 1.0 * v - 0.3712 * v**3}, how="test")
-    kept, digits = round_coefficients(odd, simulate(odd.without_residuals(), y0, t, {"I": 0.5}), window=20)
+    kept, digits = round_coefficients(odd, simulate(odd.without_residuals(), Y0, T, {"I": 0.5}), window=20)
     assert digits is None or digits >= 3
 
 
@@ -55,10 +58,7 @@ def test_candidates_are_chosen_on_held_out_windows(small_fhn_discovery):
     assert d.ude.model_ is not None and d.selection["samples_per_trajectory"] == d.train.t.size - round(0.8 * d.train.t.size)
 
 
-def test_negligible_terms_are_dropped_before_rounding():
-    t = np.arange(0, 40.0001, 0.1)
-    y0 = np.random.default_rng(0).uniform([-2, -1], [2, 2], size=(3, 2))
-    data = simulate(fitzhugh_nagumo(), y0, t, {"I": 0.5})
+def test_negligible_terms_are_dropped_before_rounding(data):
     v = sp.Symbol("v", real=True)
     fitted = fhn_known().replace_residuals({"v": 1.00002 * v - 0.333331 * v**3 + 6.3e-6}, how="test")
     cleaned, _ = round_coefficients(fitted, data, window=20)
