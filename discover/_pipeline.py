@@ -67,7 +67,8 @@ def discover(
     and `symbolic` (`SymbolicDistiller`), `choose_by` ("resimulation", default, or "residual"),
     `tolerance`, `floor` (the simplest candidate scoring within tolerance x best + floor wins;
     1.5 and 1e-4, scores being mean squared window errors over each state's variance),
-    `refit` (refit coefficients through the ODE solver; default True), `round` (round them to
+    `refit` (refit coefficients through the ODE solver; default True), `refit_candidates` (how
+    many of the best-scoring front candidates are refit before the choice; default 6), `round` (round them to
     the fewest digits that do not hurt; default True), `selection` (fraction of each training
     trajectory's end held out from training, on which candidates are chosen; default 0.2) and `seed`.
     """

@@ -32,6 +32,8 @@ def _with(section, key, value):
         ({"data": {"example": "fitzhugh_nagumo"}}, "no \\[model\\] section"),
         ({**DEMO_CONFIG, "trainig": {}}, "Did you mean `training`"),
         (_with("distill", "selection", 0.7), "selection must be a fraction in \\[0, 0.5\\)"),
+        (_with("distill", "refit_candidates", -1), "refit_candidates must be a whole number >= 0"),
+        (_with("distill", "refit_candidates", 2.5), "refit_candidates must be a whole number >= 0"),
         (_with("distill", "sparse", {"libary": ["exp"]}), "Did you mean `library`"),
     ],
 )

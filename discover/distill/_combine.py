@@ -17,7 +17,8 @@ from ._sparse import SparseDistiller
 from ._symbolic import SymbolicDistiller
 
 DISTILLERS = {"sparse": SparseDistiller, "symbolic": SymbolicDistiller}
-OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "round", "selection", "seed")
+OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "refit_candidates", "round", "selection",
+           "seed")
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +55,12 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
             f"distill selection must be a fraction in [0, 0.5) of each training trajectory held out to choose "
             f"candidates on, got {fraction!r}; 0.2 is the default, 0 chooses on the training windows."
         )
+    top = options.get("refit_candidates", 6)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+        raise ConfigError(
+            f"distill refit_candidates must be a whole number >= 0 (how many of the best-scoring front candidates "
+            f"are refit through the solver before the choice), got {top!r}; 6 is the default, 0 turns it off."
+        )
     if options.get("choose_by", "resimulation") not in ("resimulation", "residual"):
         raise ConfigError(f"distill choose_by must be 'resimulation' or 'residual', got {options['choose_by']!r}.")
     return {"backends": list(backends), **{k: v for k, v in options.items() if k != "backends"}}
@@ -85,9 +92,9 @@ def distill_residuals(
             length = min(2 * ude.window, chosen_on.t.size - 1)
             scores, refit = resimulation_errors(
                 ude, samples.state, front, chosen_on, length=length, seed=seed,
-                refit_on=data if options.get("refit", True) else None,
+                refit_on=data if options.get("refit", True) else None, refit_top=options.get("refit_candidates", 6),
             )
-            # each front member is judged, and kept, with its numbers refit through the solver
+            # the best few front members are judged, and kept, with their numbers refit through the solver
             front = [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
             how = "held-out window re-simulation error" if selection is not None else "window re-simulation error"
         else:
