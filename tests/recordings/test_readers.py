@@ -1,0 +1,118 @@
+"""Readers and writers on real files (the shared ABF and Igor recordings) and NWB round trips."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from discover import DataError
+from discover.recordings import Recording, read_recording, write_npz, write_nwb
+
+DATA = Path(__file__).parents[2] / "examples" / "data"
+ABF = DATA / "fsi_abf" / "2019_07_24_0055_fsi.abf"
+
+
+@pytest.fixture
+def recording():
+    t = np.arange(200) * 1e-4  # s
+    V = -65 + 10 * np.sin(np.arange(2)[:, None] + t[None] * 300)  # mV
+    I = np.where(t > 0.005, 50.0, 0.0)[None].repeat(2, 0) * np.array([[1.0], [2.0]])  # pA
+    return Recording(t, {"V": V, "I": I}, {"V": "mV", "I": "pA"}, "s", ("a", "b"), {"note": "synthetic"})
+
+
+def test_real_abf_sweeps_units_and_protocol():
+    rec = read_recording(ABF)
+    assert rec.n_sweeps == 17 and rec.t.size == 60000 and rec.dt == pytest.approx(5e-5)
+    assert rec.units == {"V": "mV", "I": "pA"} and rec.time_unit == "s"
+    # sweep 12 of the step family: 0, +200 pA and -100 pA epochs; the cell spikes during +200 pA
+    assert set(np.unique(rec.signals["I"][12])) == {-100.0, 0.0, 200.0}
+    v = rec.signals["V"][12]
+    assert -105 < v.min() < -95 and v.max() > 0
+
+
+def test_real_igor_waves_match_the_shared_npz():
+    rec = read_recording(DATA / "bluepyefe_B6" / "B6_Ch3_IDRest_*.ibw", current=DATA / "bluepyefe_B6" / "B6_Ch0_IDRest_*.ibw")
+    assert rec.n_sweeps == 5 and rec.dt == pytest.approx(2.5e-4) and rec.units == {"V": "mV", "I": "pA"}
+    assert rec.sweeps[0] == "B6_Ch3_IDRest_181"
+    assert np.max(rec.signals["V"]) == pytest.approx(19.2178, abs=1e-3)  # the meta.json's V_max of the set
+
+
+def test_nwb_round_trip(recording, tmp_path):
+    path = write_nwb(recording, tmp_path / "cell.nwb")
+    back = read_recording(path)
+    assert back.sweeps == ("a", "b") and back.units == {"V": "mV", "I": "pA"}
+    np.testing.assert_allclose(back.t, recording.t, rtol=0, atol=1e-12)
+    for name in ("V", "I"):
+        np.testing.assert_allclose(back.signals[name], recording.signals[name], rtol=1e-12)
+
+
+def test_real_abf_through_nwb_keeps_every_sample(tmp_path):
+    rec = read_recording(ABF).select([0, 12])
+    back = read_recording(write_nwb(rec, tmp_path / "fsi.nwb"))
+    np.testing.assert_allclose(back.signals["V"], rec.signals["V"], rtol=1e-12)
+    np.testing.assert_allclose(back.signals["I"], rec.signals["I"], rtol=1e-12)
+
+
+def test_npz_round_trip_and_csv(recording, tmp_path):
+    back = read_recording(write_npz(recording, tmp_path / "r.npz"))
+    assert back.units == recording.units and back.sweeps == recording.sweeps
+    np.testing.assert_array_equal(back.signals["V"], recording.signals["V"])
+    csv = tmp_path / "sweep.csv"
+    csv.write_text("t_ms,V (mV),I [nA]\n0,-65,0.1\n0.1,-64,0.1\n0.2,-63,0.2\n0.3,-62,0.2\n")
+    rec = read_recording(csv).in_units("s", I="pA")
+    assert rec.units == {"V": "mV", "I": "pA"} and rec.dt == pytest.approx(1e-4)
+    np.testing.assert_allclose(rec.signals["I"][0], [100, 100, 200, 200])
+
+
+def test_units_selection_crop_decimate(recording):
+    r = recording.in_units("ms", V="V")
+    assert r.time_unit == "ms" and r.dt == pytest.approx(0.1)
+    np.testing.assert_allclose(r.signals["V"], recording.signals["V"] * 1e-3)
+    assert recording.select(["b"]).sweeps == ("b",) and recording.select([0]).sweeps == ("a",)
+    cropped = recording.crop(0.005, 0.01)
+    assert cropped.t[0] >= 0.005 and cropped.t[-1] < 0.01
+    dec = recording.decimate(4)
+    assert dec.t.size == 50 and dec.dt == pytest.approx(4e-4)
+    np.testing.assert_allclose(dec.signals["V"][:, 0], recording.signals["V"][:, :4].mean(1))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda r, p: r.in_units(V="pA"), "is a voltage .* cannot be converted to 'pA'"),
+        (lambda r, p: r.in_units(V="mv"), "Did you mean `mV`"),
+        (lambda r, p: r.select(["c"]), "sweep 'c' is not one of"),
+        (lambda r, p: r.select([5]), "sweep 5 does not exist"),
+        (lambda r, p: r.crop(1.0, 2.0), "keeps 0 samples"),
+        (lambda r, p: r.decimate(0), "whole number >= 1"),
+        (lambda r, p: r.to_trajectories(["v"]), "no signal 'v'.*Did you mean `V`"),
+        (lambda r, p: read_recording(p / "missing.abf"), "does not exist"),
+        (lambda r, p: read_recording(p / "cell.mat"), "cannot tell the format"),
+        (lambda r, p: write_nwb(r, p / "a.nwb") and write_nwb(r, p / "a.nwb"), "exists; pass overwrite=True"),
+    ],
+)
+def test_bad_use_is_a_clear_error(recording, tmp_path, call, message):
+    with pytest.raises(DataError, match=message):
+        call(recording, tmp_path)
+
+
+def test_unusable_files_are_clear_errors(tmp_path):
+    junk = tmp_path / "junk.abf"
+    junk.write_bytes(b"not an abf file at all" * 10)
+    with pytest.raises(DataError, match="cannot read .* as ABF"):
+        read_recording(junk)
+    bad_nwb = tmp_path / "bad.nwb"
+    bad_nwb.write_text("hello")
+    with pytest.raises(DataError, match="cannot read .* as NWB"):
+        read_recording(bad_nwb)
+    np.savez(tmp_path / "nounits.npz", t=np.arange(5.0), V=np.zeros((1, 5)))
+    with pytest.raises(DataError, match="does not say the units of \\['V'\\]"):
+        read_recording(tmp_path / "nounits.npz")
+    (tmp_path / "nounit.csv").write_text("time,V\n0,1\n1,2\n2,3\n")
+    with pytest.raises(DataError, match="does not name its unit"):
+        read_recording(tmp_path / "nounit.csv")
+    t = np.array([0.0, 1.0, 1.0, 2.0])
+    with pytest.raises(DataError, match="strictly increasing"):
+        Recording(t, {"V": np.zeros(4)}, {"V": "mV"})
+    with pytest.raises(DataError, match="has no unit"):
+        Recording(np.arange(4.0), {"V": np.zeros(4)}, {})
