@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._errors import ConfigError, DiscoverError, check_keywords, did_you_mean
 from .data import Trajectories, example_data
 from .distill import check_distill_options
@@ -20,8 +22,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_SECTIONS = ("data", "model", "residual", "training", "distill", "output")
-_DATA_KEYS = ("example", "path", "heldout_path", "heldout", "n_train", "n_heldout", "noise", "seed", "duration")
+_SECTIONS = ("data", "model", "residual", "cell", "training", "distill", "output")
+_DATA_KEYS = ("example", "path", "heldout_path", "heldout", "n_train", "n_heldout", "noise", "seed", "duration",
+              # recordings (NWB, ABF, Igor, CSV, NPZ): see discover.recordings
+              "sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
+_RECORDING_KEYS = ("sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
+_CELL_KEYS = ("threshold", "reset", "refractory", "features")
 _MODEL_KEYS = ("library", "remove", "equations", "inputs", "parameters", "units", "time_unit", "name")
 
 
@@ -31,6 +37,8 @@ class RunConfig:
 
     `residual` maps a state to its residual's features (`None`: all states and inputs).
     `training` and `distill` are keyword arguments of `UDE` and `SparseDistiller`.
+    `cell` (instead of `model` and `residual`): a current-clamp cell, whose passive membrane
+    and spike rule are estimated from the training sweeps (`discover.cell`).
     Relative paths are resolved against `base_dir` (the config file's folder).
     """
 
@@ -41,9 +49,31 @@ class RunConfig:
     distill: Mapping[str, Any] = field(default_factory=dict)
     output: str = "results"
     base_dir: Path = Path(".")
+    cell: Mapping[str, Any] | None = None
+
+    def prepare(self) -> tuple[EquationSystem, Trajectories, Trajectories]:
+        """`(known system, training data, held-out data)`, ready for `discover`.
+
+        For a `cell`, the passive membrane and spike rule are estimated from the training sweeps,
+        and, when the residual depends on `s`, both data sets gain that time-since-last-spike state.
+        """
+        train, heldout = self.load_data()
+        if self.cell is None:
+            return self.build_system(), train, heldout
+        from .cell import add_spike_clock, estimate_passive, estimate_spike_rule, membrane_system
+
+        c = self.cell
+        rule = estimate_spike_rule(train, float(c["threshold"]), reset=c.get("reset"), refractory=c.get("refractory"))
+        system = membrane_system(estimate_passive(train, rule), rule, tuple(c.get("features", ["V"])))
+        if "s" in system.states:
+            train, heldout = add_spike_clock(train, rule), add_spike_clock(heldout, rule)
+        return system, train, heldout
 
     def build_system(self) -> EquationSystem:
-        """The known model with a residual placeholder on each chosen state."""
+        """The known model with a residual placeholder on each chosen state (a `cell`'s is
+        estimated from its data: use `prepare`)."""
+        if self.cell is not None:
+            raise ConfigError("a [cell] model is estimated from the recording: use RunConfig.prepare().")
         m = self.model
         if "library" in m:
             system = get_model(m["library"]).with_parameters(
@@ -66,7 +96,10 @@ class RunConfig:
         if "example" in d:
             opts = {k: d[k] for k in ("n_train", "n_heldout", "noise", "seed", "duration") if k in d}
             return example_data(d["example"], **opts)
-        data = Trajectories.load_npz(self.base_dir / d["path"])
+        path = self.base_dir / d["path"]
+        if _is_recording(path, d):
+            return self._load_recording(path)
+        data = Trajectories.load_npz(path)
         if "heldout_path" in d:
             return data, Trajectories.load_npz(self.base_dir / d["heldout_path"])
         n_held = int(d.get("heldout", 1))
@@ -77,6 +110,37 @@ class RunConfig:
             )
         cut = data.n_trajectories - n_held
         return data.select(slice(0, cut)), data.select(slice(cut, None))
+
+    def _load_recording(self, path: Path) -> tuple[Trajectories, Trajectories]:
+        """Sweeps of a recording as (training, held-out) trajectories in the model's units."""
+        from .recordings import read_recording
+
+        d = self.data
+        current = self.base_dir / d["current"] if "current" in d else None
+        rec = read_recording(path, current=current, units=d.get("units"), time_unit=d.get("time_unit"),
+                             channel=int(d.get("channel", 0)))
+        states, inputs, units, time_unit = self._signal_units()
+        rec = rec.in_units(time_unit, **{k: u for k, u in units.items() if k in rec.signals})
+        if "start" in d or "stop" in d:
+            rec = rec.crop(d.get("start"), d.get("stop"))
+        if int(d.get("decimate", 1)) > 1:
+            rec = rec.decimate(int(d["decimate"]))
+        n = rec.n_sweeps
+        held = list(d.get("heldout_sweeps", [n - 1]))
+        train = list(d.get("sweeps", [k for k in range(n) if k not in held and str(k) not in held]))
+        overlap = {rec._sweep_index(k) for k in train} & {rec._sweep_index(k) for k in held}
+        if overlap:
+            raise ConfigError(f"[data] sweeps and heldout_sweeps share {sorted(overlap)}; held-out sweeps must be unseen.")
+        return (rec.select(train).to_trajectories(states, inputs),
+                rec.select(held).to_trajectories(states, inputs))
+
+    def _signal_units(self) -> tuple[list[str], list[str], dict[str, str], str]:
+        """States, inputs, their units and the time unit the model wants the data in."""
+        if self.cell is not None:
+            return ["V"], ["I"], {"V": "mV", "I": "pA"}, "ms"
+        system = self.build_system()
+        time_unit = system.time_unit if system.time_unit in ("s", "ms", "us") else "ms"
+        return list(system.states), list(system.inputs), dict(system.units), time_unit
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -93,6 +157,8 @@ def load_config(path: str | Path) -> RunConfig:
 
 def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunConfig:
     _check_keys("config", raw, _SECTIONS)
+    if "cell" in raw:
+        return _cell_config(raw, base_dir)
     for section in ("data", "model", "residual"):
         if section not in raw:
             raise ConfigError(f"config has no [{section}] section; see examples/fitzhugh_nagumo.toml.")
@@ -130,6 +196,53 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     except DiscoverError as exc:
         raise ConfigError(f"[model]/[residual]: {exc}") from None
     return config
+
+
+def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
+    """A current-clamp cell: [data] points at a recording, [cell] sets the spike threshold."""
+    for section in ("model", "residual"):
+        if section in raw:
+            raise ConfigError(f"[cell] builds the model from the recording; remove [{section}] (or remove [cell] "
+                              "and give the model yourself).")
+    if "data" not in raw or "path" not in raw["data"]:
+        raise ConfigError("[cell] needs [data] path = a recording (.nwb, .abf, .ibw, .csv or .npz).")
+    data, cell = dict(raw["data"]), dict(raw["cell"])
+    _check_keys("[data]", data, ("path", *_RECORDING_KEYS))
+    _check_keys("[cell]", cell, _CELL_KEYS)
+    for key in ("threshold", "reset", "refractory"):
+        value = cell.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"[cell] {key} = {value!r}: give a number (mV for threshold and reset, ms for refractory).")
+    if "threshold" not in cell:
+        raise ConfigError("[cell] needs `threshold`, the voltage (mV) at which the model emits a spike and resets, "
+                          "e.g. threshold = -30.0.")
+    for section in ("training", "distill", "output"):
+        _check_keys(f"[{section}]", raw.get(section, {}), None)
+    _check_keys("[output]", raw.get("output", {}), ("directory",))
+    features = cell.get("features", ["V"])
+    if not (isinstance(features, list) and set(features) <= {"V", "s", "I"} and features):
+        raise ConfigError(f"[cell] features = {features!r}: the residual may depend on \"V\", \"s\" (time since the "
+                          "last spike) and \"I\", e.g. features = [\"V\", \"s\"].")
+    check_distill_options(dict(raw.get("distill", {})))
+    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=("system", "progress"))
+    output = str(raw.get("output", {}).get("directory", "results"))
+    return RunConfig(data, {}, {}, dict(raw.get("training", {})), dict(raw.get("distill", {})), output,
+                     Path(base_dir), cell)
+
+
+def _is_recording(path: Path, data: Mapping[str, Any]) -> bool:
+    """Recording formats, and .npz files that are not saved `Trajectories` (no `y` array)."""
+    from .recordings import FORMATS
+
+    if path.suffix.lower() != ".npz":
+        return path.suffix.lower() in FORMATS
+    if any(k in data for k in _RECORDING_KEYS):
+        return True
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return "y" not in f.files
+    except (OSError, ValueError):
+        return False  # Trajectories.load_npz reports the unreadable file
 
 
 def _parameter(name: str, spec: Any) -> Parameter:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import DataError, check_keywords
+from .cell import spike_free_chunks
 from .data import Trajectories
 from .distill import (
     StateDistillation,
@@ -20,7 +21,7 @@ from .distill import (
 )
 from .equations import EquationSystem
 from .ude import UDE
-from .validate import resimulate, spike_thresholds, trajectory_metrics
+from .validate import resimulate, resimulate_spiking, spike_thresholds, torch_rhs, trajectory_metrics
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +82,11 @@ def discover(
     # Main loop
     seconds = {}
     start = time.perf_counter()
+    full_train = train
+    if system.spike is not None:
+        # a smooth ODE cannot follow a spike: train and distil on the stretches between spikes
+        window = int(training.get("window", UDE(None).window))
+        train = spike_free_chunks(train, system.spike, 3 * window)
     fit_data, chosen_on, selection = _selection_split(train, distill.get("selection", 0.2), training)
     ude = UDE(system, progress=progress, **training).fit(fit_data)
     seconds["training"] = time.perf_counter() - start
@@ -95,7 +101,9 @@ def discover(
             discovered, train, window=ude.window, substeps=ude.substeps, seed=distill.get("seed", 0)
         )
         refit = {"window_error_before": before, "window_error_after": after}
-    if distill.get("round", True):
+    # window errors on spike-free pieces cannot see what rounding does to spike times (two
+    # near-cancelling exponentials rounded to 1 digit passed that check and never spiked)
+    if distill.get("round", system.spike is None):
         discovered, digits = round_coefficients(
             discovered, train, window=ude.window, substeps=ude.substeps, seed=distill.get("seed", 0)
         )
@@ -103,12 +111,10 @@ def discover(
     seconds["distillation"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    predictions = {
-        "known only": resimulate(system.without_residuals(), heldout),
-        "UDE": ude.simulate(heldout),
-        "discovered": resimulate(discovered, heldout),
-    }
+    predictions = _predictions(system, ude, discovered, heldout)
     thresholds = spike_thresholds(system, heldout)
+    if system.spike is not None:  # the model's spikes are its threshold crossings
+        thresholds = {system.spike.state: system.spike.threshold}
     metrics = {
         name: trajectory_metrics(pred, heldout, time_unit=system.time_unit, spike_threshold=thresholds)
         for name, pred in predictions.items()
@@ -123,8 +129,12 @@ def discover(
     )
     if not selection["held_out"]:
         notes += (selection["why"],)
+    if system.spike is not None:
+        notes += (f"trained and distilled on {train.n_trajectories} spike-free pieces of {train.t.size} samples "
+                  f"cut from {full_train.n_trajectories} training sweeps; held-out sweeps re-simulated with the "
+                  "spike rule",)
     return Discovery(
-        system, discovered, ude, distillation, train, heldout, predictions, metrics, seconds, refit, notes, selection
+        system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes, selection
     )
 
 
@@ -146,20 +156,42 @@ def check_voltage_units(system: EquationSystem, data: Trajectories, argument: st
             )
 
 
+def _predictions(system: EquationSystem, ude: UDE, discovered: EquationSystem, heldout: Trajectories) -> dict:
+    """Each model re-simulating the held-out data: known part alone, UDE, discovered terms."""
+    if system.spike is None:
+        return {
+            "known only": resimulate(system.without_residuals(), heldout),
+            "UDE": ude.simulate(heldout),
+            "discovered": resimulate(discovered, heldout),
+        }
+    return {
+        "known only": resimulate_spiking(system.without_residuals(), heldout, ude.substeps),
+        "UDE": resimulate_spiking(system, heldout, ude.substeps, f=torch_rhs(ude.model_)),
+        "discovered": resimulate_spiking(discovered, heldout, ude.substeps),
+    }
+
+
 def _selection_split(train: Trajectories, fraction: float, training: Mapping[str, Any]):
     """Hold out the end of each training trajectory to choose candidates on data the network never saw.
 
+    When those ends would be too short for a window but there are many trajectories (e.g. the
+    spike-free pieces of a recording), every (1/fraction)-th trajectory is held out whole.
     Returns (data to train on, data to choose on or None, a record for the results).
     """
     window = int(training.get("window", UDE(None).window))
     cut = int(round(train.t.size * (1 - fraction)))
+    every = int(round(1 / fraction)) if fraction > 0 else 0
     if fraction <= 0:
         why = "candidates were chosen on training windows (distill selection = 0)"
-    elif train.t.size - cut < window + 2 or cut <= window + 1:
-        why = (f"candidates were chosen on training windows: the held-out {fraction:g} of {train.t.size} samples "
-               f"is too short for {window}-step windows")
-    else:
+    elif train.t.size - cut >= window + 2 and cut > window + 1:
         head, tail = train.split_time(fraction)
         return head, tail, {"held_out": True, "fraction": fraction, "samples_per_trajectory": tail.t.size}
+    elif train.n_trajectories >= 2 * every and train.t.size > window + 1:
+        picked = np.arange(train.n_trajectories) % every == every - 1
+        return train.select(np.flatnonzero(~picked)), train.select(np.flatnonzero(picked)), {
+            "held_out": True, "fraction": fraction, "trajectories_held_out": int(picked.sum()),
+            "samples_per_trajectory": train.t.size}
+    else:
+        why = (f"candidates were chosen on training windows: the held-out {fraction:g} of {train.t.size} samples "
+               f"is too short for {window}-step windows")
     return train, None, {"held_out": False, "fraction": 0.0, "why": why}
-

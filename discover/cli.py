@@ -24,11 +24,10 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
     checkpoint = out_dir.parent / f".{out_dir.name}.checkpoint" / "ude.pt"
     if resume and not checkpoint.is_file():
         print(f"discover: no checkpoint at {checkpoint}; starting from the beginning", file=sys.stderr)
-    system = config.build_system()
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    system, train, heldout = config.prepare()
     say("Known model with residual:")
     say("\n".join("  " + line for line in str(system).splitlines()))
-    train, heldout = config.load_data()
     say(f"Data: {train.n_trajectories} training and {heldout.n_trajectories} held-out trajectories, "
         f"{train.t.size} samples each (dt = {train.dt:g}).")
     training = {**config.training, "checkpoint": str(checkpoint), "resume": resume}

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 import tomllib
 
@@ -96,3 +97,32 @@ def test_library_model_with_removed_terms_and_overrides():
     raw["model"] = {"library": "fitzhugh_nagumo", "inputs": ["I"]}
     with pytest.raises(ConfigError, match="with `library`"):
         config_from_dict(raw)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"data": {"path": "cell.nwb"}, "cell": {}}, "needs `threshold`"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"threshold": "high"}}, "threshold = 'high': give a number"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"threshold": -30.0, "treshold": 1}}, "Did you mean `threshold`"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"threshold": -30.0, "features": ["w"]}}, "features = \\['w'\\]"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"threshold": -30.0}, "model": {}}, "remove \\[model\\]"),
+        ({"data": {"example": "fitzhugh_nagumo"}, "cell": {"threshold": -30.0}}, "needs \\[data\\] path"),
+        ({"data": {"path": "cell.nwb", "sweep": [1]}, "cell": {"threshold": -30.0}}, "Did you mean `sweeps`"),
+    ],
+)
+def test_bad_cell_configs_are_clear_errors(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(raw)
+
+
+def test_recording_sweeps_must_not_overlap(tmp_path):
+    from discover.recordings import Recording, write_nwb
+
+    t = np.arange(100) * 1e-4
+    write_nwb(Recording(t, {"V": np.full((3, 100), -0.065), "I": np.zeros((3, 100))}, {"V": "V", "I": "A"}),
+              tmp_path / "cell.nwb")
+    config = config_from_dict({"data": {"path": "cell.nwb", "sweeps": [0, 1], "heldout_sweeps": [1]},
+                               "cell": {"threshold": -30.0}}, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match="share \\[1\\]"):
+        config.prepare()

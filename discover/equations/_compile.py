@@ -52,9 +52,17 @@ class TorchRHS:
     Call as `rhs(y, u, r)` with `y` `(batch, n_states)`, `u` `(batch, n_inputs)` and `r`
     `(batch, n_residuals)` holding the residual values in the order of `residual_states`.
     Parameters named in `free` are not substituted: their values are passed as `free`.
+
+    For a spiking system (`system.spike`), the threshold absorbs: at or above it the spiking
+    state's derivative is 0 (the model has spiked; its ODE no longer applies), and the other
+    terms are evaluated with that state capped at the threshold. A model that spikes early in a
+    training window then sits at the threshold, a bounded error, instead of an exponential
+    spike-initiation term overflowing.
     """
 
     def __init__(self, system: EquationSystem, free: tuple[str, ...] = ()) -> None:
+        spike = system.spike
+        self._cap = (system.state_index(spike.state), spike.threshold) if spike is not None else None
         self.residual_states = tuple(system.residuals)
         self.free = tuple(free)
         placeholders = {system.residuals[s]: sp.Symbol(f"__r{i}") for i, s in enumerate(self.residual_states)}
@@ -70,12 +78,18 @@ class TorchRHS:
     ) -> torch.Tensor:
         """`free` holds the values of the `free` parameters (kept symbolic so they can be trained)."""
         cols = list(y.unbind(-1)) + list(u.unbind(-1))
+        if self._cap is not None:
+            i, ceiling = self._cap
+            cols[i] = cols[i].clamp(max=ceiling)
         if r is not None:
             cols += list(r.unbind(-1))
         if free is not None:
             cols += list(free.unbind(-1))
         zero = torch.zeros_like(cols[0])
-        return torch.stack([f(cols) + zero for f in self._terms], dim=-1)
+        out = [f(cols) + zero for f in self._terms]
+        if self._cap is not None:
+            out[i] = torch.where(y[..., i] >= ceiling, zero, out[i])
+        return torch.stack(out, dim=-1)
 
 
 def _require_closed(system: EquationSystem) -> None:

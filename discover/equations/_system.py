@@ -30,6 +30,36 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class SpikeRule:
+    """Hybrid spiking: when `state` reaches `threshold`, a spike is emitted, `state` is set to
+    `reset` and held there for `refractory` (in the system's time unit); the ODE runs otherwise.
+
+    This is how integrate-and-fire models (LIF, EIF, AdEx) stand for the spike itself, whose
+    fast currents a smooth right-hand side cannot reproduce at the sampling rate.
+    """
+
+    state: str
+    threshold: float
+    reset: float
+    refractory: float = 0.0
+    also: tuple[tuple[str, float], ...] = ()
+    """Other states set at each spike, as (name, value) pairs: e.g. a clock of the time since the
+    last spike, ("s", 0.0)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "also", tuple((str(n), float(v)) for n, v in self.also))
+        for name in ("threshold", "reset", "refractory"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise EquationError(f"spike rule `{name}` must be a number, got {value!r}.")
+        if not self.reset < self.threshold:
+            raise EquationError(f"spike `reset` ({self.reset}) must lie below `threshold` ({self.threshold}), "
+                                "or the model would spike again at once.")
+        if self.refractory < 0:
+            raise EquationError(f"spike `refractory` must be >= 0, got {self.refractory}.")
+
+
+@dataclass(frozen=True)
 class EquationSystem:
     """dx/dt = f(x, u; p): states, inputs, parameters with units, right-hand sides, provenance.
 
@@ -46,6 +76,7 @@ class EquationSystem:
     - `time_unit`: unit of t.
     - `discovered`: state -> closed-form terms that distillation put there (for reports).
     - `provenance`: free-text notes of where each part came from, oldest first.
+    - `spike`: a `SpikeRule` (threshold, reset, refractory) for hybrid spiking models, or None.
     """
 
     states: tuple[str, ...]
@@ -57,6 +88,7 @@ class EquationSystem:
     name: str = "model"
     discovered: Mapping[str, sp.Expr] = field(default_factory=dict)
     provenance: tuple[str, ...] = ()
+    spike: SpikeRule | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "states", tuple(self.states))
@@ -80,6 +112,10 @@ class EquationSystem:
                 raise EquationError(
                     f"name {n!r} is not allowed: use a Python identifier that does not start with {RESIDUAL_PREFIX!r}."
                 )
+        for name in (self.spike.state, *(n for n, _ in self.spike.also)) if self.spike is not None else ():
+            if name not in self.states:
+                raise EquationError(f"spike rule on {name!r}, which is not a state of {list(self.states)}."
+                                    + did_you_mean(name, self.states))
         for name in self.units:
             if name not in (*self.states, *self.inputs):
                 raise EquationError(
@@ -252,6 +288,7 @@ class EquationSystem:
             "equations": [f"d{s}/dt = {sp.sstr(r)}" for s, r in zip(self.states, self.rhs)],
             "discovered": {s: sp.sstr(e) for s, e in self.discovered.items()},
             "provenance": list(self.provenance),
+            **({"spike": dataclasses.asdict(self.spike)} if self.spike is not None else {}),
         }
 
     @classmethod
@@ -261,6 +298,7 @@ class EquationSystem:
             states = [_lhs_name(e) for e in data["equations"]]
             inputs = list(data.get("inputs", []))
             params = tuple(Parameter(**p) for p in data.get("parameters", []))
+            spike = SpikeRule(**data["spike"]) if data.get("spike") is not None else None
         except (KeyError, TypeError) as exc:
             raise EquationError(f"not a saved equation system: {exc!r}.") from None
         names = [*states, *inputs, *(p.name for p in params)]
@@ -271,6 +309,7 @@ class EquationSystem:
             states=tuple(states), rhs=rhs, inputs=tuple(inputs), parameters=params,
             units=dict(data.get("units", {})), time_unit=data.get("time_unit", "1"),
             name=data.get("name", "model"), discovered=discovered, provenance=tuple(data.get("provenance", [])),
+            spike=spike,
         )
 
     def to_json(self) -> str:
@@ -280,6 +319,11 @@ class EquationSystem:
         lines = [f"d{s}/dt = {sp.sstr(r)}" for s, r in zip(self.states, self.rhs)]
         if self.parameters:
             lines.append("with " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
+        if self.spike is not None:
+            r = self.spike
+            also = "".join(f", {n} -> {v:g}" for n, v in r.also)
+            lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:g}{also}, "
+                         f"held for {r.refractory:g} {self.time_unit}")
         return "\n".join(lines)
 
 

@@ -4,6 +4,12 @@
     export_results("results/demo", ["all"])   # what `discover export RESULTS_DIR --to all` does
 """
 
-from ._api import TARGETS as TARGETS, export as export, export_results as export_results
+from ._api import (
+    SPIKING_TARGETS as SPIKING_TARGETS,
+    TARGETS as TARGETS,
+    export as export,
+    export_results as export_results,
+    supported_targets as supported_targets,
+)
 
-__all__ = ["TARGETS", "export", "export_results"]
+__all__ = ["SPIKING_TARGETS", "TARGETS", "export", "export_results", "supported_targets"]

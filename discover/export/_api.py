@@ -13,6 +13,13 @@ from . import brian2, nestml, neuroml, neuron, python
 from ._common import inert
 
 TARGETS = ("python", "brian2", "neuron", "neuroml", "nestml")
+SPIKING_TARGETS = ("brian2",)
+"""Targets that write a `SpikeRule` (threshold, reset, refractory); the others refuse such systems."""
+
+
+def supported_targets(system: EquationSystem) -> tuple[str, ...]:
+    """The export targets that can represent `system` whole."""
+    return SPIKING_TARGETS if system.spike is not None else TARGETS
 
 
 def export(
@@ -25,6 +32,11 @@ def export(
     """
     if target not in TARGETS:
         raise ConfigError(f"export target {target!r} is not one of {list(TARGETS)}.{did_you_mean(target, TARGETS)}")
+    if target not in supported_targets(system):
+        raise ConfigError(
+            f"{system.name!r} spikes by threshold and reset (a hybrid model), which the {target} export does not "
+            f"write yet; dropping the reset would export a different model. Export to {', '.join(SPIKING_TARGETS)}."
+        )
     y0 = [0.0] * len(system.states) if y0 is None else [float(x) for x in y0]
     if len(y0) != len(system.states):
         raise ConfigError(f"y0 has {len(y0)} values but {system.name!r} has states {list(system.states)}.")
@@ -52,13 +64,14 @@ def export(
 def export_results(results: str | Path, targets: Sequence[str], *, force: bool = False) -> list[Path]:
     """Export a results folder's discovered system into RESULTS/export/<target>/.
 
+    "all" means every target that can represent the system (`supported_targets`).
     The runners start from the first held-out trajectory's initial state, with its inputs'
     mean values held constant, for its duration.
     """
     from ..report import load_results
 
     r = load_results(results)
-    targets = list(TARGETS) if "all" in targets else list(targets)
+    targets = list(supported_targets(r.discovered)) if "all" in targets else list(targets)
     data = r.heldout
     y0 = data.y[0, 0]
     inputs = {u: float(np.mean(data.u[0, :, j])) for j, u in enumerate(data.inputs)}

@@ -45,7 +45,9 @@ def equations(system: EquationSystem) -> tuple[str, dict[str, str]]:
         body = printer.doprint(in_model_units(rhs, system, names, _unit))
         unit = _unit(system.units.get(state, "1"))
         scale = f"({unit})/{time_unit(system)}" if unit != "1" else f"1/{time_unit(system)}"
-        lines.append(f"d{names[state]}/dt = ({body}) * {scale} : {_dimension(unit)}")
+        # a spiking model holds its reset value during the refractory period, as the fit assumed
+        hold = " (unless refractory)" if system.spike is not None and system.spike.state == state else ""
+        lines.append(f"d{names[state]}/dt = ({body}) * {scale} : {_dimension(unit)}{hold}")
     for u in system.inputs:
         lines.append(f"{names[u]} : {_dimension(_unit(system.units.get(u, '1')))}  # input: set it, or drive it")
     return "\n".join(lines), names
@@ -88,6 +90,12 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     out = "\n".join(f"    out[:, {i}] = np.asarray(monitor.{names[s]}[0]" + ("" if _unit(system.units.get(s, "1")) == "1"
                     else f" / ({_unit(system.units[s])})") + ")" for i, s in enumerate(system.states))
     tu = time_unit(system)
+    spiking = ""
+    if system.spike is not None:
+        r, v = system.spike, names[system.spike.state]
+        reset = "; ".join([f"{v} = {quantity(r.state, r.reset)}", *(f"{names[n]} = {quantity(n, x)}" for n, x in r.also)])
+        spiking = (f", threshold={f'{v} >= {quantity(r.state, r.threshold)}'!r}, "
+                   f"reset={reset!r}, refractory={float(r.refractory)!r} * {tu}")
     return f'''"""{system.name}: exported by discover for Brian2 (numpy code generation; no compiler needed).
 
 States in their model units {[f"{s} ({system.units.get(s, '1')})" for s in system.states]}; time in {tu}.
@@ -115,7 +123,7 @@ def run_model(duration=DURATION, y0=Y0, inputs=INPUTS, dt=0.01):
     """Simulate one neuron; returns (t in {tu}, states in model units, shaped (len(t), {len(system.states)}))."""
     start_scope()
     defaultclock.dt = dt * {tu}
-    group = NeuronGroup(1, EQUATIONS, method="rk4")
+    group = NeuronGroup(1, EQUATIONS, method="rk4"{spiking})
 {set_y0}
 {set_u}
     monitor = StateMonitor(group, {[names[s] for s in system.states]!r}, record=0)

@@ -9,8 +9,13 @@ from ._metrics import (
     trajectory_metrics as trajectory_metrics,
 )
 from ._resimulate import resimulate as resimulate
+from ._spiking import (
+    integrate_spiking as integrate_spiking,
+    resimulate_spiking as resimulate_spiking,
+    torch_rhs as torch_rhs,
+)
 
 __all__ = [
-    "coincidence_factor", "forecast_horizon", "resimulate", "rhythm_errors", "spike_thresholds", "spike_times",
-    "trajectory_metrics",
+    "coincidence_factor", "forecast_horizon", "integrate_spiking", "resimulate", "resimulate_spiking",
+    "rhythm_errors", "spike_thresholds", "spike_times", "torch_rhs", "trajectory_metrics",
 ]

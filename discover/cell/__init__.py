@@ -1,0 +1,12 @@
+"""Current-clamp cells: passive membrane and spike rule from the recording, spike-free training pieces."""
+
+from ._membrane import (
+    MEMBRANE as MEMBRANE,
+    add_spike_clock as add_spike_clock,
+    estimate_passive as estimate_passive,
+    estimate_spike_rule as estimate_spike_rule,
+    membrane_system as membrane_system,
+)
+from ._segments import spike_free_chunks as spike_free_chunks, spike_mask as spike_mask
+
+__all__ = ["MEMBRANE", "add_spike_clock", "estimate_passive", "estimate_spike_rule", "membrane_system", "spike_free_chunks", "spike_mask"]

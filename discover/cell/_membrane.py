@@ -1,0 +1,118 @@
+"""The known part for current-clamp data: a passive membrane estimated from the recording,
+the spike rule read off the spikes, and a residual current left to learn."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.signal import savgol_filter
+
+from .._errors import DataError
+from ..data import Trajectories
+from ..equations import EquationSystem, Parameter, SpikeRule
+from ..validate import spike_times
+from ._segments import spike_mask
+
+MEMBRANE = "dV/dt = (-gL*(V - EL) + I)/C"
+
+
+def estimate_spike_rule(data: Trajectories, threshold: float, *, state: str = "V", current: str = "I",
+                        reset: float | None = None, refractory: float | None = None) -> SpikeRule:
+    """Reset and refractory period from the data's spikes: each spike's after-hyperpolarisation
+    trough (the lowest voltage in the 10 ms after the crossing, before the next spike) gives the
+    time the model holds (median crossing-to-trough time) and the value it holds (median trough)."""
+    i = data.states.index(state)
+    troughs, delays = [], []
+    for y in data.y[..., i]:
+        times = spike_times(data.t, y, threshold)
+        for s, following in zip(times, [*times[1:], np.inf]):
+            window = (data.t > s) & (data.t < min(s + 10.0, following))
+            if window.sum() > 2:
+                # the last sample at the lowest value: a clamped model trace is flat during its hold
+                masked = np.where(window, y, np.inf)[::-1]
+                k = y.size - 1 - int(np.argmin(masked))
+                troughs.append(y[k])
+                delays.append(data.t[k] - s)
+    if not troughs:
+        raise DataError(
+            f"no spikes cross the threshold {threshold:g} in the training sweeps; lower `threshold` (the voltage "
+            "at which the model emits a spike and resets) or choose sweeps with spikes."
+        )
+    reset = float(np.median(troughs)) if reset is None else float(reset)
+    refractory = float(np.median(delays)) if refractory is None else float(refractory)
+    return SpikeRule(state, float(threshold), reset, refractory)
+
+
+def estimate_passive(data: Trajectories, rule: SpikeRule, *, state: str = "V", current: str = "I",
+                     margin: float = 20.0) -> dict[str, float]:
+    """C (pF), gL (nS) and EL (mV) by least squares of I = C dV/dt + gL (V - EL) over the
+    samples more than `margin` ms away from any spike, below the threshold by 10 mV and no more
+    than 10 mV above the resting level (the median of those quiet samples), where voltage-gated
+    currents are weakest (Badel et al. 2008 fit the passive part the same way).
+
+    Derivatives come from a Savitzky-Golay filter (1 ms, cubic). Times in ms, V in mV, I in pA.
+    """
+    i, j = data.states.index(state), data.inputs.index(current)
+    rows, targets = [], []
+    window = max(5, int(round(1.0 / data.dt)) | 1)
+    for y, u in zip(data.y[..., i], data.u[..., j]):
+        mask = ~spike_mask(data.t, y, dataclasses.replace(rule, refractory=rule.refractory + margin))
+        for s in spike_times(data.t, y, rule.threshold):
+            mask &= ~((data.t > s - 5.0) & (data.t < s))
+        mask &= y < rule.threshold - 10.0
+        dv = savgol_filter(y, window, 3, deriv=1, delta=data.dt)
+        rows.append(np.stack([dv[mask], y[mask], np.ones(mask.sum())], axis=1))
+        targets.append(u[mask])
+    A, b = np.concatenate(rows), np.concatenate(targets)
+    if len(b):
+        near_rest = A[:, 1] < np.median(A[:, 1]) + 10.0
+        A, b = A[near_rest], b[near_rest]
+    if len(b) < 100:
+        raise DataError(f"only {len(b)} subthreshold samples away from spikes; the passive membrane needs more "
+                        "(add sweeps with quiet periods, e.g. hyperpolarising steps).")
+    (C, gL, offset), *_ = np.linalg.lstsq(A, b, rcond=None)
+    if not (C > 0 and gL > 0):
+        raise DataError(
+            f"the passive fit gave C = {C:.3g} pF and gL = {gL:.3g} nS, not both positive: the subthreshold data do "
+            "not constrain the membrane (steps of current with quiet periods do)."
+        )
+    return {"C": float(C), "gL": float(gL), "EL": float(-offset / gL)}
+
+
+def add_spike_clock(data: Trajectories, rule: SpikeRule, name: str = "s", before: float = 1000.0) -> Trajectories:
+    """`data` with one more state: the time since the last spike (threshold crossing), `before`
+    + the time since the start until the first one. The model's own clock obeys ds/dt = 1 and is
+    set to 0 at each of its spikes, so a residual of (V, s) can learn after-spike currents
+    (after-hyperpolarisation, recovery from inactivation) that a function of V alone cannot."""
+    i = data.states.index(rule.state)
+    clock = np.empty(data.y.shape[:2])
+    for k, y in enumerate(data.y[..., i]):
+        last = np.concatenate([[data.t[0] - before], spike_times(data.t, y, rule.threshold)])
+        clock[k] = data.t - last[np.searchsorted(last, data.t, side="right") - 1]
+    return Trajectories(data.t, np.concatenate([data.y, clock[..., None]], axis=-1), data.u,
+                        (*data.states, name), data.inputs)
+
+
+def membrane_system(passive: dict[str, float], rule: SpikeRule, features: tuple[str, ...] = ("V",)) -> EquationSystem:
+    """C dV/dt = -gL (V - EL) + I, plus a learned residual of `features`, spiking by `rule`.
+
+    When `features` include "s", a second state counts the time since the last spike (ds/dt = 1,
+    set to 0 at a spike); give the data the same state with `add_spike_clock`.
+    """
+    clock = "s" if "s" in features else None
+    params = [Parameter("C", passive["C"], "pF", "membrane capacitance (estimated)"),
+              Parameter("gL", passive["gL"], "nS", "leak conductance (estimated)"),
+              Parameter("EL", passive["EL"], "mV", "leak reversal potential (estimated)")]
+    equations, units = [MEMBRANE], {"V": "mV", "I": "pA"}
+    if clock is not None:
+        equations.append(f"d{clock}/dt = 1")
+        units[clock] = "ms"
+        rule = dataclasses.replace(rule, also=((clock, 0.0),))
+    system = EquationSystem.from_text(equations, inputs=["I"], parameters=params, units=units,
+                                      time_unit="ms", name="membrane")
+    note = (f"passive membrane C={passive['C']:.4g} pF, gL={passive['gL']:.4g} nS, EL={passive['EL']:.4g} mV by "
+            f"least squares on subthreshold samples; spike at V >= {rule.threshold:g} mV, reset to "
+            f"{rule.reset:.4g} mV for {rule.refractory:.3g} ms (from the after-hyperpolarisation troughs)")
+    system = dataclasses.replace(system, spike=rule, provenance=(*system.provenance, note))
+    return system.with_residual("V", list(features))

@@ -1,0 +1,90 @@
+"""Passive membrane and spike rule estimated from spiking data; the hybrid integrator."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from discover import DataError, Trajectories
+from discover.cell import estimate_passive, estimate_spike_rule, membrane_system, spike_free_chunks
+from discover.equations import EquationSystem, Parameter, SpikeRule
+from discover.validate import resimulate_spiking, spike_times
+
+TRUE = {"C": 100.0, "gL": 5.0, "EL": -65.0}  # pF, nS, mV: tau = 20 ms
+RULE = SpikeRule("V", threshold=-30.0, reset=-58.0, refractory=2.0)
+
+
+def eif(noise_seed: int | None = 0) -> EquationSystem:
+    """Exponential integrate-and-fire (Fourcaud-Trocme 2003): dT = 2 mV, VT = -50 mV."""
+    params = [Parameter("C", TRUE["C"], "pF"), Parameter("gL", TRUE["gL"], "nS"), Parameter("EL", TRUE["EL"], "mV"),
+              Parameter("dT", 2.0, "mV"), Parameter("VT", -50.0, "mV")]
+    system = EquationSystem.from_text(["dV/dt = (-gL*(V - EL) + gL*dT*exp((V - VT)/dT) + I)/C"], inputs=["I"],
+                                      parameters=params, units={"V": "mV", "I": "pA"}, time_unit="ms", name="eif")
+    return dataclasses.replace(system, spike=RULE)
+
+
+def steps(n_sweeps: int = 3, seed: int = 0) -> Trajectories:
+    """Hyperpolarising then depolarising steps plus noise, 1 s at 10 kHz, as in a step protocol."""
+    t = np.arange(0, 1000, 0.1)
+    rng = np.random.default_rng(seed)
+    u = np.zeros((n_sweeps, t.size, 1))
+    for k in range(n_sweeps):
+        u[k, (t > 100) & (t < 300), 0] = -80.0
+        u[k, (t > 500) & (t < 900), 0] = 150.0 + 50.0 * k
+        u[k, :, 0] += 20.0 * rng.standard_normal(t.size)  # fluctuating current: the cell is driven, not clamped
+    y0 = np.full((n_sweeps, 1), -65.0)
+    placeholder = Trajectories(t, y0[:, None].repeat(t.size, 1), u, ("V",), ("I",))
+    y = resimulate_spiking(eif(), placeholder, substeps=4)
+    return Trajectories(t, y, u, ("V",), ("I",))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return steps()
+
+
+def test_lif_spikes_at_the_analytic_interval():
+    lif = EquationSystem.from_text(["dV/dt = (-gL*(V - EL) + I)/C"], inputs=["I"],
+                                   parameters=[Parameter("C", 100.0, "pF"), Parameter("gL", 5.0, "nS"),
+                                               Parameter("EL", -65.0, "mV")],
+                                   units={"V": "mV", "I": "pA"}, time_unit="ms")
+    lif = dataclasses.replace(lif, spike=RULE)
+    t = np.arange(0, 300, 0.05)
+    data = Trajectories(t, np.full((1, t.size, 1), -58.0), np.full((1, t.size, 1), 250.0), ("V",), ("I",))
+    v = resimulate_spiking(lif, data, substeps=2)[0, :, 0]
+    isi = np.diff(spike_times(t, v, RULE.threshold))
+    v_inf = -65.0 + 250.0 / 5.0  # -15 mV
+    expected = RULE.refractory + 20.0 * np.log((v_inf - RULE.reset) / (v_inf - RULE.threshold))
+    assert len(isi) > 5
+    np.testing.assert_allclose(isi, expected, atol=0.1)  # within two samples
+
+
+def test_spike_rule_read_off_the_data(data):
+    rule = estimate_spike_rule(data, -30.0)
+    assert rule.reset == pytest.approx(RULE.reset, abs=0.01)
+    assert rule.refractory == pytest.approx(RULE.refractory, abs=0.15)
+
+
+def test_passive_membrane_recovered(data):
+    p = estimate_passive(data, estimate_spike_rule(data, -30.0))
+    assert p["C"] == pytest.approx(TRUE["C"], rel=0.05)
+    assert p["gL"] == pytest.approx(TRUE["gL"], rel=0.05)
+    assert p["EL"] == pytest.approx(TRUE["EL"], abs=1.0)
+
+
+def test_chunks_are_spike_free_and_end_before_threshold_crossings(data):
+    chunks = spike_free_chunks(data, RULE, 60)
+    assert chunks.y.shape[1:] == (60, 1) and chunks.n_trajectories > 50
+    assert chunks.y.max() < RULE.threshold
+    # pieces that end at a spike carry the upstroke: the fastest rise of any sample
+    assert np.max(np.diff(chunks.y[:, -3:, 0], axis=1)) > 1.0
+
+
+def test_membrane_system_and_clear_errors(data):
+    system = membrane_system(TRUE, RULE)
+    assert system.spike == RULE and "U_V" in str(system.rhs[0]) and system.units == {"V": "mV", "I": "pA"}
+    quiet = Trajectories(data.t, np.full_like(data.y, -65.0), data.u, ("V",), ("I",))
+    with pytest.raises(DataError, match="no spikes cross the threshold -30"):
+        estimate_spike_rule(quiet, -30.0)
+    with pytest.raises(Exception, match="must lie below `threshold`"):
+        SpikeRule("V", threshold=-50.0, reset=-40.0)
