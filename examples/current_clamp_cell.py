@@ -35,8 +35,8 @@ args = parser.parse_args([] if FAST else None)
 
 # 1. Read the recording (NWB, ABF, Igor, CSV and NPZ all give the same type), in ms, mV and pA.
 recording = read_recording(args.file).in_units("ms", V="mV", I="pA").decimate(2)  # 20 -> 10 kHz
-if FAST:
-    recording = recording.crop(100.0, 1700.0)  # the first depolarising and the hyperpolarising step
+if FAST:  # rest, the hyperpolarising step and the start of the second depolarising step
+    recording = recording.crop(600.0, 1800.0)
 train = recording.select(args.train).to_trajectories(["V"], ["I"])
 heldout = recording.select(args.heldout).to_trajectories(["V"], ["I"])
 
@@ -49,7 +49,7 @@ print(known, "\n")
 # 3. Fit, distil, validate on the held-out sweeps.
 result = discover(
     train, known, heldout,
-    training={"iterations": 150 if FAST else 600, "substeps": 4, "seed": 0},
+    training={"iterations": 100 if FAST else 600, "substeps": 2 if FAST else 4, "seed": 0},
     distill={"backends": ["sparse"], "sparse": {"library": ["polynomial", "exp"], "degree": 2}},
     progress=not FAST,
 )
