@@ -120,7 +120,7 @@ class Trajectories:
                     states=tuple(str(s) for s in f["states"]) if "states" in keys else (),
                     inputs=tuple(str(s) for s in f["inputs"]) if "inputs" in keys else (),
                 )
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError, TypeError) as exc:  # EOFError: empty file; TypeError: a bare .npy
             if isinstance(exc, DataError):
                 raise
-            raise DataError(f"cannot read {str(path)!r} as .npz: {exc}.") from None
+            raise DataError(f"cannot read {str(path)!r} as .npz: {exc or type(exc).__name__}.") from None

@@ -76,6 +76,10 @@ class Recording:
                 raise DataError(
                     f"signal {name!r} must have shape (n_sweeps, n_times={t.size}), got {np.shape(values)}."
                 )
+            if not np.all(np.isfinite(arr)):
+                sweep, sample = np.argwhere(~np.isfinite(arr))[0].tolist()
+                raise DataError(f"signal {name!r} holds NaN or inf (sweep {sweep}, sample {sample}); crop the "
+                                "recording or select other sweeps.")
             signals[name] = arr
         counts = {a.shape[0] for a in signals.values()}
         if len(counts) != 1 or 0 in counts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def read_npz(path: str | Path, *, units: Mapping[str, str] | None = None, time_u
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, TypeError) as exc:  # EOFError: an empty file; TypeError: a bare .npy
         raise DataError(f"cannot read {str(path)!r} as .npz: {exc}.") from None
     if "t" not in arrays:
         raise DataError(f"{str(path)!r} has arrays {sorted(arrays)}; a recording needs `t` (times).")
@@ -69,8 +70,10 @@ def read_csv(path: str | Path) -> Recording:
     try:
         with path.open(newline="") as f:
             header = next(csv.reader(f))
-        values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    except (OSError, StopIteration, ValueError, UnicodeDecodeError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # loadtxt only warns about a file with no rows
+            values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    except (OSError, StopIteration, ValueError, UnicodeDecodeError, csv.Error, UserWarning) as exc:
         raise DataError(f"cannot read {str(path)!r} as CSV of numbers with one header row: {exc}.") from None
     if values.shape[1] != len(header) or len(header) < 2:
         raise DataError(f"{str(path)!r} has {len(header)} header names for {values.shape[1]} columns; "

@@ -116,3 +116,28 @@ def test_unusable_files_are_clear_errors(tmp_path):
         Recording(t, {"V": np.zeros(4)}, {"V": "mV"})
     with pytest.raises(DataError, match="has no unit"):
         Recording(np.arange(4.0), {"V": np.zeros(4)}, {})
+
+
+def test_non_finite_samples_name_the_signal_and_sweep():
+    V = np.zeros((2, 10))
+    V[1, 4] = np.nan
+    with pytest.raises(DataError, match="signal 'V' holds NaN or inf \\(sweep 1, sample 4\\)"):
+        Recording(np.arange(10.0), {"V": V}, {"V": "mV"})
+
+
+@pytest.mark.parametrize("suffix", [".nwb", ".abf", ".csv", ".npz"])
+def test_random_bytes_in_any_format_give_only_our_error(suffix, tmp_path):
+    """Property: whatever bytes a file holds, a reader returns a Recording or raises DataError."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.binary(max_size=400))
+    def check(content):
+        path = tmp_path / f"file{suffix}"
+        path.write_bytes(content)
+        try:
+            read_recording(path, units={"V": "mV"}, time_unit="s")
+        except DataError:
+            pass
+
+    check()
