@@ -70,7 +70,7 @@ def discover(
     1.5 and 1e-4, scores being mean squared window errors over each state's variance),
     `refit` (refit coefficients through the ODE solver; default True), `refit_candidates` (how
     many of the best-scoring front candidates are refit before the choice; default 6), `round` (round them to
-    the fewest digits that do not hurt; default True), `selection` (fraction of each training
+    the fewest digits that do not hurt; default True, False for spiking systems), `selection` (fraction of each training
     trajectory's end held out from training, on which candidates are chosen; default 0.2) and `seed`.
     """
     # Error checking: option names first, so a typo fails in a second, not after training
