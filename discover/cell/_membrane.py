@@ -17,7 +17,7 @@ from ._segments import spike_mask
 MEMBRANE = "dV/dt = (-gL*(V - EL) + I)/C"
 
 
-def estimate_spike_rule(data: Trajectories, threshold: float, *, state: str = "V", current: str = "I",
+def estimate_spike_rule(data: Trajectories, threshold: float, *, state: str = "V",
                         reset: float | None = None, refractory: float | None = None) -> SpikeRule:
     """Reset and refractory period from the data's spikes: each spike's after-hyperpolarisation
     trough (the lowest voltage in the 10 ms after the crossing, before the next spike) gives the

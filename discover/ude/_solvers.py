@@ -30,14 +30,21 @@ def _rk4(f: RHS, y0: torch.Tensor, u: torch.Tensor, dt: float, substeps: int) ->
     for k in range(u.shape[1] - 1):
         u0, du = u[:, k], u[:, k + 1] - u[:, k]
         for s in range(substeps):
-            ua, ub, uc = (u0 + du * (x / substeps) for x in (s, s + 0.5, s + 1))
-            k1 = f(y, ua)
-            k2 = f(y + (h / 2) * k1, ub)
-            k3 = f(y + (h / 2) * k2, ub)
-            k4 = f(y + h * k3, uc)
-            y = y + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+            y = rk4_substep(f, y, u0, du, s, substeps, h)
         out.append(y)
     return torch.stack(out, dim=1)
+
+
+def rk4_substep(f, y, u0, du, s: int, substeps: int, h: float):
+    """One RK4 step of size `h`, the `s`-th of `substeps` between two samples, inputs linearly
+    interpolated from `u0` by `du` across the sample interval. Works on torch tensors and
+    numpy arrays alike, so training and the spiking re-simulation integrate the same way."""
+    ua, ub, uc = (u0 + du * (x / substeps) for x in (s, s + 0.5, s + 1))
+    k1 = f(y, ua)
+    k2 = f(y + (h / 2) * k1, ub)
+    k3 = f(y + (h / 2) * k2, ub)
+    k4 = f(y + h * k3, uc)
+    return y + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
 class _Interpolated(nn.Module):

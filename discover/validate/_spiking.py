@@ -10,6 +10,7 @@ import torch
 
 from ..data import Trajectories
 from ..equations import EquationSystem, SpikeRule, compile_numpy
+from ..ude._solvers import rk4_substep
 
 RHS = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -40,12 +41,7 @@ def integrate_spiking(
             u0, du = u[:, k], u[:, k + 1] - u[:, k]
             spiked = np.zeros(y.shape[0], dtype=bool)
             for s in range(substeps):
-                ua, ub, uc = (u0 + du * (x / substeps) for x in (s, s + 0.5, s + 1))
-                k1 = f(y, ua)
-                k2 = f(y + (h / 2) * k1, ub)
-                k3 = f(y + (h / 2) * k2, ub)
-                k4 = f(y + h * k3, uc)
-                y = y + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+                y = rk4_substep(f, y, u0, du, s, substeps, h)
                 v = y[:, index]
                 held = hold > 0.5 * h  # not > 0: 2.0 - 200 * 0.01 leaves 1e-15 and one step too many
                 fired = ~held & ~(v < rule.threshold)  # NaN and inf count as reaching it
