@@ -129,6 +129,8 @@ def discover(
     )
     if not selection["held_out"]:
         notes += (selection["why"],)
+    if ude.resumed_from_ is not None:
+        notes += (f"UDE training resumed at Adam step {ude.resumed_from_} from the checkpoint of an interrupted run",)
     if system.spike is not None:
         notes += (f"trained and distilled on {train.n_trajectories} spike-free pieces of {train.t.size} samples "
                   f"cut from {full_train.n_trajectories} training sweeps; held-out sweeps re-simulated with the "

@@ -31,7 +31,13 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
     say(f"Data: {train.n_trajectories} training and {heldout.n_trajectories} held-out trajectories, "
         f"{train.t.size} samples each (dt = {train.dt:g}).")
     training = {**config.training, "checkpoint": str(checkpoint), "resume": resume}
-    result = discover(train, system, heldout, training=training, distill=config.distill, progress=not quiet)
+    try:
+        result = discover(train, system, heldout, training=training, distill=config.distill, progress=not quiet)
+    except KeyboardInterrupt:
+        saved = f"training state is saved in {checkpoint.parent}/; " if checkpoint.is_file() else ""
+        print(f"\ndiscover: interrupted; {saved}nothing was written to {out_dir}. Run the same command with "
+              "--resume to continue.", file=sys.stderr)
+        return 130
     path = write_results(result, out_dir, force=force)
     shutil.rmtree(checkpoint.parent, ignore_errors=True)
     print(summary_text(result))

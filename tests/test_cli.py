@@ -53,3 +53,55 @@ def test_bad_config_exits_with_message(tmp_path, capsys):
     config.write_text(SMALL.replace("[training]", "[trainig]"))
     assert main(["run", str(config)]) == 2
     assert "Did you mean `training`" in capsys.readouterr().err
+
+
+
+def _discovered(out):
+    saved = json.loads((out / "equations.json").read_text())["discovered"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    return str(EquationSystem.from_dict(saved)), metrics["heldout"]
+
+
+def _ctrl_c_at_step(step, monkeypatch):
+    """Raise KeyboardInterrupt at the given Adam step, as Ctrl-C would."""
+    from discover.ude import _windows
+
+    real, calls = _windows.Windows.sample, {"n": 0}
+
+    def interrupted(self, rng, size):
+        calls["n"] += 1
+        if calls["n"] == step:
+            raise KeyboardInterrupt
+        return real(self, rng, size)
+
+    monkeypatch.setattr(_windows.Windows, "sample", interrupted)
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, capsys, monkeypatch):
+    config = tmp_path / "fhn.toml"
+    config.write_text(SMALL.replace("[training]", "[training]\ncheckpoint_every = 20"))
+    assert main(["run", str(config), "--quiet", "--out", str(tmp_path / "whole")]) == 0
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        _ctrl_c_at_step(50, patch)
+        assert main(["run", str(config), "--quiet", "--out", str(out)]) == 130
+    assert "--resume" in capsys.readouterr().err
+    assert not out.exists() and (tmp_path / ".run.checkpoint" / "ude.pt").is_file()
+    assert main(["run", str(config), "--quiet", "--out", str(out), "--resume"]) == 0
+    assert "resumed at Adam step 40" in capsys.readouterr().out
+    assert _discovered(out) == _discovered(tmp_path / "whole")
+    assert not (tmp_path / ".run.checkpoint").exists()
+
+
+def test_resume_refuses_a_checkpoint_from_a_different_config(tmp_path, capsys, monkeypatch):
+    config = tmp_path / "fhn.toml"
+    config.write_text(SMALL.replace("[training]", "[training]\ncheckpoint_every = 10"))
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        _ctrl_c_at_step(15, patch)
+        assert main(["run", str(config), "--quiet", "--out", str(out)]) == 130
+    config.write_text(SMALL.replace("[training]", "[training]\ncheckpoint_every = 10\nlearning_rate = 0.02"))
+    assert main(["run", str(config), "--quiet", "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "different model, data or training settings" in err and "--resume" in err
+    assert not out.exists()

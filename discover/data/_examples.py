@@ -34,6 +34,9 @@ def example_data(
     """
     if name not in EXAMPLES:
         raise ConfigError(f"no example data {name!r}; available: {sorted(EXAMPLES)}.{did_you_mean(name, EXAMPLES)}")
-    if n_train < 1 or n_heldout < 1:
-        raise ConfigError(f"need at least one training and one held-out trajectory, got {n_train} and {n_heldout}.")
+    for arg, value in (("n_train", n_train), ("n_heldout", n_heldout)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ConfigError(f"`{arg}` must be a whole number of trajectories >= 1, got {value!r}.")
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 1.0 <= duration < np.inf:
+        raise ConfigError(f"`duration` must be a finite time >= 1 (samples are 0.1 apart), got {duration!r}.")
     return EXAMPLES[name](n_train, n_heldout, noise, seed, duration)

@@ -40,12 +40,9 @@ def simulate(
       (`noise_model="multiplicative"`, y * (1 + noise * N(0, 1))).
     - `seed`: seeds the noise.
     """
-    y0 = np.atleast_2d(np.asarray(y0, dtype=float))
-    t = np.asarray(t, dtype=float)
-    if y0.shape[-1] != len(system.states):
-        raise DataError(f"`y0` has {y0.shape[-1]} columns but the system has states {list(system.states)}.")
-    if noise < 0:
-        raise DataError(f"`noise` must be a non-negative fraction, got {noise}.")
+    y0, t = _checked_start(system, y0, t)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 10:
+        raise DataError(f"`noise` must be a fraction between 0 and 10 (0.01 is 1 %), got {noise!r}.")
     if noise_model not in ("additive", "multiplicative"):
         raise DataError(f"`noise_model` must be 'additive' or 'multiplicative', got {noise_model!r}.")
     u = _input_grid(system, inputs or {}, t, y0.shape[0])
@@ -54,6 +51,23 @@ def simulate(
         scale = y.reshape(-1, y.shape[-1]).std(axis=0) if noise_model == "additive" else np.abs(y)
         y = y + np.random.default_rng(seed).normal(size=y.shape) * noise * scale
     return Trajectories(t, y, u, system.states, system.inputs)
+
+
+def _checked_start(system: EquationSystem, y0, t) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        y0, t = np.atleast_2d(np.asarray(y0, dtype=float)), np.asarray(t, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"`y0` and `t` must be numeric arrays ({exc}).") from None
+    if y0.ndim != 2 or y0.shape[-1] != len(system.states) or y0.shape[0] == 0:
+        raise DataError(f"`y0` has shape {y0.shape}; give (n_trajectories, {len(system.states)}) initial values "
+                        f"of the states {list(system.states)}.")
+    if not np.all(np.abs(y0) < _BLOW_UP):  # also NaN; beyond _BLOW_UP the solver's blow-up guard is blind
+        raise DataError(f"`y0` holds NaN, inf or values beyond {_BLOW_UP:g}: {y0.tolist()!r:.120}; "
+                        "give finite initial states in the model's units.")
+    if t.ndim != 1 or t.size < 2 or not np.all(np.isfinite(t)) or not np.all(np.diff(t) > 0):
+        raise DataError(f"`t` must be 1-D, finite and strictly increasing with at least 2 samples, got "
+                        f"{t.tolist()!r:.120}; e.g. np.linspace(0, 100, 1001).")
+    return y0, t
 
 
 def _input_grid(system: EquationSystem, inputs: Mapping[str, InputSpec], t: np.ndarray, n: int) -> np.ndarray:

@@ -293,23 +293,29 @@ class EquationSystem:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EquationSystem:
-        """Inverse of `to_dict`; expressions are re-parsed with the whitelist parser."""
+        """Inverse of `to_dict`; expressions are re-parsed with the whitelist parser. A file
+        edited by hand gets an `EquationError` naming the entry that is wrong."""
+        if not isinstance(data, Mapping):
+            raise EquationError(f"a saved equation system is a JSON object (to_dict()), got {type(data).__name__}.")
+        equations = _saved(data, "equations", list, None)
+        inputs, provenance = _saved(data, "inputs", list, []), _saved(data, "provenance", list, [])
+        if not all(isinstance(i, str) for i in inputs):
+            raise EquationError(f"`inputs` of a saved equation system must be names (strings), got {inputs!r:.80}.")
+        units, found = _saved(data, "units", Mapping, {}), _saved(data, "discovered", Mapping, {})
         try:
-            states = [_lhs_name(e) for e in data["equations"]]
-            inputs = list(data.get("inputs", []))
-            params = tuple(Parameter(**p) for p in data.get("parameters", []))
+            states = [_lhs_name(e) for e in equations]
+            params = tuple(Parameter(**p) for p in _saved(data, "parameters", list, []))
             spike = SpikeRule(**data["spike"]) if data.get("spike") is not None else None
-        except (KeyError, TypeError) as exc:
-            raise EquationError(f"not a saved equation system: {exc!r}.") from None
+        except (TypeError, ValueError) as exc:
+            raise EquationError(f"not a saved equation system: {exc}; compare with EquationSystem.to_dict().") from None
         names = [*states, *inputs, *(p.name for p in params)]
         functions = {"Abs": sp.Abs, "exprel": exprel, **{RESIDUAL_PREFIX + s: sp.Function(RESIDUAL_PREFIX + s) for s in states}}
-        rhs = tuple(parse_equation(e, names, functions)[1] for e in data["equations"])
-        discovered = {s: parse_expression(e, names, functions) for s, e in data.get("discovered", {}).items()}
+        rhs = tuple(parse_equation(e, names, functions)[1] for e in equations)
+        discovered = {s: parse_expression(e, names, functions) for s, e in found.items()}
         return cls(
-            states=tuple(states), rhs=rhs, inputs=tuple(inputs), parameters=params,
-            units=dict(data.get("units", {})), time_unit=data.get("time_unit", "1"),
-            name=data.get("name", "model"), discovered=discovered, provenance=tuple(data.get("provenance", [])),
-            spike=spike,
+            states=tuple(states), rhs=rhs, inputs=tuple(inputs), parameters=params, units=dict(units),
+            time_unit=_saved(data, "time_unit", str, "1"), name=_saved(data, "name", str, "model"),
+            discovered=discovered, provenance=tuple(str(p) for p in provenance), spike=spike,
         )
 
     def to_json(self) -> str:
@@ -325,6 +331,19 @@ class EquationSystem:
             lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:g}{also}, "
                          f"held for {r.refractory:g} {self.time_unit}")
         return "\n".join(lines)
+
+
+def _saved(data: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
+    """One entry of a saved system, checked for its JSON type (`default` None: required)."""
+    if key not in data or (data[key] is None and default is not None):
+        if default is None:
+            raise EquationError(f"a saved equation system needs `{key}`; compare with EquationSystem.to_dict().")
+        return default
+    value = data[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        wanted = {list: "a list", Mapping: "an object", str: "a string"}[kind]
+        raise EquationError(f"`{key}` of a saved equation system must be {wanted}, got {value!r:.80}.")
+    return value
 
 
 def _lhs_name(equation: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import time
 from contextlib import contextmanager
@@ -66,8 +67,15 @@ class UDE:
         self.checkpoint, self.checkpoint_every, self.resume = checkpoint, checkpoint_every, resume
         self.max_recoveries = max_recoveries
 
-    # Error checking
+    # Error checking: every setting, before any work, so a typo costs no training time
+    _COUNTS = {"window": 1, "batch_size": 1, "substeps": 1, "width": 1, "depth": 1, "threads": 1, "iterations": 0,
+               "lbfgs_iterations": 0, "prefit_iterations": 0, "seed": 0, "checkpoint_every": 1, "max_recoveries": 0}
+
     def _validate(self, data: Trajectories) -> torch.dtype:
+        if not isinstance(self.system, EquationSystem):
+            raise FitError(f"`system` must be an EquationSystem, got {type(self.system).__name__}.")
+        if not isinstance(data, Trajectories):
+            raise DataError(f"`data` must be Trajectories, got {type(data).__name__}; wrap arrays with Trajectories(t, y).")
         if not self.system.residuals:
             raise FitError("`system` has no residual placeholder; add one with `system.with_residual('v')`.")
         if tuple(data.states) != self.system.states or tuple(data.inputs) != self.system.inputs:
@@ -75,11 +83,15 @@ class UDE:
                 f"data columns (states {list(data.states)}, inputs {list(data.inputs)}) do not match the system "
                 f"(states {list(self.system.states)}, inputs {list(self.system.inputs)}); rename or reorder them."
             )
+        for name, low in self._COUNTS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise FitError(f"`{name}` must be an integer >= {low}, got {value!r}.")
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < np.inf:
+            raise FitError(f"`learning_rate` must be a positive number (e.g. 1e-2), got {rate!r}.")
         if self.solver not in SOLVERS:
             raise FitError(f"`solver`={self.solver!r} is not one of {list(SOLVERS)}.")
-        for name in ("window", "batch_size", "substeps", "width", "threads"):
-            if int(getattr(self, name)) < 1:
-                raise FitError(f"`{name}` must be a positive integer, got {getattr(self, name)!r}.")
         if self.window >= data.t.size:
             raise DataError(f"`window`={self.window} steps is not shorter than the data ({data.t.size} samples); lower it.")
         if self.dtype not in ("float32", "float64"):
@@ -94,12 +106,35 @@ class UDE:
             rng = np.random.default_rng(self.seed)
             targets = self._residual_targets(data)  # derivative estimate minus the known part
             self.model_ = self._build(data, targets)
-            state = load_checkpoint(self.checkpoint) if self.resume and self.checkpoint else None
+            state = self._resume_state(data)
             self.resumed_from_ = None if state is None else int(state["iteration"])
             self.loss_history_ = self._prefit(data, targets) if state is None else list(state["prefit"])
             self.loss_history_ += self._train(data, rng, state)
         self.fit_seconds_ = time.perf_counter() - start
         return self
+
+    # Resume only the run that wrote the checkpoint: same system, data and training settings
+    _NOT_IN_FINGERPRINT = ("checkpoint", "checkpoint_every", "resume", "progress")
+
+    def _fingerprint(self, data: Trajectories) -> str:
+        settings = {k: v for k, v in vars(self).items() if not k.endswith("_") and k not in self._NOT_IN_FINGERPRINT}
+        settings["system"] = str(settings["system"])
+        digest = hashlib.sha256(repr(sorted(settings.items())).encode())
+        for array in (data.t, data.y, data.u):
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        return digest.hexdigest()
+
+    def _resume_state(self, data: Trajectories) -> dict | None:
+        if not (self.resume and self.checkpoint):
+            return None
+        state = load_checkpoint(self.checkpoint)
+        if state is not None and state.get("fingerprint") != self._fingerprint(data):
+            raise FitError(
+                f"checkpoint {str(self.checkpoint)!r} was written by a run with a different model, data or "
+                "training settings, so it cannot be resumed; restore that run's config, or start afresh "
+                "(drop --resume / resume=False)."
+            )
+        return state
 
     # Initialise the networks from the data's ranges and a derivative estimate
     def _build(self, data: Trajectories, targets: dict[str, np.ndarray]) -> HybridODE:
@@ -143,6 +178,7 @@ class UDE:
     # Main loop: multiple shooting on random windows
     def _train(self, data: Trajectories, rng: np.random.Generator, state: dict | None = None) -> list[float]:
         windows = Windows(data, self.window, torch.get_default_dtype())
+        fingerprint = self._fingerprint(data) if self.checkpoint else ""
 
         def loss_on(batch: np.ndarray) -> torch.Tensor:
             return windows.loss(self.model_, batch, self.solver, self.substeps)
@@ -179,7 +215,7 @@ class UDE:
                 save_checkpoint(self.checkpoint, {
                     "iteration": it + 1, "model": self.model_.state_dict(), "optimizer": opt.state_dict(),
                     "scheduler": sched.state_dict(), "rng": rng.bit_generator.state, "history": history,
-                    "prefit": prefit,
+                    "prefit": prefit, "fingerprint": fingerprint,
                 })
         bar.close()
         history += self._polish(loss_on, windows.sample(rng, 4 * self.batch_size))
