@@ -46,6 +46,20 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
     return 0
 
 
+def _batch(args) -> int:
+    from .batch import run_batch
+
+    config = load_config(args.config)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    result = run_batch(config, args.inputs, args.out or config.output, scheduler=args.scheduler,
+                       workers=args.workers, force=args.force, say=say)
+    print(f"{len(result.rows) - len(result.failed)} of {len(result.rows)} cells finished; summary in "
+          f"{result.out / 'summary.csv'}, {result.out / 'terms.csv'} and {result.out / 'summary.html'}")
+    if result.failed:
+        print(f"failed: {', '.join(result.failed)} (see {result.out / 'logs'}/)", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
 def _report(folder: str, force: bool, quiet: bool) -> int:
     written = write_reports(folder, force=force)
     if not quiet:
@@ -62,6 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="recover FitzHugh–Nagumo's cubic term from simulated data (about a minute)")
     run = sub.add_parser("run", help="run the pipeline from a TOML config (see examples/fitzhugh_nagumo.toml)")
     run.add_argument("config", help="path to the TOML config")
+    batch = sub.add_parser("batch", help="run a config on many recordings in parallel (Dask), with a summary table")
+    batch.add_argument("config", help="path to the TOML config; its [data] path is replaced by each input")
+    batch.add_argument("--inputs", nargs="+", required=True, metavar="PATTERN",
+                       help="recordings, as files or quoted glob patterns, e.g. 'cells/*.nwb'")
+    batch.add_argument("--out", help="batch folder (default: the config's [output] directory)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    batch.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+    batch.add_argument("--force", action="store_true", help="re-run cells that already have results")
+    batch.add_argument("--quiet", action="store_true", help="print only the final summary line")
     report = sub.add_parser("report", help="(re)build report.html, report.md, report.tex and figures of a results folder")
     report.add_argument("results", help="a results folder written by `discover run` or `discover demo`")
     report.add_argument("--force", action="store_true", help="replace reports already in the folder")
@@ -79,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="continue an interrupted run from its checkpoint (same config and --out)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "batch":
+            return _batch(args)
         if args.command == "report":
             return _report(args.results, args.force, args.quiet)
         if args.command == "export":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,7 @@ class Trajectories:
         path = Path(path)
         if not path.is_file():
             raise DataError(f"data file {str(path)!r} does not exist; check the path (relative paths start at the config file).")
+        check_npz(path)
         try:
             with np.load(path, allow_pickle=False) as f:
                 keys = set(f.files)
@@ -124,3 +126,11 @@ class Trajectories:
             if isinstance(exc, DataError):
                 raise
             raise DataError(f"cannot read {str(path)!r} as .npz: {exc or type(exc).__name__}.") from None
+
+
+def check_npz(path: Path) -> None:
+    """Refuse a file that is not a zip archive before numpy guesses at it (its message for a
+    random file is about pickles, which would mislead: we never unpickle)."""
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{str(path)!r} is not an .npz archive (a zip of arrays, as numpy.savez and save_npz "
+                        "write); check the file, or convert it with numpy.savez.")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError
+from ..data._trajectories import check_npz
 from ._recording import Recording, canonical_unit
 
 _RESERVED = {"t", "units", "time_unit", "sweep_labels", "sweeps", "dt", "fs"}
@@ -23,6 +24,7 @@ def read_npz(path: str | Path, *, units: Mapping[str, str] | None = None, time_u
     "I": "pA"}) and `time_unit`: a number without its unit is a 1000x mistake waiting to happen.
     """
     path = Path(path)
+    check_npz(path)
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}

@@ -1,0 +1,111 @@
+"""The batch summary: one row per cell, and how often each discovered term was found.
+
+Rows are rebuilt from the cells' results folders on disk (equations.json, metrics.json), so a
+resumed batch summarises every finished cell, not only those run this time.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from ..equations import EquationSystem
+
+MODELS = ("known only", "discovered")
+
+
+def cell_row(name: str, folder: Path) -> dict[str, Any]:
+    """Summary columns of one finished cell: its discovered terms, parameters and held-out metrics."""
+    equations = json.loads((folder / "equations.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    discovered = EquationSystem.from_dict(equations["discovered"])
+    row: dict[str, Any] = {"cell": name}
+    for state, expr in discovered.discovered.items():
+        row[f"d{state}/dt discovered"] = sp.sstr(expr)
+    for p in discovered.parameters:
+        row[f"{p.name} ({p.unit})" if p.unit and p.unit != "1" else p.name] = p.value
+    for model in MODELS:
+        for state, values in metrics.get("heldout", {}).get(model, {}).items():
+            for metric in ("nrmse", "r2", "gamma"):
+                if values.get(metric) is not None:
+                    row[f"{state} {metric} ({model})"] = values[metric]
+    row["seconds"] = sum(metrics.get("seconds", {}).values())
+    return row
+
+
+def term_keys(folder: Path) -> list[tuple[str, str]]:
+    """(state, term without its coefficient) for each discovered term, e.g. ("v", "v**3")."""
+    equations = json.loads((folder / "equations.json").read_text())
+    discovered = EquationSystem.from_dict(equations["discovered"])
+    keys = []
+    for state, expr in discovered.discovered.items():
+        for term in sp.Add.make_args(sp.expand(expr)):
+            _, structure = term.as_coeff_Mul()
+            keys.append((state, sp.sstr(structure)))
+    return keys
+
+
+def term_frequencies(folders: Mapping[str, Path]) -> list[dict[str, Any]]:
+    """How many of the finished cells have each term, most frequent first."""
+    counts = Counter(key for folder in folders.values() for key in set(term_keys(folder)))
+    n = max(len(folders), 1)
+    return [{"state": s, "term": t, "cells": c, "fraction": c / n}
+            for (s, t), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+    """CSV with the union of the rows' columns, first-seen order; written whole (temp + rename)."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write_atomic(path, buffer.getvalue())
+
+
+def write_html(rows: Sequence[Mapping[str, Any]], terms: Sequence[Mapping[str, Any]], path: Path, title: str) -> None:
+    parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
+             "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}.failed{background:#fee}</style>",
+             f"<h1>{html.escape(title)}</h1>"]
+    ok = sum(r.get("status") != "failed" for r in rows)
+    parts.append(f"<p>{ok} of {len(rows)} cells finished; {len(rows) - ok} failed (see logs/).</p>")
+    parts.append("<h2>Discovered terms across cells</h2>" + _html_table(terms))
+    parts.append("<h2>Cells</h2>" + _html_table(rows))
+    _write_atomic(path, "\n".join(parts) + "\n")
+
+
+def _html_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        f"<tr class='{html.escape(str(r.get('status', '')))}'>"
+        + "".join(f"<td>{html.escape(_cell_text(r.get(c, '')))}</td>" for c in columns) + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _cell_text(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
