@@ -27,7 +27,7 @@ _DATA_KEYS = ("example", "path", "heldout_path", "heldout", "n_train", "n_heldou
               # recordings (NWB, ABF, Igor, CSV, NPZ): see discover.recordings
               "sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
 _RECORDING_KEYS = ("sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
-_CELL_KEYS = ("threshold", "reset", "refractory", "features")
+_CELL_KEYS = ("threshold", "reset", "refractory", "features", "adaptation")
 _MODEL_KEYS = ("library", "remove", "equations", "inputs", "parameters", "units", "time_unit", "name")
 
 
@@ -60,14 +60,7 @@ class RunConfig:
         train, heldout = self.load_data()
         if self.cell is None:
             return self.build_system(), train, heldout
-        from .cell import add_spike_clock, estimate_passive, estimate_spike_rule, membrane_system
-
-        c = self.cell
-        rule = estimate_spike_rule(train, float(c["threshold"]), reset=c.get("reset"), refractory=c.get("refractory"))
-        system = membrane_system(estimate_passive(train, rule), rule, tuple(c.get("features", ["V"])))
-        if "s" in system.states:
-            train, heldout = add_spike_clock(train, rule), add_spike_clock(heldout, rule)
-        return system, train, heldout
+        return _prepare_cell(self.cell, train, heldout)
 
     def build_system(self) -> EquationSystem:
         """The known model with a residual placeholder on each chosen state (a `cell`'s is
@@ -143,6 +136,35 @@ class RunConfig:
         return list(system.states), list(system.inputs), dict(system.units), time_unit
 
 
+
+def _prepare_cell(c: Mapping[str, Any], train: Trajectories, heldout: Trajectories
+                  ) -> tuple[EquationSystem, Trajectories, Trajectories]:
+    """The membrane system of a [cell] and the data with the hidden states it adds (w, s)."""
+    from .cell import (
+        add_adaptation,
+        add_spike_clock,
+        estimate_adaptation,
+        estimate_passive,
+        estimate_spike_rule,
+        membrane_system,
+    )
+
+    rule = estimate_spike_rule(train, float(c["threshold"]), reset=c.get("reset"), refractory=c.get("refractory"))
+    tau_w = c.get("adaptation", False)
+    if tau_w is True:  # estimated with the passive membrane
+        passive = estimate_adaptation(train, rule)
+        tau_w = passive["tau_w"]
+    elif tau_w:  # a given time constant; the strength is still fitted
+        passive = estimate_passive(add_adaptation(train, rule, float(tau_w)), rule, adaptation="w")
+    else:
+        passive, tau_w = estimate_passive(train, rule), None
+    if tau_w is not None:  # the hidden state along the data, from the recorded spikes
+        train, heldout = (add_adaptation(d, rule, float(tau_w)) for d in (train, heldout))
+    system = membrane_system(passive, rule, tuple(c.get("features", ["V"])), adaptation=tau_w)
+    if "s" in system.states:
+        train, heldout = add_spike_clock(train, rule), add_spike_clock(heldout, rule)
+    return system, train, heldout
+
 def load_config(path: str | Path) -> RunConfig:
     """Read and check a TOML run configuration."""
     path = Path(path)
@@ -209,10 +231,15 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
     data, cell = dict(raw["data"]), dict(raw["cell"])
     _check_keys("[data]", data, ("path", *_RECORDING_KEYS))
     _check_keys("[cell]", cell, _CELL_KEYS)
+    adaptation = cell.get("adaptation", False)
+    if not (isinstance(adaptation, bool) or (isinstance(adaptation, (int, float)) and 0 < adaptation < float("inf"))):
+        raise ConfigError(f"[cell] adaptation = {adaptation!r}: give true (estimate the adaptation time constant), "
+                          "a time constant in ms (e.g. 100.0), or false.")
     for key in ("threshold", "reset", "refractory"):
         value = cell.get(key, 0.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"[cell] {key} = {value!r}: give a number (mV for threshold and reset, ms for refractory).")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ConfigError(f"[cell] {key} = {value!r}: give a number (mV for threshold and reset, ms for "
+                              "refractory).")
     if "threshold" not in cell:
         raise ConfigError("[cell] needs `threshold`, the voltage (mV) at which the model emits a spike and resets, "
                           "e.g. threshold = -30.0.")

@@ -1,5 +1,6 @@
 """Current-clamp cells: passive membrane and spike rule from the recording, spike-free training pieces."""
 
+from ._adaptation import add_adaptation as add_adaptation, estimate_adaptation as estimate_adaptation
 from ._membrane import (
     MEMBRANE as MEMBRANE,
     add_spike_clock as add_spike_clock,
@@ -9,4 +10,4 @@ from ._membrane import (
 )
 from ._segments import spike_free_chunks as spike_free_chunks, spike_mask as spike_mask
 
-__all__ = ["MEMBRANE", "add_spike_clock", "estimate_passive", "estimate_spike_rule", "membrane_system", "spike_free_chunks", "spike_mask"]
+__all__ = ["MEMBRANE", "add_adaptation", "add_spike_clock", "estimate_adaptation", "estimate_passive", "estimate_spike_rule", "membrane_system", "spike_free_chunks", "spike_mask"]

@@ -15,6 +15,7 @@ from ..validate import spike_times
 from ._segments import spike_mask
 
 MEMBRANE = "dV/dt = (-gL*(V - EL) + I)/C"
+ADAPTING_MEMBRANE = "dV/dt = (-gL*(V - EL) - a_w*w + I)/C"
 
 
 def estimate_spike_rule(data: Trajectories, threshold: float, *, state: str = "V",
@@ -45,25 +46,38 @@ def estimate_spike_rule(data: Trajectories, threshold: float, *, state: str = "V
 
 
 def estimate_passive(data: Trajectories, rule: SpikeRule, *, state: str = "V", current: str = "I",
-                     margin: float = 20.0) -> dict[str, float]:
+                     margin: float = 20.0, adaptation: str | None = None) -> dict[str, float]:
     """C (pF), gL (nS) and EL (mV) by least squares of I = C dV/dt + gL (V - EL) over the
     samples more than `margin` ms away from any spike, below the threshold by 10 mV and no more
     than 10 mV above the resting level (the median of those quiet samples), where voltage-gated
     currents are weakest (Badel et al. 2008 fit the passive part the same way).
 
     Derivatives come from a Savitzky-Golay filter (1 ms, cubic). Times in ms, V in mV, I in pA.
+    `adaptation`: the name of an adaptation-trace state in `data` (`add_adaptation`), fitted
+    alongside as a current a_w * w (pA per unit of w), so that samples still adapted from
+    earlier spikes do not bias C, gL and EL; a_w is returned too.
     """
+    return passive_fit(data, rule, state=state, current=current, margin=margin, adaptation=adaptation)[0]
+
+
+def passive_fit(data: Trajectories, rule: SpikeRule, *, state: str = "V", current: str = "I",
+                margin: float = 20.0, adaptation: str | None = None) -> tuple[dict[str, float], float]:
+    """`estimate_passive` and the RMS error (pA) of its least-squares fit."""
     i, j = data.states.index(state), data.inputs.index(current)
-    rows, targets = [], []
+    rows, targets, masks = [], [], []
     window = max(5, int(round(1.0 / data.dt)) | 1)
     for y, u in zip(data.y[..., i], data.u[..., j]):
         mask = ~spike_mask(data.t, y, dataclasses.replace(rule, refractory=rule.refractory + margin))
         for s in spike_times(data.t, y, rule.threshold):
             mask &= ~((data.t > s - 5.0) & (data.t < s))
         mask &= y < rule.threshold - 10.0
+        masks.append(mask)
         dv = savgol_filter(y, window, 3, deriv=1, delta=data.dt)
         rows.append(np.stack([dv[mask], y[mask], np.ones(mask.sum())], axis=1))
         targets.append(u[mask])
+    if adaptation is not None:
+        w = data.y[..., data.states.index(adaptation)]
+        rows = [np.column_stack([r, wk[m]]) for r, wk, m in zip(rows, w, masks)]
     A, b = np.concatenate(rows), np.concatenate(targets)
     if len(b):
         near_rest = A[:, 1] < np.median(A[:, 1]) + 10.0
@@ -71,13 +85,15 @@ def estimate_passive(data: Trajectories, rule: SpikeRule, *, state: str = "V", c
     if len(b) < 100:
         raise DataError(f"only {len(b)} subthreshold samples away from spikes; the passive membrane needs more "
                         "(add sweeps with quiet periods, e.g. hyperpolarising steps).")
-    (C, gL, offset), *_ = np.linalg.lstsq(A, b, rcond=None)
+    coef, *_ = np.linalg.lstsq(A, b, rcond=None)
+    (C, gL, offset, *rest), rms = coef, float(np.sqrt(np.mean((A @ coef - b) ** 2)))
     if not (C > 0 and gL > 0):
         raise DataError(
             f"the passive fit gave C = {C:.3g} pF and gL = {gL:.3g} nS, not both positive: the subthreshold data do "
             "not constrain the membrane (steps of current with quiet periods do)."
         )
-    return {"C": float(C), "gL": float(gL), "EL": float(-offset / gL)}
+    fitted = {"C": float(C), "gL": float(gL), "EL": float(-offset / gL)}
+    return ({**fitted, "a_w": float(rest[0])} if rest else fitted), rms
 
 
 def add_spike_clock(data: Trajectories, rule: SpikeRule, name: str = "s", before: float = 1000.0) -> Trajectories:
@@ -94,17 +110,33 @@ def add_spike_clock(data: Trajectories, rule: SpikeRule, name: str = "s", before
                         (*data.states, name), data.inputs)
 
 
-def membrane_system(passive: dict[str, float], rule: SpikeRule, features: tuple[str, ...] = ("V",)) -> EquationSystem:
+def membrane_system(passive: dict[str, float], rule: SpikeRule, features: tuple[str, ...] = ("V",),
+                    adaptation: float | None = None) -> EquationSystem:
     """C dV/dt = -gL (V - EL) + I, plus a learned residual of `features`, spiking by `rule`.
 
-    When `features` include "s", a second state counts the time since the last spike (ds/dt = 1,
-    set to 0 at a spike); give the data the same state with `add_spike_clock`.
+    When `features` include "s", a state counts the time since the last spike (ds/dt = 1, set
+    to 0 at a spike); give the data the same state with `add_spike_clock`. With `adaptation`
+    (a time constant tau_w in ms), a state w obeys dw/dt = -w / tau_w and jumps by 1 at each
+    spike, and pulls V down by a_w w / C with a_w from `passive` (`estimate_adaptation`); this is
+    AdEx's spike-triggered adaptation. Give the data the same state with `add_adaptation`.
     """
     clock = "s" if "s" in features else None
     params = [Parameter("C", passive["C"], "pF", "membrane capacitance (estimated)"),
               Parameter("gL", passive["gL"], "nS", "leak conductance (estimated)"),
               Parameter("EL", passive["EL"], "mV", "leak reversal potential (estimated)")]
     equations, units = [MEMBRANE], {"V": "mV", "I": "pA"}
+    note = ""
+    # states in the order the data gain them: V, then w (add_adaptation), then s (add_spike_clock)
+    if adaptation is not None:
+        if "a_w" not in passive:
+            raise DataError("`adaptation` needs the adaptation strength a_w in `passive`; get both from "
+                            "estimate_adaptation(data, rule).")
+        equations = [ADAPTING_MEMBRANE, "dw/dt = -w/tau_w"]
+        params += [Parameter("a_w", passive["a_w"], "pA", "adaptation current per spike (estimated)"),
+                   Parameter("tau_w", float(adaptation), "ms", "adaptation time constant (estimated)")]
+        rule = dataclasses.replace(rule, add=(("w", 1.0),))
+        note = (f"; spike-triggered adaptation a_w={passive['a_w']:.4g} pA per spike decaying with "
+                f"tau_w={float(adaptation):.4g} ms, fitted with the passive membrane")
     if clock is not None:
         equations.append(f"d{clock}/dt = 1")
         units[clock] = "ms"
@@ -112,7 +144,7 @@ def membrane_system(passive: dict[str, float], rule: SpikeRule, features: tuple[
     system = EquationSystem.from_text(equations, inputs=["I"], parameters=params, units=units,
                                       time_unit="ms", name="membrane")
     note = (f"passive membrane C={passive['C']:.4g} pF, gL={passive['gL']:.4g} nS, EL={passive['EL']:.4g} mV by "
-            f"least squares on subthreshold samples; spike at V >= {rule.threshold:g} mV, reset to "
+            f"least squares on subthreshold samples{note}; spike at V >= {rule.threshold:g} mV, reset to "
             f"{rule.reset:.4g} mV for {rule.refractory:.3g} ms (from the after-hyperpolarisation troughs)")
     system = dataclasses.replace(system, spike=rule, provenance=(*system.provenance, note))
     return system.with_residual("V", list(features))

@@ -45,9 +45,13 @@ class SpikeRule:
     also: tuple[tuple[str, float], ...] = ()
     """Other states set at each spike, as (name, value) pairs: e.g. a clock of the time since the
     last spike, ("s", 0.0)."""
+    add: tuple[tuple[str, float], ...] = ()
+    """States incremented at each spike, as (name, amount) pairs: e.g. AdEx's spike-triggered
+    adaptation, w += b."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "also", tuple((str(n), float(v)) for n, v in self.also))
+        for name in ("also", "add"):
+            object.__setattr__(self, name, tuple((str(n), float(v)) for n, v in getattr(self, name)))
         for name in ("threshold", "reset", "refractory"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
@@ -112,7 +116,8 @@ class EquationSystem:
                 raise EquationError(
                     f"name {n!r} is not allowed: use a Python identifier that does not start with {RESIDUAL_PREFIX!r}."
                 )
-        for name in (self.spike.state, *(n for n, _ in self.spike.also)) if self.spike is not None else ():
+        spike = self.spike
+        for name in (spike.state, *(n for n, _ in (*spike.also, *spike.add))) if spike is not None else ():
             if name not in self.states:
                 raise EquationError(f"spike rule on {name!r}, which is not a state of {list(self.states)}."
                                     + did_you_mean(name, self.states))
@@ -327,7 +332,7 @@ class EquationSystem:
             lines.append("with " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
         if self.spike is not None:
             r = self.spike
-            also = "".join(f", {n} -> {v:g}" for n, v in r.also)
+            also = "".join(f", {n} -> {v:g}" for n, v in r.also) + "".join(f", {n} += {v:g}" for n, v in r.add)
             lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:g}{also}, "
                          f"held for {r.refractory:g} {self.time_unit}")
         return "\n".join(lines)

@@ -93,7 +93,8 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     spiking = ""
     if system.spike is not None:
         r, v = system.spike, names[system.spike.state]
-        reset = "; ".join([f"{v} = {quantity(r.state, r.reset)}", *(f"{names[n]} = {quantity(n, x)}" for n, x in r.also)])
+        reset = "; ".join([f"{v} = {quantity(r.state, r.reset)}", *(f"{names[n]} = {quantity(n, x)}" for n, x in r.also),
+                           *(f"{names[n]} += {quantity(n, x)}" for n, x in r.add)])
         spiking = (f", threshold={f'{v} >= {quantity(r.state, r.threshold)}'!r}, "
                    f"reset={reset!r}, refractory={float(r.refractory)!r} * {tu}")
     return f'''"""{system.name}: exported by discover for Brian2 (numpy code generation; no compiler needed).

@@ -41,6 +41,7 @@ def equations_latex(system: EquationSystem, known: EquationSystem | None = None)
         r, v = system.spike, sp.latex(sp.Symbol(system.spike.state))
         unit = rf"\,\mathrm{{{escape(system.time_unit)}}}" if system.time_unit not in ("", "1") else ""
         also = "".join(rf",\ {sp.latex(sp.Symbol(n))} \leftarrow {x:g}" for n, x in r.also)
+        also += "".join(rf",\ {sp.latex(sp.Symbol(n))} \leftarrow {sp.latex(sp.Symbol(n))} + {x:g}" for n, x in r.add)
         rows.append(rf"&\text{{spike when }} {v} \geq {r.threshold:g}:\ {v} \leftarrow {r.reset:.4g}{also}"
                     rf"\text{{ for }} {r.refractory:.3g}{unit}")
     return "\\begin{align}\n" + " \\\\\n".join(rows) + "\n\\end{align}\n"

@@ -27,10 +27,11 @@ def integrate_spiking(
     training. The sample at which a spike happened reads exactly the threshold, so the returned
     trace crosses it once per model spike (`spike_times(t, v, rule.threshold)` finds them);
     the refractory samples after it read the reset value. `names` (the states' names) locate
-    the other states `rule.also` sets. Returns `(batch, n_times, n_states)`.
+    the other states `rule.also` sets and `rule.add` increments. Returns `(batch, n_times, n_states)`.
     """
     h = dt / substeps
     also = [(names.index(n), v) for n, v in rule.also] if names else []
+    add = [(names.index(n), v) for n, v in rule.add] if names else []
     y = np.array(y0, dtype=float)
     u = np.asarray(u, dtype=float)
     hold = np.zeros(y.shape[0])  # refractory time left, per trajectory
@@ -49,6 +50,8 @@ def integrate_spiking(
                 y[:, index] = np.where(held | fired, rule.reset, v)
                 for j, value in also:
                     y[:, j] = np.where(fired, value, y[:, j])
+                for j, amount in add:
+                    y[:, j] = np.where(fired, y[:, j] + amount, y[:, j])
                 spiked |= fired
             out[:, k + 1] = y
             out[spiked, k + 1, index] = rule.threshold

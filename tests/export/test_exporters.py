@@ -169,29 +169,35 @@ def test_untrusted_text_cannot_inject_code_into_an_export(tmp_path):
     assert done.returncode == 0 and "pwned" not in done.stdout
 
 
-def test_spiking_model_exports_to_brian2_with_the_same_spike_times(tmp_path):
-    """An EIF neuron with threshold, reset and refractoriness: Brian2 runs it and spikes when we do."""
+@pytest.mark.parametrize("adaptation", [None, 50.0])
+def test_spiking_model_exports_to_brian2_with_the_same_spike_times(tmp_path, adaptation):
+    """An EIF neuron with threshold, reset and refractoriness (and, with `adaptation`, a state w
+    that jumps by 1 at each spike and pulls V down): Brian2 runs it and spikes when we do."""
     _needs("brian2")
     from discover.cell import membrane_system
     from discover.equations import SpikeRule
     from discover.validate import resimulate_spiking, spike_times
 
     rule = SpikeRule("V", threshold=-30.0, reset=-58.0, refractory=2.0)
-    known = membrane_system({"C": 100.0, "gL": 5.0, "EL": -65.0}, rule)
-    V = known.symbol("V")
+    known = membrane_system({"C": 100.0, "gL": 5.0, "EL": -65.0, "a_w": 30.0}, rule, adaptation=adaptation)
+    V, n = known.symbol("V"), len(known.states)
     eif = known.replace_residuals({"V": 0.1 * sp.exp((V + 50) / 2)}, how="test")
-    files = export(eif, "brian2", tmp_path, y0=[-65.0], inputs={"I": 250.0}, duration=200.0)
+    y0 = [-65.0, 0.0][:n]
+    files = export(eif, "brian2", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
     t, y = run_export(files, tmp_path, 200.0)
     ours_t = np.arange(0, 200.0, 0.01)
-    data = Trajectories(ours_t, np.full((1, ours_t.size, 1), -65.0), np.full((1, ours_t.size, 1), 250.0), ("V",), ("I",))
+    data = Trajectories(ours_t, np.tile(y0, (1, ours_t.size, 1)), np.full((1, ours_t.size, 1), 250.0),
+                        known.states, ("I",))
     ours = spike_times(ours_t, resimulate_spiking(eif, data, substeps=1)[0, :, 0], -30.0)
     # Brian2 resets within the step it crosses: its trace never reads the threshold, so find the resets
     theirs = t[1:][np.diff(y[:, 0]) < -20.0]
-    assert len(ours) >= 5 and len(theirs) == len(ours)
+    assert len(ours) >= 4 and len(theirs) == len(ours)
+    if adaptation:  # intervals lengthen as w builds up
+        assert np.diff(ours)[-1] > 1.2 * np.diff(ours)[0]
     # the first spike to the step; after it, Brian2 releases V from its refractory clamp one
     # 0.01 ms step earlier than we do (its refractory counts whole steps from the spike's step)
     assert abs(theirs[0] - ours[0]) <= 0.011
-    np.testing.assert_allclose(np.diff(theirs), np.diff(ours), atol=0.011)
+    np.testing.assert_allclose(np.diff(theirs), np.diff(ours), atol=0.011 if adaptation is None else 0.05)
     for target in ("python", "neuron", "neuroml", "nestml"):
         with pytest.raises(ConfigError, match="spikes by threshold and reset"):
             export(eif, target, tmp_path / target)
