@@ -1,0 +1,170 @@
+"""Training speed against torchdiffeq, on one problem, in one run; and the demo end to end.
+
+    python benchmarks/speed.py                        # prints the table
+    python benchmarks/speed.py --write benchmarks/RESULTS_speed.md
+
+The problem is the demo's: FitzHugh–Nagumo with the cubic term left to an MLP of (v, w), five
+trajectories of 1001 samples, 1 % noise, windows of 20 steps, batches of 256, one torch thread.
+For each solver (our fused RK4; torchdiffeq's rk4, dopri5 and dopri5 with the adjoint) the same
+UDE is trained from the same pre-fitted start with the same seed:
+
+- per gradient: median wall time of one Adam step (loss, backward, step), over `--repeats` steps;
+- time to target: from the untrained network (no pre-fit), wall time of Adam steps until the training loss (mean of the last 10
+  batches) first falls to `--target`
+  times the loss our RK4 reaches after the demo's 600 steps (pre-fit excluded, the same for all);
+  a solver that does not get there within `--budget` seconds says so;
+- the demo: `discover demo` in a subprocess, end to end (data, training, distillation,
+  validation, reports), and its peak resident memory.
+
+Ratios are against our RK4 (larger = slower than ours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from discover import UDE, example_data  # noqa: E402
+from discover._config import DEMO_CONFIG  # noqa: E402
+from discover.equations import EquationSystem  # noqa: E402
+from discover.ude._windows import Windows  # noqa: E402
+
+SOLVERS = ("rk4", "torchdiffeq-rk4", "dopri5", "adjoint-dopri5")
+NAMES = {"rk4": "ours (fused RK4)", "torchdiffeq-rk4": "torchdiffeq rk4", "dopri5": "torchdiffeq dopri5",
+         "adjoint-dopri5": "torchdiffeq dopri5 adjoint"}
+
+
+def demo_problem():
+    m = DEMO_CONFIG["model"]
+    system = EquationSystem.from_text(m["equations"], inputs=m["inputs"], parameters=m["parameters"])
+    data = example_data(**{k: v for k, v in DEMO_CONFIG["data"].items() if k != "example"})[0]
+    return system.with_residual("v", ["v", "w"]), data
+
+
+def trainer(system, data, solver: str, prefit: bool = True):
+    """A UDE (pre-fitted or not), its windows, optimiser and sampler: where Adam training starts."""
+    ude = UDE(system, solver=solver, iterations=600, lbfgs_iterations=0, progress=False, threads=1)
+    torch.manual_seed(0)
+    targets = ude._residual_targets(data)
+    ude.model_ = ude._build(data, targets)
+    if prefit:
+        ude._prefit(data, targets)
+    windows = Windows(data, ude.window, torch.float32)
+    opt = torch.optim.Adam(ude.model_.parameters(), lr=ude.learning_rate)
+    return ude, windows, opt, np.random.default_rng(0)
+
+
+def step(ude, windows, opt, rng) -> float:
+    opt.zero_grad()
+    loss = windows.loss(ude.model_, windows.sample(rng, ude.batch_size), ude.solver, ude.substeps)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def per_gradient(system, data, solver: str, repeats: int) -> float:
+    ude, windows, opt, rng = trainer(system, data, solver)
+    step(ude, windows, opt, rng)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step(ude, windows, opt, rng)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def time_to(system, data, solver: str, target: float | None, iterations: int, budget: float):
+    """(seconds to reach `target`, or None; the loss after `iterations` or at the budget)."""
+    # no pre-fit: on this problem it already lands within 10 % of the final loss, which would
+    # leave nothing for the solvers to race over
+    ude, windows, opt, rng = trainer(system, data, solver, prefit=False)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iterations, eta_min=ude.learning_rate / 20)
+    start, recent = time.perf_counter(), []
+    if target is None:  # the reference run: also record where every solver starts from
+        with torch.no_grad():
+            time_to.start_loss = windows.loss(ude.model_, windows.sample(np.random.default_rng(1), 1024)).item()
+    for _ in range(iterations):
+        recent = [*recent[-9:], step(ude, windows, opt, rng)]
+        loss = float(np.mean(recent))  # over 10 batches: one lucky batch is not convergence
+        sched.step()
+        elapsed = time.perf_counter() - start
+        if target is not None and loss <= target:
+            return elapsed, loss
+        if elapsed > budget:
+            break
+    return None, loss
+
+
+def demo_run() -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of `discover demo` in a fresh process."""
+    out = Path(tempfile.mkdtemp()) / "demo"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "discover.cli", "demo", "--quiet", "--out", str(out)], check=True,
+                   stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20, help="Adam steps timed per solver")
+    parser.add_argument("--target", type=float, default=1.5, help="x the loss our RK4 reaches in 600 steps")
+    parser.add_argument("--budget", type=float, default=240.0, help="seconds per solver for time to target")
+    parser.add_argument("--solvers", nargs="+", default=list(SOLVERS), choices=SOLVERS)
+    parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument("--write", help="also write the table (Markdown) to this file")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    system, data = demo_problem()
+
+    reference = time_to(system, data, "rk4", None, 600, float("inf"))[1]
+    target = args.target * reference
+    rows = []
+    for solver in args.solvers:
+        grad = per_gradient(system, data, solver, args.repeats)
+        reached, loss = time_to(system, data, solver, target, 600, args.budget)
+        rows.append((solver, grad, reached, loss))
+        print(f"{NAMES[solver]}: {grad * 1e3:.1f} ms per gradient, target "
+              + (f"reached in {reached:.1f} s" if reached is not None else f"not reached (loss {loss:.3g})"),
+              flush=True)
+    ours = {"grad": rows[0][1], "reach": rows[0][2]} if rows[0][0] == "rk4" else None
+    lines = [
+        f"Training speed on the demo problem (FitzHugh–Nagumo, 5 x 1001 samples, windows of 20, batch 256, "
+        f"1 torch thread), {datetime.date.today()}, {platform.processor() or platform.machine()}, "
+        f"torch {torch.__version__}. Target loss: {args.target} x {reference:.3g} (our RK4 after 600 Adam steps "
+        f"from the untrained network) = {target:.3g}, from {time_to.start_loss:.3g}; per-gradient times start "
+        f"after the pre-fit (which alone lands within 10 % of the trained loss here); budget {args.budget:.0f} s "
+        "per solver.",
+        "",
+        "| solver | ms per gradient | x ours | time to target (s) | x ours |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for solver, grad, reached, loss in rows:
+        ratio = f"{grad / ours['grad']:.1f}" if ours else "-"
+        reach = f"{reached:.1f}" if reached is not None else f"not in {args.budget:.0f} (loss {loss:.3g})"
+        reach_ratio = (f"{reached / ours['reach']:.1f}" if ours and ours["reach"] and reached is not None
+                       else (f"> {args.budget / ours['reach']:.1f}" if ours and ours["reach"] else "-"))
+        lines.append(f"| {NAMES[solver]} | {grad * 1e3:.1f} | {ratio} | {reach} | {reach_ratio} |")
+    if not args.no_demo:
+        seconds, peak = demo_run()
+        lines += ["", f"`discover demo` end to end: {seconds:.1f} s, peak memory {peak:.0f} MiB."]
+    table = "\n".join(lines)
+    print("\n" + table)
+    if args.write:
+        Path(args.write).write_text("# Speed benchmark (`python benchmarks/speed.py`)\n\n" + table + "\n")
+
+
+if __name__ == "__main__":
+    main()
