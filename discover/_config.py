@@ -136,7 +136,6 @@ class RunConfig:
         return list(system.states), list(system.inputs), dict(system.units), time_unit
 
 
-
 def _prepare_cell(c: Mapping[str, Any], train: Trajectories, heldout: Trajectories
                   ) -> tuple[EquationSystem, Trajectories, Trajectories]:
     """The membrane system of a [cell] and the data with the hidden states it adds (w, s)."""
@@ -164,6 +163,7 @@ def _prepare_cell(c: Mapping[str, Any], train: Trajectories, heldout: Trajectori
     if "s" in system.states:
         train, heldout = add_spike_clock(train, rule), add_spike_clock(heldout, rule)
     return system, train, heldout
+
 
 def load_config(path: str | Path) -> RunConfig:
     """Read and check a TOML run configuration."""

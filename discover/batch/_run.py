@@ -80,12 +80,12 @@ def run_batch(
     outcomes: dict[str, CellOutcome] = {}
     if pending:
         logs.mkdir(parents=True, exist_ok=True)
-        with _client(scheduler, workers or os.cpu_count() or 1, len(pending)) as client:
+        with _Connection(scheduler, workers or os.cpu_count() or 1, len(pending)) as client:
             outcomes = _run_on(client, config, pending, cells, logs, say)
     return _summarise(out, files, done, outcomes)
 
 
-class _client:
+class _Connection:
     """A distributed Client on the given scheduler, or on a LocalCluster it starts and stops."""
 
     def __init__(self, scheduler: str | None, workers: int, n_cells: int) -> None:
