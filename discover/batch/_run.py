@@ -73,6 +73,9 @@ def run_batch(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {str(out)!r} exists and is not a folder; choose another.")
+    if (out / "equations.json").exists():  # never mix a batch into one run's results
+        raise ConfigError(f"--out {str(out)!r} holds the results of a single `discover run`; give the batch "
+                          "its own folder, e.g. --out results/batch.")
     cells, logs = out / "cells", out / "logs"
     done = {n for n in files if (cells / n / "metrics.json").is_file()} if not force else set()
     pending = {n: f for n, f in files.items() if n not in done}

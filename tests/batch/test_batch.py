@@ -66,6 +66,11 @@ def test_batch_inputs_and_options_are_checked(cells, tmp_path, capsys):
     assert "matches no file" in capsys.readouterr().err
     assert main(["batch", str(cells), "--inputs", str(tmp_path / "cells" / "*.npz"), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+    single = tmp_path / "single_run"
+    single.mkdir()
+    (single / "equations.json").write_text("{}")
+    assert main(["batch", str(cells), "--inputs", str(tmp_path / "cells" / "*.npz"), "--out", str(single)]) == 2
+    assert "single `discover run`" in capsys.readouterr().err
     example = tmp_path / "example.toml"
     example.write_text(SMALL)
     assert main(["batch", str(example), "--inputs", str(tmp_path / "cells" / "*.npz")]) == 2
