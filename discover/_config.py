@@ -150,15 +150,13 @@ def _prepare_cell(c: Mapping[str, Any], train: Trajectories, heldout: Trajectori
 
     rule = estimate_spike_rule(train, float(c["threshold"]), reset=c.get("reset"), refractory=c.get("refractory"))
     tau_w = c.get("adaptation", False)
-    if tau_w is True:  # estimated with the passive membrane
-        passive = estimate_adaptation(train, rule)
-        tau_w = passive["tau_w"]
-    elif tau_w:  # a given time constant; the strength is still fitted
-        passive = estimate_passive(add_adaptation(train, rule, float(tau_w)), rule, adaptation="w")
+    if tau_w is True:  # the time constant estimated with the passive membrane
+        tau_w = estimate_adaptation(train, rule)["tau_w"]
+    if tau_w:  # the hidden state along the data, from the recorded spikes; its strength fitted with C, gL, EL
+        train, heldout = (add_adaptation(d, rule, float(tau_w)) for d in (train, heldout))
+        passive = estimate_passive(train, rule, adaptation="w")
     else:
         passive, tau_w = estimate_passive(train, rule), None
-    if tau_w is not None:  # the hidden state along the data, from the recorded spikes
-        train, heldout = (add_adaptation(d, rule, float(tau_w)) for d in (train, heldout))
     system = membrane_system(passive, rule, tuple(c.get("features", ["V"])), adaptation=tau_w)
     if "s" in system.states:
         train, heldout = add_spike_clock(train, rule), add_spike_clock(heldout, rule)

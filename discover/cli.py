@@ -16,6 +16,11 @@ from .export import TARGETS, export_results
 from .report import check_output_dir, summary_text, write_reports, write_results
 
 
+def _printer(quiet: bool):
+    """`print` for progress lines, or nothing with --quiet."""
+    return (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+
+
 def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: bool = False) -> int:
     out_dir = Path(out) if out else Path(config.output)
     check_output_dir(out_dir, force)  # before minutes of training, not after
@@ -24,7 +29,7 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
     checkpoint = out_dir.parent / f".{out_dir.name}.checkpoint" / "ude.pt"
     if resume and not checkpoint.is_file():
         print(f"discover: no checkpoint at {checkpoint}; starting from the beginning", file=sys.stderr)
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    say = _printer(quiet)
     system, train, heldout = config.prepare()
     say("Known model with residual:")
     say("\n".join("  " + line for line in str(system).splitlines()))
@@ -50,9 +55,8 @@ def _batch(args) -> int:
     from .batch import run_batch
 
     config = load_config(args.config)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     result = run_batch(config, args.inputs, args.out or config.output, scheduler=args.scheduler,
-                       workers=args.workers, force=args.force, say=say)
+                       workers=args.workers, force=args.force, say=_printer(args.quiet))
     print(f"{len(result.rows) - len(result.failed)} of {len(result.rows)} cells finished; summary in "
           f"{result.out / 'summary.csv'}, {result.out / 'terms.csv'} and {result.out / 'summary.html'}")
     if result.failed:

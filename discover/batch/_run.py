@@ -14,7 +14,7 @@ from typing import Any
 from .._config import RunConfig
 from .._errors import ConfigError
 from ._cell import CellOutcome, run_cell, unpack_results
-from ._summary import cell_row, term_frequencies, write_html, write_table
+from ._summary import cell_row, load_cell, term_frequencies, write_html, write_table
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,10 @@ def _summarise(out: Path, files: dict[str, Path], done: set[str], outcomes: dict
         if outcome is not None and outcome.status == "failed":
             rows.append({"cell": name, "status": "failed", "file": str(path), "error": outcome.error})
             continue
-        finished[name] = out / "cells" / name
+        discovered, metrics = load_cell(out / "cells" / name)
+        finished[name] = discovered
         status = "done earlier" if name in done else "ok"
-        rows.append({"cell": name, "status": status, "file": str(path), **cell_row(name, finished[name])})
+        rows.append({"cell": name, "status": status, "file": str(path), **cell_row(name, discovered, metrics)})
     terms = term_frequencies(finished)
     out.mkdir(parents=True, exist_ok=True)
     write_table(rows, out / "summary.csv")

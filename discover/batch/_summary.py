@@ -10,8 +10,6 @@ import csv
 import html
 import io
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,15 +18,20 @@ from typing import Any
 import sympy as sp
 
 from ..equations import EquationSystem
+from ..report._documents import atomic_write
 
 MODELS = ("known only", "discovered")
 
 
-def cell_row(name: str, folder: Path) -> dict[str, Any]:
-    """Summary columns of one finished cell: its discovered terms, parameters and held-out metrics."""
+def load_cell(folder: Path) -> tuple[EquationSystem, dict[str, Any]]:
+    """A finished cell's discovered system and its metrics.json, read once for the summary."""
     equations = json.loads((folder / "equations.json").read_text())
     metrics = json.loads((folder / "metrics.json").read_text())
-    discovered = EquationSystem.from_dict(equations["discovered"])
+    return EquationSystem.from_dict(equations["discovered"]), metrics
+
+
+def cell_row(name: str, discovered: EquationSystem, metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """Summary columns of one finished cell: its discovered terms, parameters and held-out metrics."""
     row: dict[str, Any] = {"cell": name}
     for state, expr in discovered.discovered.items():
         row[f"d{state}/dt discovered"] = sp.sstr(expr)
@@ -43,36 +46,27 @@ def cell_row(name: str, folder: Path) -> dict[str, Any]:
     return row
 
 
-def term_keys(folder: Path) -> list[tuple[str, str]]:
+def term_keys(discovered: EquationSystem) -> set[tuple[str, str]]:
     """(state, term without its coefficient) for each discovered term, e.g. ("v", "v**3")."""
-    equations = json.loads((folder / "equations.json").read_text())
-    discovered = EquationSystem.from_dict(equations["discovered"])
-    keys = []
-    for state, expr in discovered.discovered.items():
-        for term in sp.Add.make_args(sp.expand(expr)):
-            _, structure = term.as_coeff_Mul()
-            keys.append((state, sp.sstr(structure)))
-    return keys
+    return {(state, sp.sstr(term.as_coeff_Mul()[1]))
+            for state, expr in discovered.discovered.items() for term in sp.Add.make_args(sp.expand(expr))}
 
 
-def term_frequencies(folders: Mapping[str, Path]) -> list[dict[str, Any]]:
-    """How many of the finished cells have each term, most frequent first."""
-    counts = Counter(key for folder in folders.values() for key in set(term_keys(folder)))
-    n = max(len(folders), 1)
+def term_frequencies(systems: Mapping[str, EquationSystem]) -> list[dict[str, Any]]:
+    """How many of the finished cells' discovered systems have each term, most frequent first."""
+    counts = Counter(key for system in systems.values() for key in term_keys(system))
+    n = max(len(systems), 1)
     return [{"state": s, "term": t, "cells": c, "fraction": c / n}
             for (s, t), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     """CSV with the union of the rows' columns, first-seen order; written whole (temp + rename)."""
-    columns: list[str] = []
-    for row in rows:
-        columns += [c for c in row if c not in columns]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, _columns(rows), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    _write_atomic(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
 
 
 def write_html(rows: Sequence[Mapping[str, Any]], terms: Sequence[Mapping[str, Any]], path: Path, title: str) -> None:
@@ -84,13 +78,19 @@ def write_html(rows: Sequence[Mapping[str, Any]], terms: Sequence[Mapping[str, A
     parts.append(f"<p>{ok} of {len(rows)} cells finished; {len(rows) - ok} failed (see logs/).</p>")
     parts.append("<h2>Discovered terms across cells</h2>" + _html_table(terms))
     parts.append("<h2>Cells</h2>" + _html_table(rows))
-    _write_atomic(path, "\n".join(parts) + "\n")
+    atomic_write(path, "\n".join(parts) + "\n")
 
 
-def _html_table(rows: Sequence[Mapping[str, Any]]) -> str:
+def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The union of the rows' keys, in first-seen order (cells of different models differ)."""
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
+    return columns
+
+
+def _html_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    columns = _columns(rows)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
         f"<tr class='{html.escape(str(r.get('status', '')))}'>"
@@ -103,9 +103,3 @@ def _html_table(rows: Sequence[Mapping[str, Any]]) -> str:
 def _cell_text(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)

@@ -64,20 +64,18 @@ def passive_fit(data: Trajectories, rule: SpikeRule, *, state: str = "V", curren
                 margin: float = 20.0, adaptation: str | None = None) -> tuple[dict[str, float], float]:
     """`estimate_passive` and the RMS error (pA) of its least-squares fit."""
     i, j = data.states.index(state), data.inputs.index(current)
-    rows, targets, masks = [], [], []
+    w = data.y[..., data.states.index(adaptation)] if adaptation is not None else None
+    rows, targets = [], []
     window = max(5, int(round(1.0 / data.dt)) | 1)
-    for y, u in zip(data.y[..., i], data.u[..., j]):
+    for k, (y, u) in enumerate(zip(data.y[..., i], data.u[..., j])):
         mask = ~spike_mask(data.t, y, dataclasses.replace(rule, refractory=rule.refractory + margin))
         for s in spike_times(data.t, y, rule.threshold):
             mask &= ~((data.t > s - 5.0) & (data.t < s))
         mask &= y < rule.threshold - 10.0
-        masks.append(mask)
         dv = savgol_filter(y, window, 3, deriv=1, delta=data.dt)
-        rows.append(np.stack([dv[mask], y[mask], np.ones(mask.sum())], axis=1))
+        columns = [dv[mask], y[mask], np.ones(mask.sum())] + ([] if w is None else [w[k][mask]])
+        rows.append(np.stack(columns, axis=1))
         targets.append(u[mask])
-    if adaptation is not None:
-        w = data.y[..., data.states.index(adaptation)]
-        rows = [np.column_stack([r, wk[m]]) for r, wk, m in zip(rows, w, masks)]
     A, b = np.concatenate(rows), np.concatenate(targets)
     if len(b):
         near_rest = A[:, 1] < np.median(A[:, 1]) + 10.0
@@ -125,7 +123,7 @@ def membrane_system(passive: dict[str, float], rule: SpikeRule, features: tuple[
               Parameter("gL", passive["gL"], "nS", "leak conductance (estimated)"),
               Parameter("EL", passive["EL"], "mV", "leak reversal potential (estimated)")]
     equations, units = [MEMBRANE], {"V": "mV", "I": "pA"}
-    note = ""
+    adapting = ""
     # states in the order the data gain them: V, then w (add_adaptation), then s (add_spike_clock)
     if adaptation is not None:
         if "a_w" not in passive:
@@ -135,7 +133,7 @@ def membrane_system(passive: dict[str, float], rule: SpikeRule, features: tuple[
         params += [Parameter("a_w", passive["a_w"], "pA", "adaptation current per spike (estimated)"),
                    Parameter("tau_w", float(adaptation), "ms", "adaptation time constant (estimated)")]
         rule = dataclasses.replace(rule, add=(("w", 1.0),))
-        note = (f"; spike-triggered adaptation a_w={passive['a_w']:.4g} pA per spike decaying with "
+        adapting = (f"; spike-triggered adaptation a_w={passive['a_w']:.4g} pA per spike decaying with "
                 f"tau_w={float(adaptation):.4g} ms, fitted with the passive membrane")
     if clock is not None:
         equations.append(f"d{clock}/dt = 1")
@@ -144,7 +142,7 @@ def membrane_system(passive: dict[str, float], rule: SpikeRule, features: tuple[
     system = EquationSystem.from_text(equations, inputs=["I"], parameters=params, units=units,
                                       time_unit="ms", name="membrane")
     note = (f"passive membrane C={passive['C']:.4g} pF, gL={passive['gL']:.4g} nS, EL={passive['EL']:.4g} mV by "
-            f"least squares on subthreshold samples{note}; spike at V >= {rule.threshold:g} mV, reset to "
+            f"least squares on subthreshold samples{adapting}; spike at V >= {rule.threshold:g} mV, reset to "
             f"{rule.reset:.4g} mV for {rule.refractory:.3g} ms (from the after-hyperpolarisation troughs)")
     system = dataclasses.replace(system, spike=rule, provenance=(*system.provenance, note))
     return system.with_residual("V", list(features))

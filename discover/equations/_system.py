@@ -49,6 +49,10 @@ class SpikeRule:
     """States incremented at each spike, as (name, amount) pairs: e.g. AdEx's spike-triggered
     adaptation, w += b."""
 
+    def effects(self) -> str:
+        """What a spike does besides the reset, as text: ", s -> 0, w += 1"."""
+        return "".join(f", {n} -> {v:g}" for n, v in self.also) + "".join(f", {n} += {v:g}" for n, v in self.add)
+
     def __post_init__(self) -> None:
         for name in ("also", "add"):
             object.__setattr__(self, name, tuple((str(n), float(v)) for n, v in getattr(self, name)))
@@ -332,8 +336,7 @@ class EquationSystem:
             lines.append("with " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
         if self.spike is not None:
             r = self.spike
-            also = "".join(f", {n} -> {v:g}" for n, v in r.also) + "".join(f", {n} += {v:g}" for n, v in r.add)
-            lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:g}{also}, "
+            lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:g}{r.effects()}, "
                          f"held for {r.refractory:g} {self.time_unit}")
         return "\n".join(lines)
 

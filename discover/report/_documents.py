@@ -67,11 +67,12 @@ def write_reports(folder: str | Path, force: bool = False) -> list[Path]:
     }
     written = []
     for name, text in texts.items():
-        written.append(_atomic_write(r.folder / name, text))
+        written.append(atomic_write(r.folder / name, text))
     return written
 
 
-def _atomic_write(path: Path, text: str) -> Path:
+def atomic_write(path: Path, text: str) -> Path:
+    """Write `text` to `path` whole: a temporary sibling, then renamed over it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     with os.fdopen(fd, "w") as f:
         f.write(text)

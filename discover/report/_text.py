@@ -22,8 +22,7 @@ def equations_text(system: EquationSystem, known: EquationSystem | None = None) 
         lines.append(f"d{state}/dt = {rhs}")
     if system.spike is not None:
         r = system.spike
-        also = "".join(f", {n} -> {v:g}" for n, v in r.also) + "".join(f", {n} += {v:g}" for n, v in r.add)
-        lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:.4g}{also}, "
+        lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:.4g}{r.effects()}, "
                      f"held for {r.refractory:.3g} {system.time_unit}")
     return "\n".join(lines)
 

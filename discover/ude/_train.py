@@ -106,10 +106,11 @@ class UDE:
             rng = np.random.default_rng(self.seed)
             targets = self._residual_targets(data)  # derivative estimate minus the known part
             self.model_ = self._build(data, targets)
-            state = self._resume_state(data)
+            fingerprint = self._fingerprint(data) if self.checkpoint else ""
+            state = self._resume_state(fingerprint)
             self.resumed_from_ = None if state is None else int(state["iteration"])
             self.loss_history_ = self._prefit(data, targets) if state is None else list(state["prefit"])
-            self.loss_history_ += self._train(data, rng, state)
+            self.loss_history_ += self._train(data, rng, state, fingerprint)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -124,11 +125,11 @@ class UDE:
             digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
         return digest.hexdigest()
 
-    def _resume_state(self, data: Trajectories) -> dict | None:
+    def _resume_state(self, fingerprint: str) -> dict | None:
         if not (self.resume and self.checkpoint):
             return None
         state = load_checkpoint(self.checkpoint)
-        if state is not None and state.get("fingerprint") != self._fingerprint(data):
+        if state is not None and state.get("fingerprint") != fingerprint:
             raise FitError(
                 f"checkpoint {str(self.checkpoint)!r} was written by a run with a different model, data or "
                 "training settings, so it cannot be resumed; restore that run's config, or start afresh "
@@ -176,9 +177,9 @@ class UDE:
         return history
 
     # Main loop: multiple shooting on random windows
-    def _train(self, data: Trajectories, rng: np.random.Generator, state: dict | None = None) -> list[float]:
+    def _train(self, data: Trajectories, rng: np.random.Generator, state: dict | None = None,
+               fingerprint: str = "") -> list[float]:
         windows = Windows(data, self.window, torch.get_default_dtype())
-        fingerprint = self._fingerprint(data) if self.checkpoint else ""
 
         def loss_on(batch: np.ndarray) -> torch.Tensor:
             return windows.loss(self.model_, batch, self.solver, self.substeps)
