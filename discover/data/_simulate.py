@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -108,11 +109,16 @@ def _integrate_one(rhs, y0, t, u, rtol: float, atol: float, on_failure: str) -> 
         return rhs(y, ui)
 
     def blow_up(time: float, y: np.ndarray) -> float:  # stops the solver before it crawls into a singularity
-        return _BLOW_UP - np.max(np.abs(y))
+        size = np.max(np.abs(y))
+        return _BLOW_UP - size if np.isfinite(size) else -1.0  # NaN would break scipy's root search for the event
 
     blow_up.terminal = True
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, not as a warning
-        sol = solve_ivp(f, (t[0], t[-1]), y0, t_eval=t, method="LSODA", rtol=rtol, atol=atol, events=blow_up)
+        try:
+            sol = solve_ivp(f, (t[0], t[-1]), y0, t_eval=t, method="LSODA", rtol=rtol, atol=atol, events=blow_up)
+        except ValueError:  # scipy's event root search fails on a step that jumped to inf/NaN: a blow-up
+            sol = SimpleNamespace(y=np.full((y0.size, 1), np.nan), status=-1, success=False,
+                                  message="the solution jumped to inf or NaN")
     finite = np.all(np.isfinite(sol.y), axis=0)
     n_ok = sol.y.shape[1] if finite.all() else int(np.argmin(finite))
     if sol.status == 1:  # stopped by the blow-up event
