@@ -17,8 +17,9 @@ from ._sparse import SparseDistiller
 from ._symbolic import SymbolicDistiller
 
 DISTILLERS = {"sparse": SparseDistiller, "symbolic": SymbolicDistiller}
-OPTIONS = ("backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "refit_candidates", "round", "selection",
-           "seed")
+OPTIONS = ("route", "backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "refit_candidates",
+           "round", "selection", "seed")
+ROUTES = ("auto", "ude", "direct")
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +44,11 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
     for key in options:
         if key not in OPTIONS:
             raise ConfigError(f"unknown distill option {key!r}; allowed: {', '.join(OPTIONS)}.{did_you_mean(key, OPTIONS)}")
+    route = options.get("route", "auto")
+    if route not in ROUTES:
+        raise ConfigError(f"distill route {route!r} is not one of {list(ROUTES)}: \"ude\" distils a trained network, "
+                          f"\"direct\" the data's smoothed derivatives, \"auto\" runs both and keeps the one that "
+                          f"re-simulates held-out data better.{did_you_mean(str(route), ROUTES)}")
     backends = options.get("backends", ["sparse", "symbolic"])
     for b in backends:
         if b not in DISTILLERS:
@@ -100,8 +106,7 @@ def distill_residuals(
         else:
             scores = [c.error for c in front]
             how = "held-out residual error"
-        best = min(scores)
-        i = next(k for k, s in enumerate(scores) if s <= tolerance * best + floor)
+        best, i = min(scores), chosen_index(scores, tolerance, floor)
         reason = (
             f"simplest of {len(front)} Pareto-front candidates (from {len(candidates)}) whose {how} "
             f"({scores[i]:.3g}) is within {tolerance:g}x the best ({best:.3g}) + {floor:g}"
@@ -110,6 +115,13 @@ def distill_residuals(
             samples.state, tuple(candidates), tuple(front), tuple(float(s) for s in scores), front[i], reason
         )
     return out
+
+
+def chosen_index(scores, tolerance: float, floor: float) -> int:
+    """Index of the simplest front member (fronts are ordered by complexity) scoring within
+    `tolerance` x the best + `floor`."""
+    best = min(scores)
+    return next(k for k, s in enumerate(scores) if s <= tolerance * best + floor)
 
 
 __all__ = ["DISTILLERS", "StateDistillation", "check_distill_options", "distill_residuals"]

@@ -24,27 +24,41 @@ def resimulation_errors(
 
     Other residuals stay neural, so each state's choice is judged on its own. Windows are twice
     as long as training windows: fitting the residual's values is not enough, a candidate has
-    to reproduce trajectories. With `refit_on`, the `refit_top` candidates that re-simulate best
-    as distilled have their numbers refit through the solver on those data (L-BFGS) and are
-    scored again, so a structure is not judged by the bias the network left in its coefficients.
-    (Refitting every member of a 30-candidate front made Hodgkin-Huxley runs take 20 minutes; a
-    structure far worse than the best before its refit rarely becomes the best after it.)
-    A candidate that blows up scores inf. Returns (errors, candidates as scored).
+    to reproduce trajectories. See `score_candidates` for the refit. Returns (errors, candidates as scored).
     """
     others = [s for s in ude.system.residuals if s != state]
     # copies: converting to float64 must not change the fitted UDE
     nets = [copy.deepcopy(ude.model_.residuals[list(ude.system.residuals).index(s)]) for s in others]
     for net in nets:
         net.double().requires_grad_(False)
-    length = length or 2 * ude.window
-    windows = Windows(data, length, torch.float64)
-    idx = windows.sample(np.random.default_rng(seed), n_windows)
+    return score_candidates(
+        ude.system, nets, state, candidates, data, length=length or 2 * ude.window, substeps=ude.substeps,
+        n_windows=n_windows, seed=seed, refit_on=refit_on, refit_iterations=refit_iterations, refit_top=refit_top,
+    )
+
+
+def score_candidates(
+    system: EquationSystem, nets: list, state: str, candidates: list[Candidate], data: Trajectories, *, length: int,
+    substeps: int = 1, n_windows: int = 512, seed: int = 0, refit_on: Trajectories | None = None,
+    refit_iterations: int = 30, refit_top: int = 6, whole: Trajectories | None = None,
+) -> tuple[list[float], list[sp.Expr]]:
+    """Window re-simulation error of `system` with `state`'s residual replaced by each candidate;
+    `nets` (float64) stand in for the system's other residuals, in order. With `whole`, the
+    score is the mean of that and the error of re-simulating each of its trajectories whole from
+    its first sample (see `checks`).
+
+    With `refit_on`, the `refit_top` candidates that re-simulate best as distilled have their
+    numbers refit through the solver on those data (L-BFGS) and are scored again, so a structure
+    is not judged by the bias the network (or the derivative estimate) left in its coefficients.
+    (Refitting every member of a 30-candidate front made Hodgkin-Huxley runs take 20 minutes; a
+    structure far worse than the best before its refit rarely becomes the best after it.)
+    A candidate that blows up scores inf. Returns (errors, candidates as scored).
+    """
+    tests = checks(data, length, n_windows, seed, whole)
 
     def score(expr: sp.Expr) -> float:
-        model = HybridODE(ude.system.replace_residuals({state: expr}, how="candidate"), nets).double()
-        with torch.no_grad():
-            err = windows.loss(model, idx, "rk4", ude.substeps).item()
-        return err if np.isfinite(err) else float("inf")
+        return checked_error(HybridODE(system.replace_residuals({state: expr}, how="candidate"), nets).double(),
+                             tests, substeps)
 
     scored = [c.expression for c in candidates]
     errors = [score(e) for e in scored]
@@ -55,7 +69,7 @@ def resimulation_errors(
     for k in sorted(range(len(candidates)), key=lambda k: errors[k])[:refit_top]:
         if not np.isfinite(errors[k]):
             break
-        expr = _refit_candidate(ude, state, scored[k], nets, fit_windows, fit_idx, refit_iterations)
+        expr = _refit_candidate(system, substeps, state, scored[k], nets, fit_windows, fit_idx, refit_iterations)
         if expr is not scored[k]:
             err = score(expr)
             if err < errors[k]:  # a refit on the fitting data that re-simulates worse here is not kept
@@ -63,14 +77,40 @@ def resimulation_errors(
     return errors, scored
 
 
-def _refit_candidate(ude, state, expr, nets, windows: Windows, idx, iterations: int) -> sp.Expr:
-    """`expr` with its numbers refit through the solver, other residuals kept neural; unchanged if no better."""
+def checks(data: Trajectories, length: int, n_windows: int, seed: int, whole: Trajectories | None = None) -> list:
+    """(windows, sampled indices) to score a model on: `length`-step windows of `data`, and with
+    `whole` each of its trajectories as one long window (or a few). Short windows at the held-out end of a
+    trajectory that sits near a fixed point cannot tell a model that has the right fixed point
+    from the right model; the whole run from the first sample can. Both are scaled by each
+    state's s.d. over `whole`, so that such a stretch's noise is not blown up into error."""
+    scale = None if whole is None else whole.y.reshape(-1, whole.y.shape[-1]).std(0) + 1e-12
+    windows = Windows(data, length, torch.float64, scale)
+    out = [(windows, windows.sample(np.random.default_rng(seed), n_windows))]
+    if whole is not None:
+        # long trajectories in back-to-back pieces of up to 5 window lengths, integrated as one
+        # batch: as long a horizon for drift to show, a fraction of the sequential steps
+        long = min(whole.t.size - 1, 5 * length)
+        pieces = Windows(whole, long, torch.float64, scale)
+        out.append((pieces, np.flatnonzero(pieces.starts % long == 0)))
+    return out
+
+
+def checked_error(model, tests: list, substeps: int) -> float:
+    """Mean over `tests` (from `checks`) of the scaled re-simulation error; inf on a blow-up."""
+    with torch.no_grad():
+        errors = [windows.loss(model, idx, "rk4", substeps).item() for windows, idx in tests]
+    error = float(np.mean(errors))
+    return error if np.isfinite(error) else float("inf")
+
+
+def _refit_candidate(system, substeps, state, expr, nets, windows: Windows, idx, iterations: int) -> sp.Expr:
+    """`expr` with its numbers refit through the solver, other residuals kept as `nets`; unchanged if no better."""
     floats = sorted(expr.atoms(sp.Float), key=float)
     if not floats:
         return expr
     names = tuple(f"_refit_{i}" for i in range(len(floats)))
     symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names)}
-    base = dataclasses.replace(ude.system, parameters=(*ude.system.parameters,
+    base = dataclasses.replace(system, parameters=(*system.parameters,
                                *(Parameter(n, float(f)) for n, f in zip(names, floats))))
     template = base.replace_residuals({state: expr.xreplace(symbols)}, how="candidate")
     hybrid = HybridODE(template, nets).double()
@@ -79,7 +119,7 @@ def _refit_candidate(ude, state, expr, nets, windows: Windows, idx, iterations: 
 
     def loss() -> torch.Tensor:
         return windows.loss(lambda y, u: rhs(y, u, hybrid.residual_values(y, u), values.expand(y.shape[0], -1)),
-                            idx, "rk4", ude.substeps)
+                            idx, "rk4", substeps)
 
     before, after = lbfgs(values, loss, iterations)
     if not np.isfinite(after) or after >= before:

@@ -13,19 +13,27 @@ class Windows:
     """Every window of `length` steps in `data`, batched on demand.
 
     The loss of a batch integrates `f` from each window's first observation and compares the
-    rest with the observations, each state scaled by its standard deviation over the data.
+    rest with the observations, each state scaled by its standard deviation over the data (or
+    by `scale`: a short stretch near a fixed point has almost none, and would weigh noise as error).
     """
 
-    def __init__(self, data: Trajectories, length: int, dtype: torch.dtype) -> None:
+    def __init__(self, data: Trajectories, length: int, dtype: torch.dtype, scale: np.ndarray | None = None) -> None:
         self.dt, self.length = data.dt, length
         self.y = torch.as_tensor(data.y, dtype=dtype)
         self.u = torch.as_tensor(data.u, dtype=dtype)
-        self.scale = torch.as_tensor(data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12, dtype=dtype)
+        if scale is None:  # each state's s.d. over `data`
+            scale = data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12
+        self.scale = torch.as_tensor(scale, dtype=dtype)
         n_traj, n_t = data.y.shape[:2]
         traj, start = np.meshgrid(np.arange(n_traj), np.arange(n_t - length), indexing="ij")
         self._traj = torch.as_tensor(traj.ravel())[:, None]
         self._start = torch.as_tensor(start.ravel())[:, None]
         self._span = torch.arange(length + 1)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Each window's first sample in its trajectory, in window order."""
+        return self._start.numpy().ravel()
 
     def __len__(self) -> int:
         return len(self._traj)
