@@ -3,9 +3,15 @@
 from ._base import Candidate as Candidate, choose as choose, complexity as complexity, pareto_front as pareto_front
 from ._combine import (
     DISTILLERS as DISTILLERS,
+    ROUTES as ROUTES,
     StateDistillation as StateDistillation,
     check_distill_options as check_distill_options,
     distill_residuals as distill_residuals,
+)
+from ._direct import (
+    derivative_samples as derivative_samples,
+    distill_direct as distill_direct,
+    estimate_derivatives as estimate_derivatives,
 )
 from ._sample import ResidualSamples as ResidualSamples, sample_residuals as sample_residuals
 from ._select import (
@@ -17,7 +23,8 @@ from ._sparse import SparseDistiller as SparseDistiller
 from ._symbolic import SymbolicDistiller as SymbolicDistiller
 
 __all__ = [
-    "DISTILLERS", "Candidate", "ResidualSamples", "SparseDistiller", "StateDistillation", "SymbolicDistiller",
-    "check_distill_options", "choose", "complexity", "distill_residuals", "pareto_front", "refit_coefficients",
+    "DISTILLERS", "ROUTES", "Candidate", "ResidualSamples", "SparseDistiller", "StateDistillation", "SymbolicDistiller",
+    "check_distill_options", "choose", "complexity", "derivative_samples", "distill_direct", "distill_residuals",
+    "estimate_derivatives", "pareto_front", "refit_coefficients",
     "resimulation_errors", "round_coefficients", "sample_residuals",
 ]

@@ -1,0 +1,181 @@
+"""The direct route: distil the data's own derivatives, with no network.
+
+On clean, densely sampled, fully observed data a smoothed derivative is a good estimate of
+each state's right-hand side, and regressing on it directly is faster and often better than
+training a network first. The known part is subtracted, so it fills the same residual
+placeholders the UDE route fills, and candidates are chosen the same way: by re-simulation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from scipy.signal import savgol_filter
+
+from .._errors import DataError
+from ..data import Trajectories
+from ..equations import EquationSystem, compile_numpy
+from ..ude import HybridODE
+from ._base import Candidate, complexity, pareto_front
+from ._combine import DISTILLERS, StateDistillation, check_distill_options, chosen_index
+from ._sample import ResidualSamples
+from ._select import checked_error, checks, score_candidates
+
+# Savitzky-Golay windows (samples) tried; the one whose sparse model re-simulates best is used
+SMOOTHING = (5, 9, 15, 25, 41)
+
+
+def estimate_derivatives(data: Trajectories, smoothing: int) -> np.ndarray:
+    """d`y`/dt of each trajectory by a cubic Savitzky-Golay filter over `smoothing` samples
+    (odd, >= 5): the derivative of a local least-squares cubic, which averages noise away where
+    plain finite differences amplify it."""
+    if isinstance(smoothing, bool) or not isinstance(smoothing, int) or smoothing < 5 or smoothing % 2 == 0:
+        raise DataError(f"`smoothing` must be an odd number of samples >= 5, got {smoothing!r}.")
+    if smoothing > data.t.size:
+        raise DataError(f"`smoothing` = {smoothing} samples is longer than the {data.t.size}-sample trajectories; "
+                        "use a shorter window.")
+    return savgol_filter(data.y, smoothing, polyorder=3, deriv=1, delta=data.dt, axis=1, mode="interp")
+
+
+def derivative_samples(
+    system: EquationSystem, data: Trajectories, smoothing: int, max_samples: int = 5000, seed: int = 0,
+) -> list[ResidualSamples]:
+    """Each residual's values implied by the data: estimated derivative minus the known part,
+    at the observed states and inputs. Features that never varied are dropped (as for the UDE)."""
+    target = estimate_derivatives(data, smoothing) - compile_numpy(system.without_residuals())(data.y, data.u)
+    columns = (*data.states, *data.inputs)
+    z = np.concatenate([data.y, data.u], axis=-1).reshape(-1, len(columns))
+    target = target.reshape(-1, len(data.states))
+    keep_rows = np.arange(len(z))
+    if len(z) > max_samples:
+        keep_rows = np.sort(np.random.default_rng(seed).choice(len(z), max_samples, replace=False))
+    out = []
+    for state in system.residuals:
+        names = [f for f in system.residual_features(state) if np.ptp(z[:, columns.index(f)]) > 0]
+        X = z[np.ix_(keep_rows, [columns.index(f) for f in names])]
+        out.append(ResidualSamples(state, tuple(names), X, target[keep_rows, system.state_index(state)]))
+    return out
+
+
+def distill_direct(
+    system: EquationSystem, data: Trajectories, options: Mapping[str, Any], selection: Trajectories | None = None,
+    *, whole: Trajectories | None = None, window: int = 20, substeps: int = 1,
+) -> tuple[dict[str, StateDistillation], int]:
+    """Distil every residual of `system` from `data`'s smoothed derivatives (options as for
+    `distill_residuals`). Returns (state -> `StateDistillation`, the smoothing window used).
+
+    Candidates are chosen by re-simulating `window`-step windows of `selection` (`data` when
+    None) twice as long as a UDE's training windows, and with `whole` (the training data before
+    the selection was cut off) its trajectories whole, one state at a time with the others held
+    at their current choice (there is no network to stand in for them).
+    """
+    options = check_distill_options(options)
+    seed = options.get("seed", 0)
+    chosen_on = selection if selection is not None else data
+    length = min(2 * window, chosen_on.t.size - 1)
+    tests = checks(chosen_on, length, 512, seed, whole)
+    smoothing, current = pick_smoothing(system, data, tests, substeps, seed, float(options.get("tolerance", 1.5)),
+                                        float(options.get("floor", 1e-4)))
+    fronts, pooled = {}, {}
+    for samples in derivative_samples(system, data, smoothing, seed=seed):
+        candidates: list[Candidate] = []
+        for backend in options["backends"]:
+            kwargs = {"seed": seed, **options.get(backend, {})}
+            candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
+        pooled[samples.state], fronts[samples.state] = candidates, _to_score(candidates)
+    out = {}
+    # each state is chosen with the others held at their current choice, starting from the sparse
+    # models that picked the smoothing; a second pass lets early choices see later ones, scoring
+    # the candidates as the first pass refit them (the final refit is joint, in `discover`)
+    for refit_top in [options.get("refit_candidates", 6), 0][:2 if len(fronts) > 1 else 1]:
+        for state in fronts:
+            out[state] = _choose_state(system, state, fronts[state], pooled[state], current, data, chosen_on,
+                                       options, length, substeps, smoothing, selection is not None, whole, refit_top)
+            current[state], fronts[state] = out[state].chosen.expression, list(out[state].front)
+    return out, smoothing
+
+
+def _to_score(candidates: list[Candidate]) -> list[Candidate]:
+    """The Pareto front and every member of the sparse threshold path, by complexity. Error
+    against a noisy derivative is a weak guide: a true damping term (-0.2*y in Duffing at 5 %
+    noise) sat on the sparse path but off the front, beaten there by tanh look-alikes that
+    re-simulated far worse. Re-simulation judges them all."""
+    front = pareto_front(candidates)
+    extra = [c for c in candidates if c.source.startswith("sparse") and c not in front]
+    return sorted([*front, *extra], key=lambda c: (weighted_complexity(c.expression), c.error))
+
+
+def weighted_complexity(expr: sp.Expr) -> int:
+    """Tree size, with each function call (exp, tanh, ...) counting 3 nodes more: at equal
+    re-simulation error -x**3 + x, not -1.03*x*tanh(1.87*x - 1.87) (the same size, and on
+    one trajectory the same error), is the model a user can believe and that extrapolates.
+    A true exponential still wins where no polynomial re-simulates as well."""
+    return complexity(expr) + 3 * sum(1 for e in sp.preorder_traversal(expr) if isinstance(e, sp.Function))
+
+
+def _choose_state(system, state, front, pooled, current, data, chosen_on, options, length, substeps, smoothing,
+                  held_out: bool, whole, refit_top: int) -> StateDistillation:
+    """One state's choice among `front` (from `_to_score`), by re-simulation with the other states' terms fixed."""
+    tolerance, floor = float(options.get("tolerance", 1.5)), float(options.get("floor", 1e-4))
+    fixed = system.replace_residuals({s: e for s, e in current.items() if s != state}, how="held fixed")
+    scores, refit = score_candidates(
+        fixed, [], state, front, chosen_on, length=length, substeps=substeps,
+        seed=options.get("seed", 0), refit_on=data if options.get("refit", True) else None,
+        refit_top=refit_top, whole=whole,
+    )
+    front = [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
+    i = chosen_index(scores, tolerance, floor)
+    how = "held-out window re-simulation error" if held_out else "window re-simulation error"
+    if whole is not None:
+        how = f"mean of the {how} and the whole-trajectory re-simulation error"
+    reason = (
+        f"direct route (derivatives smoothed over {smoothing} samples): simplest of {len(front)} candidates "
+        f"(the Pareto front and the sparse threshold path, from {len(pooled)}) whose {how} ({scores[i]:.3g}) is within {tolerance:g}x the best "
+        f"({min(scores):.3g}) + {floor:g}"
+    )
+    return StateDistillation(state, tuple(pooled), tuple(front), tuple(float(s) for s in scores), front[i], reason)
+
+
+def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, substeps: int, seed: int,
+                   tolerance: float = 1.5, floor: float = 1e-4, budget: int = 25) -> tuple[int, dict]:
+    """The Savitzky-Golay window, and one sparse model per state, that re-simulate `tests` (from
+    `checks`) best jointly: too little smoothing leaves noise in the target, too much flattens
+    peaks, and which is which depends on the noise and the sampling, so it is measured, not
+    guessed. At each window, combinations of the states' sparse threshold paths (about `budget`
+    of them, the simplest members of each path) are re-simulated together: chosen one state at
+    a time, a missing term in one state (Duffing's damping) is made up for by junk in another.
+    The simplest combination within `tolerance` x the best (+ `floor`) wins.
+    Returns (the window, its sparse terms per state)."""
+    from ._sparse import SparseDistiller
+
+    levels = [w for w in SMOOTHING if w <= max(5, data.t.size // 4)]
+    scored = []  # (error, total complexity, window, terms)
+    for level in levels:
+        paths = {}
+        for s in derivative_samples(system, data, level, seed=seed):
+            fitted = SparseDistiller(seed=seed).fit(s.X, s.y, s.features)
+            paths[s.state] = _simplest(fitted.candidates_, fitted.expression_, budget, len(system.residuals))
+        for combo in itertools.product(*paths.values()):
+            terms = dict(zip(paths, (c.expression for c in combo)))
+            model = HybridODE(system.replace_residuals(terms, how="candidate"), []).double()
+            scored.append((checked_error(model, tests, substeps), sum(c.complexity for c in combo), level, terms))
+    best = min(error for error, *_ in scored)
+    _, _, level, terms = min((c for c in scored if c[0] <= tolerance * best + floor), key=lambda c: (c[1], c[0]))
+    return level, terms
+
+
+def _simplest(path: list[Candidate], knee: sp.Expr, budget: int, n_states: int) -> list[Candidate]:
+    """The simplest members of a sparse path, as many as a `budget` of combinations over
+    `n_states` states allows, and always the distiller's own pick (its knee)."""
+    keep = max(2, int(round(budget ** (1 / n_states))))
+    ordered = sorted(path, key=lambda c: (c.complexity, c.error))
+    out = ordered[:keep]
+    return out + [c for c in ordered[keep:] if c.expression == knee][:1]
+
+
+__all__ = ["SMOOTHING", "derivative_samples", "distill_direct", "estimate_derivatives", "pick_smoothing"]
