@@ -9,12 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import DataError, check_keywords
+from ._errors import ConfigError, DataError, check_keywords
+from ._routes import choose_route
 from .cell import spike_free_chunks
 from .data import Trajectories
 from .distill import (
     StateDistillation,
     check_distill_options,
+    distill_direct,
     distill_residuals,
     refit_coefficients,
     round_coefficients,
@@ -30,9 +32,13 @@ class Discovery:
 
     - `known`: the system trained, residual placeholders included.
     - `discovered`: the same system with each residual replaced by its distilled terms.
-    - `ude`: the fitted `UDE`; `distillation`: state -> `StateDistillation` (every candidate,
-      the Pareto front, the scores, the choice and why); `refit`: window error before/after the
-      coefficients were refit through the solver.
+    - `ude`: the fitted `UDE` (None when only the direct route ran); `distillation`: state ->
+      `StateDistillation` of the chosen route (every candidate, the Pareto front, the scores, the
+      choice and why); `refit`: window error before/after the coefficients were refit through
+      the solver.
+    - `routes`: which routes ran ("ude": distil a trained network; "direct": distil the data's
+      smoothed derivatives), each one's discovered terms, held-out score and complexity, the
+      chosen route and why (`route = "auto"` runs both).
     - `train`, `heldout`: the data; `predictions`: model -> re-simulation of `heldout`
       (`known only`, `UDE`, `discovered`); `metrics`: model -> state -> RMSE, NRMSE, R².
     - `seconds`: stage -> wall time; `notes`: caveats a user must know (e.g. unidentifiable inputs).
@@ -50,6 +56,7 @@ class Discovery:
     refit: Mapping[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default=())
     selection: Mapping[str, Any] = field(default_factory=dict)
+    routes: Mapping[str, Any] = field(default_factory=dict)
 
 
 def discover(
@@ -63,7 +70,10 @@ def discover(
 ) -> Discovery:
     """Fit `system` (with residual placeholders) to `train`, distil, and validate on `heldout`.
 
-    `training` holds keyword arguments of `UDE`. `distill` holds `backends` (any of "sparse",
+    `training` holds keyword arguments of `UDE`. `distill` holds `route` ("auto", the default:
+    run both routes and keep the one whose discovered model re-simulates the held-out ends of
+    the training trajectories better, the simpler at equal error; "ude": train a network and
+    distil it; "direct": distil the data's smoothed derivatives, no network), `backends` (any of "sparse",
     "symbolic"; default both), per-backend keyword arguments under `sparse` (`SparseDistiller`)
     and `symbolic` (`SymbolicDistiller`), `choose_by` ("resimulation", default, or "residual"),
     `tolerance`, `floor` (the simplest candidate scoring within tolerance x best + floor wins;
@@ -82,36 +92,55 @@ def discover(
     # Main loop
     seconds = {}
     start = time.perf_counter()
-    full_train = train
+    full_train, route = train, _route(system, distill)
+    window, substeps = int(training.get("window", UDE(None).window)), int(training.get("substeps", UDE(None).substeps))
     if system.spike is not None:
         # a smooth ODE cannot follow a spike: train and distil on the stretches between spikes
-        window = int(training.get("window", UDE(None).window))
         train = spike_free_chunks(train, system.spike, 3 * window)
     fit_data, chosen_on, selection = _selection_split(train, distill.get("selection", 0.2), training)
-    ude = UDE(system, progress=progress, **training).fit(fit_data)
-    seconds["training"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    distillation = distill_residuals(ude, fit_data, distill, selection=chosen_on)
-    terms = {state: d.chosen.expression for state, d in distillation.items()}
-    discovered = system.replace_residuals(terms, how="distilled from the trained residual")
+    ude, found = None, {}
+    if route != "direct":
+        ude = UDE(system, progress=progress, **training).fit(fit_data)
+        seconds["training"] = time.perf_counter() - start
+        start = time.perf_counter()
+        distillation = distill_residuals(ude, fit_data, distill, selection=chosen_on)
+        found["ude"] = distillation, "distilled from the trained residual"
+    if route != "ude":
+        distillation, smoothing = distill_direct(system, fit_data, distill, chosen_on, whole=train, window=window,
+                                                 substeps=substeps)
+        found["direct"] = distillation, f"distilled from the data's derivatives (smoothed over {smoothing} samples)"
+    found = {name: (d, system.replace_residuals({s: v.chosen.expression for s, v in d.items()}, how=how))
+             for name, (d, how) in found.items()}
+    checks = {"the whole training trajectories": train}
+    if chosen_on is not None:
+        held = "the held-out training trajectories" if "trajectories_held_out" in selection else \
+            "the held-out ends of the training trajectories"
+        checks = {held: chosen_on, **checks}
+    routes = choose_route({name: sys_ for name, (_, sys_) in found.items()}, checks,
+                          float(distill.get("tolerance", 1.5)), float(distill.get("floor", 1e-4)))
+    if route != "ude":
+        routes["smoothing"] = smoothing
+    distillation, discovered = found[routes["chosen"]]
     refit = {}
     if distill.get("refit", True):
         discovered, before, after = refit_coefficients(
-            discovered, train, window=ude.window, substeps=ude.substeps, seed=distill.get("seed", 0)
+            discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
         )
         refit = {"window_error_before": before, "window_error_after": after}
     # window errors on spike-free pieces cannot see what rounding does to spike times (two
     # near-cancelling exponentials rounded to 1 digit passed that check and never spiked)
     if distill.get("round", system.spike is None):
         discovered, digits = round_coefficients(
-            discovered, train, window=ude.window, substeps=ude.substeps, seed=distill.get("seed", 0)
+            discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
         )
         refit["rounded_to_digits"] = digits
     seconds["distillation"] = time.perf_counter() - start
 
     start = time.perf_counter()
     predictions = _predictions(system, ude, discovered, heldout)
+    for name, (_, other) in found.items():  # the route not chosen, re-simulated for comparison
+        if name != routes["chosen"]:
+            predictions[f"{ROUTE_NAMES[name]}, not chosen"] = resimulate(other, heldout)
     thresholds = spike_thresholds(system, heldout)
     if system.spike is not None:  # the model's spikes are its threshold crossings
         thresholds = {system.spike.state: system.spike.threshold}
@@ -122,21 +151,23 @@ def discover(
     seconds["validation"] = time.perf_counter() - start
 
     # Finish up
-    notes = tuple(
+    notes = (routes["why"],) if len(found) > 1 else ()
+    notes += tuple(
         f"input or state `{f}` was constant in the training data, so the residual's dependence on it "
         "is not identifiable; the discovered terms hold at that value only."
-        for f in ude.constant_features_
+        for f in (ude.constant_features_ if ude is not None else ())
     )
     if not selection["held_out"]:
         notes += (selection["why"],)
-    if ude.resumed_from_ is not None:
+    if ude is not None and ude.resumed_from_ is not None:
         notes += (f"UDE training resumed at Adam step {ude.resumed_from_} from the checkpoint of an interrupted run",)
     if system.spike is not None:
         notes += (f"trained and distilled on {train.n_trajectories} spike-free pieces of {train.t.size} samples "
                   f"cut from {full_train.n_trajectories} training sweeps; held-out sweeps re-simulated with the "
                   "spike rule",)
     return Discovery(
-        system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes, selection
+        system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes, selection,
+        routes,
     )
 
 
@@ -158,14 +189,26 @@ def check_voltage_units(system: EquationSystem, data: Trajectories, argument: st
             )
 
 
-def _predictions(system: EquationSystem, ude: UDE, discovered: EquationSystem, heldout: Trajectories) -> dict:
-    """Each model re-simulating the held-out data: known part alone, UDE, discovered terms."""
+def _route(system: EquationSystem, distill: Mapping[str, Any]) -> str:
+    """The route(s) to run: a spiking model has no smooth derivative through its spikes, so it
+    takes the UDE route only."""
+    route = distill.get("route", "auto")
+    if system.spike is not None and route == "direct":
+        raise ConfigError("distill route \"direct\" cannot fit a spiking model (its voltage has no smooth derivative "
+                          "through a spike); use route = \"ude\" or \"auto\" (which takes the UDE route for it).")
+    return "ude" if system.spike is not None else route
+
+
+ROUTE_NAMES = {"ude": "UDE route", "direct": "direct route"}
+
+
+def _predictions(system: EquationSystem, ude: UDE | None, discovered: EquationSystem, heldout: Trajectories) -> dict:
+    """Each model re-simulating the held-out data: known part alone, UDE (where one was trained), discovered terms."""
     if system.spike is None:
-        return {
-            "known only": resimulate(system.without_residuals(), heldout),
-            "UDE": ude.simulate(heldout),
-            "discovered": resimulate(discovered, heldout),
-        }
+        out = {"known only": resimulate(system.without_residuals(), heldout)}
+        if ude is not None:
+            out["UDE"] = ude.simulate(heldout)
+        return {**out, "discovered": resimulate(discovered, heldout)}
     return {
         "known only": resimulate_spiking(system.without_residuals(), heldout, ude.substeps),
         "UDE": resimulate_spiking(system, heldout, ude.substeps, f=torch_rhs(ude.model_)),

@@ -82,18 +82,28 @@ def save_arrays(discovery, folder: Path) -> None:
     names = list(d.predictions)
     np.savez(folder / "predictions.npz", names=np.array(names, dtype=str),
              **{f"model_{i}": d.predictions[n] for i, n in enumerate(names)})
-    np.savez(folder / "training.npz", loss_history=np.asarray(d.ude.loss_history_, dtype=float))
+    np.savez(folder / "training.npz", loss_history=np.asarray(d.ude.loss_history_ if d.ude else [], dtype=float))
     arrays: dict[str, np.ndarray] = {"t": d.train.t, "states": np.array(list(d.distillation), dtype=str)}
     z = np.concatenate([d.train.y[0], d.train.u[0]], axis=-1)
     columns = (*d.train.states, *d.train.inputs)
+    estimate = {} if d.ude else _derivative_estimate(d)
     for state, dist in d.distillation.items():
         features = d.known.residual_features(state)
         X = z[:, [columns.index(f) for f in features]]
         arrays[f"X_{state}"] = X
         arrays[f"features_{state}"] = np.array(features, dtype=str)
-        arrays[f"learned_{state}"] = d.ude.residual(state, X)
+        arrays[f"learned_{state}"] = d.ude.residual(state, X) if d.ude else estimate[state]
         arrays[f"distilled_{state}"] = _evaluate(d.discovered.discovered[state], X, features)
     np.savez(folder / "residuals.npz", **arrays)
+
+
+def _derivative_estimate(d) -> dict[str, np.ndarray]:
+    """Without a network (direct route), the residual the distillers saw: the first training
+    trajectory's smoothed derivative minus the known part."""
+    from ..distill import derivative_samples
+
+    first = d.train.select([0])
+    return {s.state: s.y for s in derivative_samples(d.known, first, d.routes["smoothing"], max_samples=first.t.size)}
 
 
 def _evaluate(expr, X: np.ndarray, names) -> np.ndarray:

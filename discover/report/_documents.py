@@ -24,9 +24,11 @@ CAPTIONS = {
 }
 
 
-def _caption(key: str) -> str:
+def _caption(key: str, r: Results) -> str:
     if key.startswith("residual_"):
-        return f"Residual of d{key[9:]}/dt: learned by the network vs the distilled closed form."
+        direct = r.metrics.get("routes", {}).get("chosen") == "direct"  # no network: the data's own derivative
+        source = "the data's smoothed derivative minus the known part" if direct else "learned by the network"
+        return f"Residual of d{key[9:]}/dt: {source} vs the distilled closed form."
     if key.startswith("pareto_"):
         return f"Candidates for d{key[7:]}/dt: complexity vs held-out residual error; the chosen one is starred."
     return CAPTIONS.get(key, key)
@@ -60,7 +62,7 @@ def write_reports(folder: str | Path, force: bool = False) -> list[Path]:
     texts = {
         "report.tex": document_latex(
             r.discovered, r.known, metrics=r.metrics.get("heldout"), columns=[(k, lh, f) for k, _, lh, f in columns],
-            figures=[(f"figures/{f}", _caption(k)) for k, f in figures.items()], notes=r.metrics.get("notes", []),
+            figures=[(f"figures/{f}", _caption(k, r)) for k, f in figures.items()], notes=r.metrics.get("notes", []),
         ),
         "report.html": html_report(r, figures, columns),
         "report.md": markdown_report(r, figures, columns),
@@ -109,7 +111,7 @@ def markdown_report(r: Results, figures: dict[str, str], columns) -> str:
     lines += [f"- d{s}/dt: `{chosen}` — {reason}" for s, chosen, reason in _distillation_rows(r)]
     lines += [f"- Note: {n}" for n in r.metrics.get("notes", [])]
     lines += ["", "## Figures", ""]
-    lines += [f"![{_caption(k)}](figures/{f})\n\n*{_caption(k)}*\n" for k, f in figures.items()]
+    lines += [f"![{_caption(k, r)}](figures/{f})\n\n*{_caption(k, r)}*\n" for k, f in figures.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -152,8 +154,8 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
     parts.append("<h2>Figures</h2>")
     for key, name in figures.items():
         data = base64.b64encode((r.folder / "figures" / name).read_bytes()).decode()
-        parts.append(f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{e(_caption(key))}\">"
-                     f"<figcaption>{e(_caption(key))}</figcaption></figure>")
+        parts.append(f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{e(_caption(key, r))}\">"
+                     f"<figcaption>{e(_caption(key, r))}</figcaption></figure>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

@@ -72,7 +72,10 @@ def residual_figure(r: Results, state: str, folder: Path) -> str:
     plt, res = _plt(), r.residuals[state]
     unit = _rate_unit(r, state)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2))
-    a.plot(res["t"], res["learned"], color="tab:orange", lw=1.5, label="learned (network)")
+    # the direct route has no network: what it distilled is the data's smoothed derivative
+    source = "data derivative" if r.metrics.get("routes", {}).get("chosen") == "direct" else "learned"
+    a.plot(res["t"], res["learned"], color="tab:orange", lw=1.5,
+           label="smoothed data derivative - known part" if source != "learned" else "learned (network)")
     a.plot(res["t"], res["distilled"], "--", color="tab:blue", lw=1.3, label="distilled (closed form)")
     a.set_xlabel(_label("t", r.known.time_unit))
     a.set_ylabel(_label(f"residual of d{state}/dt", unit))
@@ -81,7 +84,7 @@ def residual_figure(r: Results, state: str, folder: Path) -> str:
     b.plot(res["learned"], res["distilled"], ".", ms=2, color="tab:blue")
     lo, hi = np.nanmin(res["learned"]), np.nanmax(res["learned"])
     b.plot([lo, hi], [lo, hi], color="black", lw=0.8, label="identity")
-    b.set_xlabel(_label("learned", unit))
+    b.set_xlabel(_label(source, unit))
     b.set_ylabel(_label("distilled", unit))
     b.legend(fontsize=7)
     return _save(fig, folder, f"residual_{state}")[0]

@@ -73,8 +73,8 @@ def _write_all(d, folder: Path) -> None:
         for state, dist in d.distillation.items()
     }
     metrics = {"heldout": d.metrics, "seconds": d.seconds, "distillation": candidates, "refit": d.refit,
-               "selection": d.selection, "notes": list(d.notes),
-               "final_training_loss": d.ude.loss_history_[-1]}
+               "selection": d.selection, "notes": list(d.notes), "routes": d.routes,
+               "final_training_loss": d.ude.loss_history_[-1] if d.ude else None}
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_float))
     d.train.save_npz(folder / "data_train.npz")
     d.heldout.save_npz(folder / "data_heldout.npz")
