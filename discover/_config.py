@@ -28,7 +28,8 @@ _DATA_KEYS = ("example", "path", "heldout_path", "heldout", "n_train", "n_heldou
               "sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
 _RECORDING_KEYS = ("sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
 _CELL_KEYS = ("threshold", "reset", "refractory", "features", "adaptation")
-_MODEL_KEYS = ("library", "remove", "equations", "inputs", "parameters", "units", "time_unit", "name")
+_MODEL_KEYS = ("library", "remove", "equations", "states", "inputs", "parameters", "units", "time_unit", "name")
+_MODEL_KINDS = ("library", "equations", "states")
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,10 @@ class RunConfig:
             )
             for state, terms in m.get("remove", {}).items():
                 system = system.without_terms(state, terms)
-        else:
+        else:  # `states` alone: nothing known, every right-hand side starts at 0 and is all residual
+            equations = m["equations"] if "equations" in m else [f"d{s}/dt = 0" for s in m["states"]]
             system = EquationSystem.from_text(
-                m["equations"], inputs=m.get("inputs", ()), parameters=m.get("parameters", {}),
+                equations, inputs=m.get("inputs", ()), parameters=m.get("parameters", {}),
                 units=m.get("units", {}), time_unit=m.get("time_unit", "1"), name=m.get("name", "model"),
             )
         for state, features in self.residual.items():
@@ -179,7 +181,7 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     _check_keys("config", raw, _SECTIONS)
     if "cell" in raw:
         return _cell_config(raw, base_dir)
-    for section in ("data", "model", "residual"):
+    for section in ("data", "model"):
         if section not in raw:
             raise ConfigError(f"config has no [{section}] section; see examples/fitzhugh_nagumo.toml.")
     data, model = dict(raw["data"]), dict(raw["model"])
@@ -187,8 +189,17 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     _check_keys("[model]", model, _MODEL_KEYS)
     if ("example" in data) == ("path" in data):
         raise ConfigError("[data] needs exactly one of `example` (built-in data) or `path` (an .npz file).")
-    if ("library" in model) == ("equations" in model):
-        raise ConfigError("[model] needs exactly one of `library` (a built-in model) or `equations` (text).")
+    if sum(k in model for k in _MODEL_KINDS) != 1:
+        raise ConfigError("[model] needs exactly one of `library` (a built-in model), `equations` (text) or `states` "
+                          "(names only, when no part of the dynamics is known).")
+    if "residual" not in raw and "states" not in model:
+        raise ConfigError("config has no [residual] section: say which states get a learned residual, e.g. "
+                          "[residual] v = [\"v\", \"w\"]; see examples/fitzhugh_nagumo.toml.")
+    if "states" in model:
+        _check_keys("[model] with `states`", model, ("states", "inputs", "units", "time_unit", "name"))
+        states = model["states"]
+        if not (isinstance(states, list) and states and all(isinstance(x, str) and x.isidentifier() for x in states)):
+            raise ConfigError(f"[model] states = {states!r}: give the state names as a list, e.g. states = [\"x\", \"y\"].")
     if "library" in model:
         _check_keys("[model] with `library`", model, ("library", "remove", "parameters"))
         for state, terms in model.get("remove", {}).items():
@@ -196,8 +207,9 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
                 raise ConfigError(f"[model.remove] {state} = {terms!r}: give a list of terms as text, e.g. [\"v**3/3\"].")
     if "parameters" in model:
         model["parameters"] = tuple(_parameter(k, v) for k, v in model["parameters"].items())
-    residual = {}
-    for state, features in dict(raw["residual"]).items():
+    # with nothing known, every state's whole right-hand side is learned unless [residual] says otherwise
+    residual, given = {}, dict(raw.get("residual", {s: "all" for s in model.get("states", ())}))
+    for state, features in given.items():
         if features != "all" and not (isinstance(features, list) and all(isinstance(f, str) for f in features)):
             raise ConfigError(
                 f"[residual] {state} = {features!r}: give a list of feature names, e.g. {state} = [\"v\", \"w\"], or \"all\"."

@@ -36,6 +36,12 @@ def _with(section, key, value):
         (_with("distill", "refit_candidates", -1), "refit_candidates must be a whole number >= 0"),
         (_with("distill", "refit_candidates", 2.5), "refit_candidates must be a whole number >= 0"),
         (_with("distill", "sparse", {"libary": ["exp"]}), "Did you mean `library`"),
+        (_with("distill", "route", "drect"), "Did you mean `direct`"),
+        (_with("model", "states", ["v", "w"]), "needs exactly one of `library`"),
+        ({"data": {"example": "fitzhugh_nagumo"}, "model": {"states": "v w"}}, "give the state names as a list"),
+        ({"data": {"example": "fitzhugh_nagumo"}, "model": {"states": ["v"], "parameters": {"a": 1.0}}},
+         "unknown key 'parameters' in \\[model\\] with `states`"),
+        ({"data": {"example": "fitzhugh_nagumo"}, "model": {"equations": ["dv/dt = -v"]}}, "no \\[residual\\] section"),
     ],
 )
 def test_bad_configs_are_clear_errors(raw, message):
@@ -126,3 +132,18 @@ def test_recording_sweeps_must_not_overlap(tmp_path):
                                "cell": {"threshold": -30.0}}, base_dir=tmp_path)
     with pytest.raises(ConfigError, match="share \\[1\\]"):
         config.prepare()
+
+
+def test_no_prior_model_from_state_names_alone():
+    """With `states` and no [residual], every right-hand side is learned from every state and input."""
+    config = config_from_dict({"data": {"example": "fitzhugh_nagumo"}, "model": {"states": ["v", "w"], "inputs": ["I"]}})
+    system = config.build_system()
+    assert system.states == ("v", "w") and set(system.residuals) == {"v", "w"}
+    assert system.residual_features("v") == ("v", "w", "I")
+    assert system.without_residuals().rhs == (0, 0)
+
+
+def test_no_prior_example_config_loads():
+    config = load_config(EXAMPLE.parent / "no_prior.toml")
+    assert set(config.build_system().residuals) == set(config.build_system().states)
+    assert config.distill["route"] == "auto"
