@@ -91,35 +91,15 @@ def discover(
 
     # Main loop
     seconds = {}
-    start = time.perf_counter()
     full_train, route = train, _route(system, distill)
     window, substeps = int(training.get("window", UDE(None).window)), int(training.get("substeps", UDE(None).substeps))
     if system.spike is not None:
         # a smooth ODE cannot follow a spike: train and distil on the stretches between spikes
         train = spike_free_chunks(train, system.spike, 3 * window)
     fit_data, chosen_on, selection = _selection_split(train, distill.get("selection", 0.2), training)
-    ude, found = None, {}
-    if route != "direct":
-        ude = UDE(system, progress=progress, **training).fit(fit_data)
-        seconds["training"] = time.perf_counter() - start
-        start = time.perf_counter()
-        distillation = distill_residuals(ude, fit_data, distill, selection=chosen_on)
-        found["ude"] = distillation, "distilled from the trained residual"
-    if route != "ude":
-        distillation, smoothing = distill_direct(system, fit_data, distill, chosen_on, whole=train, window=window,
-                                                 substeps=substeps)
-        found["direct"] = distillation, f"distilled from the data's derivatives (smoothed over {smoothing} samples)"
-    found = {name: (d, system.replace_residuals({s: v.chosen.expression for s, v in d.items()}, how=how))
-             for name, (d, how) in found.items()}
-    checks = {"the whole training trajectories": train}
-    if chosen_on is not None:
-        held = "the held-out training trajectories" if "trajectories_held_out" in selection else \
-            "the held-out ends of the training trajectories"
-        checks = {held: chosen_on, **checks}
-    routes = choose_route({name: sys_ for name, (_, sys_) in found.items()}, checks,
-                          float(distill.get("tolerance", 1.5)), float(distill.get("floor", 1e-4)))
-    if route != "ude":
-        routes["smoothing"] = smoothing
+    ude, found, routes = _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill,
+                                     progress, seconds)
+    start = time.perf_counter()
     distillation, discovered = found[routes["chosen"]]
     refit = {}
     if distill.get("refit", True):
@@ -134,7 +114,7 @@ def discover(
             discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
         )
         refit["rounded_to_digits"] = digits
-    seconds["distillation"] = time.perf_counter() - start
+    seconds["distillation"] += time.perf_counter() - start
 
     start = time.perf_counter()
     predictions = _predictions(system, ude, discovered, heldout)
@@ -155,7 +135,7 @@ def discover(
     notes += tuple(
         f"input or state `{f}` was constant in the training data, so the residual's dependence on it "
         "is not identifiable; the discovered terms hold at that value only."
-        for f in (ude.constant_features_ if ude is not None else ())
+        for f in (ude.constant_features_ if ude is not None else _constant_features(system, fit_data))
     )
     if not selection["held_out"]:
         notes += (selection["why"],)
@@ -187,6 +167,45 @@ def check_voltage_units(system: EquationSystem, data: Trajectories, argument: st
                 f"`{argument}` state {state!r} is declared in V but reaches {peak:.3g}: it looks like millivolts. "
                 "Divide it by 1000, or declare the unit 'mV'."
             )
+
+
+def _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill, progress, seconds):
+    """Train and distil by the route(s) asked for; returns (the UDE or None, route -> (state ->
+    `StateDistillation`, discovered system), the route record with the choice)."""
+    window, substeps = int(training.get("window", UDE(None).window)), int(training.get("substeps", UDE(None).substeps))
+    ude, found, smoothing = None, {}, None
+    start = time.perf_counter()
+    if route != "direct":
+        ude = UDE(system, progress=progress, **training).fit(fit_data)
+        seconds["training"] = time.perf_counter() - start
+        start = time.perf_counter()
+        found["ude"] = distill_residuals(ude, fit_data, distill, selection=chosen_on), \
+            "distilled from the trained residual"
+    if route != "ude":
+        distillation, smoothing = distill_direct(system, fit_data, distill, chosen_on, whole=train, window=window,
+                                                 substeps=substeps)
+        found["direct"] = distillation, f"distilled from the data's derivatives (smoothed over {smoothing} samples)"
+    found = {name: (d, system.replace_residuals({s: v.chosen.expression for s, v in d.items()}, how=how))
+             for name, (d, how) in found.items()}
+    checks = {"the whole training trajectories": train}
+    if chosen_on is not None:
+        held = "the held-out training trajectories" if "trajectories_held_out" in selection else \
+            "the held-out ends of the training trajectories"
+        checks = {held: chosen_on, **checks}
+    routes = choose_route({name: sys_ for name, (_, sys_) in found.items()}, checks,
+                          float(distill.get("tolerance", 1.5)), float(distill.get("floor", 1e-4)))
+    if smoothing is not None:
+        routes["smoothing"] = smoothing
+    seconds["distillation"] = time.perf_counter() - start
+    return ude, found, routes
+
+
+def _constant_features(system: EquationSystem, data: Trajectories) -> list[str]:
+    """Residual features that never vary in `data` (the direct route drops them, as the UDE does)."""
+    columns = {**{s: data.y[..., i] for i, s in enumerate(data.states)},
+               **{u: data.u[..., i] for i, u in enumerate(data.inputs)}}
+    used = dict.fromkeys(f for s in system.residuals for f in system.residual_features(s))
+    return [f for f in used if np.ptp(columns[f]) == 0]
 
 
 def _route(system: EquationSystem, distill: Mapping[str, Any]) -> str:
