@@ -36,10 +36,12 @@ def metrics_table(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> s
     """A fixed-width table: model x state with RMSE, NRMSE, R², forecast horizon, and rhythm and
     spike metrics where the data have them."""
     extra = [o for o in OPTIONAL if any(o[0] in m for per in metrics.values() for m in per.values())]
-    head = f"{'model':<12} {'state':<6} {'RMSE':>10} {'NRMSE':>8} {'R2':>8} {'horizon':>8}"
+    w = max([12, *(len(m) for m in metrics)])  # "UDE route, not chosen" is wider than "known only"
+    head = f"{'model':<{w}} {'state':<6} {'RMSE':>10} {'NRMSE':>8} {'R2':>8} {'horizon':>8}"
     rows = [head + "".join(f" {h:>10}" for _, h, _ in extra)]
     for model, per_state in metrics.items():
         for state, m in per_state.items():
-            row = f"{model:<12} {state:<6} {m['rmse']:>10.4g} {m['nrmse']:>8.3f} {m['r2']:>8.4f} {m.get('horizon', float('nan')):>8.4g}"
+            row = (f"{model:<{w}} {state:<6} {m['rmse']:>10.4g} {m['nrmse']:>8.3f} {m['r2']:>8.4f} "
+                   f"{m.get('horizon', float('nan')):>8.4g}")
             rows.append(row + "".join(f" {format(m[k], f) if k in m else '-':>10}" for k, _, f in extra))
     return "\n".join(rows)
