@@ -18,6 +18,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -294,12 +295,25 @@ def main() -> None:
     if args.write:
         found = "\n".join(f"- {r['case']} @ {r['noise']:.0%}: `{r['found']}`" for r in rows)
         base = "\n".join(f"- {r['case']} @ {r['noise']:.0%}: `{r['baseline']}`" for r in rows)
-        Path(args.write).write_text(
+        write_section(
+            Path(args.write),
             "# Missing-term benchmark\n\n"
             f"Command: `python benchmarks/missing_terms.py --write {args.write}`\n\n"
             f"Machine: {header}\n\n{SCORING}\n\n{text}\n\n## What was found\n\n{found}\n\n"
             f"## What pysindy-direct found\n\n{base}\n"
         )
+
+
+def write_section(path: Path, text: str) -> None:
+    """Replace the section of `path` that starts with `text`'s first line (a top-level heading)
+    up to the next top-level heading, or append it; other benchmarks' sections are kept."""
+    heading = text.splitlines()[0]
+    old = path.read_text() if path.exists() else ""
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^# |\Z)", re.S | re.M)
+    new = pattern.sub(lambda _: text, old, count=1) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(new.lstrip("\n"))
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

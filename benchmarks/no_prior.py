@@ -19,7 +19,6 @@ SmoothedFiniteDifference derivatives, PolynomialLibrary(degree=3), STLSQ default
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from missing_terms import machine  # noqa: E402
+from missing_terms import machine, write_section  # noqa: E402
 
 from discover import EquationSystem, Trajectories, discover, simulate  # noqa: E402
 from discover.validate import trajectory_metrics  # noqa: E402
@@ -160,16 +159,6 @@ def table(rows: list[dict]) -> str:
 
 
 SECTION = "# No-prior benchmark"
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's section of `path` (from its heading to the next top-level heading), keeping the rest."""
-    old = path.read_text() if path.exists() else ""
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^# |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text, old, count=1) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(new.lstrip("\n"))
-    tmp.replace(path)
 
 
 def main() -> None:

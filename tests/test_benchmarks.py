@@ -76,3 +76,38 @@ def test_pysindy_direct_baseline_recovers_clean_fhn():
     found = bench.pysindy_direct(case, reduced, train)
     ok, error = bench.structure(found, true, train)
     assert ok and error < 0.02, found
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_prior_benchmark_has_twelve_systems_of_one_to_three_states_with_150_samples():
+    no_prior = _load("no_prior")
+    assert len(no_prior.SYSTEMS) >= 12
+    assert {len(s.equations) for s in no_prior.SYSTEMS} == {1, 2, 3}
+    for system in no_prior.SYSTEMS:
+        _, train, test = no_prior.make_data(system, 0.05, seed=0)
+        assert train.n_trajectories == 1 and train.t.size == 150
+        assert np.all(np.isfinite(train.y)) and np.all(np.isfinite(test.y))
+        assert not np.allclose(train.y[0, 0], test.y[0, 0]), system.name  # the test start is unseen
+        assert all(rhs == 0 for rhs in no_prior.no_prior(train.states).without_residuals().rhs)  # nothing known
+
+
+def test_no_prior_table_counts_successes_and_each_benchmark_replaces_only_its_own_section(tmp_path):
+    no_prior = _load("no_prior")
+    row = {"system": "s", "states": 1, "found": "", "baseline": "", "route": "direct", "seconds": 1.0,
+           "baseline_seconds": 0.1}
+    rows = [{**row, "noise": 0.01, "r2": 0.95, "baseline_r2": float("-inf")},
+            {**row, "noise": 0.05, "r2": 0.5, "baseline_r2": 0.91}]
+    text = no_prior.table(rows)
+    assert "1% noise: ours 1 of 1, PySINDy-alone 0 of 1" in text and "5% noise: ours 0 of 1, PySINDy-alone 1 of 1" in text
+    assert "diverged" in text
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Missing-term benchmark\n\nkept\n\n# No-prior benchmark\n\nold table\n\n# Later\n\nkept too\n")
+    bench.write_section(results, "# No-prior benchmark\n\nnew table\n\n")
+    assert results.read_text() == "# Missing-term benchmark\n\nkept\n\n# No-prior benchmark\n\nnew table\n\n# Later\n\nkept too\n"
