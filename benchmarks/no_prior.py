@@ -10,8 +10,8 @@ a feature) from ONE trajectory of 150 samples with multiplicative noise (each sa
 condition it never saw, matches the clean true trajectory with R^2 > 0.9 in every state. The
 question is the one that matters to a user: does the model predict, not only fit.
 
-Ours runs `discover` with `route = "auto"` (both routes, the winner picked on the held-out end
-of the training trajectory). PySINDy-alone is pysindy as its documentation runs it:
+Ours runs `discover` with `route = "auto"` (both routes; the winner picked by re-simulating
+the held-out last 20 % and the whole of the training trajectory, never the test start). PySINDy-alone is pysindy as its documentation runs it:
 SmoothedFiniteDifference derivatives, PolynomialLibrary(degree=3), STLSQ defaults, then
 `model.simulate` from the same unseen start. Runs use one torch thread each, `--jobs` in parallel.
 """
