@@ -310,6 +310,7 @@ DEMO_CONFIG: dict[str, Any] = {
     },
     "residual": {"v": ["v", "w"]},
     "training": {"iterations": 600, "seed": 0},
-    "distill": {"backends": ["sparse", "symbolic"], "sparse": {"degree": 3}, "symbolic": {"max_evaluations": 100000}},
+    "distill": {"route": "ude", "backends": ["sparse", "symbolic"], "sparse": {"degree": 3},
+                "symbolic": {"max_evaluations": 100000}},
     "output": {"directory": "results/demo"},
 }
