@@ -196,7 +196,7 @@ def run(case: Case, noise: float, seed: int = 0) -> dict:
     try:
         train, heldout = make_data(case, noise, seed)
         result = discover(train, system, heldout, training={"seed": seed, **case.training},
-                          distill=case.distill, progress=False)
+                          distill={"route": "ude", **case.distill}, progress=False)  # as RESULTS.md was run
         found = {s: result.discovered.discovered[s] for s in true}
         exact, worst = score(found, true)
         struct, function_error = structure(found, true, train)
