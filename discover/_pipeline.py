@@ -187,6 +187,12 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
         found["direct"] = distillation, f"distilled from the data's derivatives (smoothed over {smoothing} samples)"
     found = {name: (d, system.replace_residuals({s: v.chosen.expression for s, v in d.items()}, how=how))
              for name, (d, how) in found.items()}
+    if len(found) > 1 and distill.get("refit", True):
+        # each route's model compared at its best: a UDE route's right structure with the bias the
+        # network left in its numbers lost to the direct route's spurious terms before this refit
+        # (on the fitting part only, so the held-out ends stay held out; the winner is refit on all)
+        found = {name: (d, refit_coefficients(sys_, fit_data, window=window, substeps=substeps,
+                                              seed=distill.get("seed", 0))[0]) for name, (d, sys_) in found.items()}
     checks = {"the whole training trajectories": train}
     if chosen_on is not None:
         held = "the held-out training trajectories" if "trajectories_held_out" in selection else \

@@ -31,9 +31,16 @@ def test_results_folder_holds_three_reports_and_labelled_figures(results):
     assert "complexity" in svg and "held-out residual error" in svg  # axes are labelled
 
 
+def metrics_routes(folder):
+    return set(json.loads((folder / "metrics.json").read_text())["routes"]["routes"])
+
+
 def test_results_read_back_without_pickles(results, small_fhn_discovery):
     r = load_results(results)
-    assert set(r.predictions) == {"known only", "UDE", "discovered"}
+    # route auto (the default) ran both routes: the one not chosen is re-simulated too
+    other = {"ude": "direct route", "direct": "UDE route"}[small_fhn_discovery.routes["chosen"]]
+    assert set(r.predictions) == {"known only", "UDE", "discovered", f"{other}, not chosen"}
+    assert metrics_routes(results) == {"ude", "direct"}
     assert r.discovered.discovered.keys() == small_fhn_discovery.discovered.discovered.keys()
     assert r.loss_history.size == len(small_fhn_discovery.ude.loss_history_)
     metrics = json.loads((results / "metrics.json").read_text())
