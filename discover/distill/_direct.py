@@ -79,8 +79,8 @@ def distill_direct(
     chosen_on = selection if selection is not None else data
     length = min(2 * window, chosen_on.t.size - 1)
     tests = checks(chosen_on, length, 512, seed, whole)
-    smoothing, current = pick_smoothing(system, data, tests, substeps, seed, float(options.get("tolerance", 1.5)),
-                                        float(options.get("floor", 1e-4)))
+    smoothing, current = pick_smoothing(system, data, tests, substeps, {"seed": seed, **options.get("sparse", {})},
+                                        float(options.get("tolerance", 1.5)), float(options.get("floor", 1e-4)))
     fronts, pooled = {}, {}
     for samples in derivative_samples(system, data, smoothing, seed=seed):
         candidates: list[Candidate] = []
@@ -141,7 +141,7 @@ def _choose_state(system, state, front, pooled, current, data, chosen_on, option
     return StateDistillation(state, tuple(pooled), tuple(front), tuple(float(s) for s in scores), front[i], reason)
 
 
-def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, substeps: int, seed: int,
+def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, substeps: int, sparse: Mapping[str, Any],
                    tolerance: float = 1.5, floor: float = 1e-4, budget: int = 25) -> tuple[int, dict]:
     """The Savitzky-Golay window, and one sparse model per state, that re-simulate `tests` (from
     `checks`) best jointly: too little smoothing leaves noise in the target, too much flattens
@@ -149,16 +149,16 @@ def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, subs
     guessed. At each window, combinations of the states' sparse threshold paths (about `budget`
     of them, the simplest members of each path) are re-simulated together: chosen one state at
     a time, a missing term in one state (Duffing's damping) is made up for by junk in another.
-    The simplest combination within `tolerance` x the best (+ `floor`) wins.
-    Returns (the window, its sparse terms per state)."""
+    The simplest combination within `tolerance` x the best (+ `floor`) wins. `sparse`: keyword
+    arguments of `SparseDistiller`. Returns (the window, its sparse terms per state)."""
     from ._sparse import SparseDistiller
 
     levels = [w for w in SMOOTHING if w <= max(5, data.t.size // 4)]
     scored = []  # (error, total complexity, window, terms)
     for level in levels:
         paths = {}
-        for s in derivative_samples(system, data, level, seed=seed):
-            fitted = SparseDistiller(seed=seed).fit(s.X, s.y, s.features)
+        for s in derivative_samples(system, data, level, seed=sparse.get("seed", 0)):
+            fitted = SparseDistiller(**sparse).fit(s.X, s.y, s.features)  # the user's library and degree
             paths[s.state] = _simplest(fitted.candidates_, fitted.expression_, budget, len(system.residuals))
         for combo in itertools.product(*paths.values()):
             terms = dict(zip(paths, (c.expression for c in combo)))
