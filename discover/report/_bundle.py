@@ -86,20 +86,22 @@ def save_arrays(discovery, folder: Path) -> None:
     arrays: dict[str, np.ndarray] = {"t": d.train.t, "states": np.array(list(d.distillation), dtype=str)}
     z = np.concatenate([d.train.y[0], d.train.u[0]], axis=-1)
     columns = (*d.train.states, *d.train.inputs)
-    estimate = {} if d.ude else _derivative_estimate(d)
+    # what the chosen route distilled: the network's residual, or (direct route) the data's derivative
+    direct = d.ude is None or d.routes.get("chosen") == "direct"
+    estimate = _derivative_estimate(d) if direct else {}
     for state, dist in d.distillation.items():
         features = d.known.residual_features(state)
         X = z[:, [columns.index(f) for f in features]]
         arrays[f"X_{state}"] = X
         arrays[f"features_{state}"] = np.array(features, dtype=str)
-        arrays[f"learned_{state}"] = d.ude.residual(state, X) if d.ude else estimate[state]
+        arrays[f"learned_{state}"] = estimate[state] if direct else d.ude.residual(state, X)
         arrays[f"distilled_{state}"] = _evaluate(d.discovered.discovered[state], X, features)
     np.savez(folder / "residuals.npz", **arrays)
 
 
 def _derivative_estimate(d) -> dict[str, np.ndarray]:
-    """Without a network (direct route), the residual the distillers saw: the first training
-    trajectory's smoothed derivative minus the known part."""
+    """What the direct route's distillers saw: the first training trajectory's smoothed derivative
+    minus the known part."""
     from ..distill import derivative_samples
 
     first = d.train.select([0])
