@@ -98,7 +98,7 @@ def discover(
         train = spike_free_chunks(train, system.spike, 3 * window)
     fit_data, chosen_on, selection = _selection_split(train, distill.get("selection", 0.2), training)
     ude, found, routes = _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill,
-                                     progress, seconds)
+                                     progress, seconds, window, substeps)
     start = time.perf_counter()
     distillation, discovered = found[routes["chosen"]]
     refit = {}
@@ -169,10 +169,10 @@ def check_voltage_units(system: EquationSystem, data: Trajectories, argument: st
             )
 
 
-def _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill, progress, seconds):
+def _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill, progress, seconds, window,
+                substeps):
     """Train and distil by the route(s) asked for; returns (the UDE or None, route -> (state ->
     `StateDistillation`, discovered system), the route record with the choice)."""
-    window, substeps = int(training.get("window", UDE(None).window)), int(training.get("substeps", UDE(None).substeps))
     ude, found, smoothing = None, {}, None
     start = time.perf_counter()
     if route != "direct":
