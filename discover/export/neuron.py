@@ -43,8 +43,19 @@ def _names(system: EquationSystem, voltage: str | None) -> dict[str, str]:
     return names
 
 
+# Names the mechanism cannot take: hoc's own (stdrun.hoc's `model` variable made a mechanism called
+# "model" abort NEURON's start-up) and NEURON's built-in mechanisms.
+HOC_NAMES = frozenset({"model", "run", "init", "stdinit", "continuerun", "steprun", "stoprun", "tstop", "cvode",
+                       "h", "soma", "section", "objref", "hh", "pas", "extracellular", "fastpas", "capacitance",
+                       "morphology", "na_ion", "k_ion", "ca_ion", "xopen", "load_file", "print", "secname"})
+
+
 def mechanism_name(system: EquationSystem) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in system.name) or "model"
+    """The SUFFIX: the system's name as an identifier, renamed where NEURON already uses it."""
+    name = "".join(ch if ch.isalnum() else "_" for ch in system.name) or "model"
+    if name[0].isdigit():
+        name = f"m_{name}"
+    return f"{name}_" if name in HOC_NAMES else name
 
 
 def render_mod(system: EquationSystem) -> str:

@@ -201,3 +201,16 @@ def test_spiking_model_exports_to_brian2_with_the_same_spike_times(tmp_path, ada
     for target in ("python", "neuron", "neuroml", "nestml"):
         with pytest.raises(ConfigError, match="spikes by threshold and reset"):
             export(eif, target, tmp_path / target)
+
+
+@pytest.mark.parametrize("name", ["model", "hh", "2cell"])
+def test_neuron_export_of_a_model_named_like_a_hoc_builtin_runs(name, tmp_path):
+    """`from_text` names a system "model" by default; as a SUFFIX that clashed with stdrun.hoc's
+    `model` and NEURON aborted at start-up. Names NEURON already uses get a trailing `_`."""
+    _needs("neuron")
+    system = get_model("fitzhugh_nagumo")
+    system = type(system).from_dict({**system.to_dict(), "name": name})
+    t = np.linspace(0, 50.0, 2001)
+    ours = simulate(system, [[-1.0, 1.0]], t, {"I": 0.5}).y[0]
+    files = export(system, "neuron", tmp_path, y0=[-1.0, 1.0], inputs={"I": 0.5}, duration=50.0)
+    assert np.all(nrmse(*run_export(files, tmp_path, 50.0), t, ours) < TOLERANCE)
