@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConfigError, DiscoverError, check_keywords, did_you_mean
+from ._schema import CELL, DATA, MODEL, OUTPUT, SECTION_NAMES, TRAINING_EXCLUDED
 from .data import Trajectories, example_data
 from .distill import check_distill_options
 from .equations import EquationSystem, Parameter
@@ -22,13 +23,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_SECTIONS = ("data", "model", "residual", "cell", "training", "distill", "output")
-_DATA_KEYS = ("example", "path", "heldout_path", "heldout", "n_train", "n_heldout", "noise", "seed", "duration",
-              # recordings (NWB, ABF, Igor, CSV, NPZ): see discover.recordings
-              "sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
-_RECORDING_KEYS = ("sweeps", "heldout_sweeps", "start", "stop", "decimate", "current", "channel", "units", "time_unit")
-_CELL_KEYS = ("threshold", "reset", "refractory", "features", "adaptation")
-_MODEL_KEYS = ("library", "remove", "equations", "states", "inputs", "parameters", "units", "time_unit", "name")
+# allowed keys come from the schema, which also generates the docs' configuration reference
+_SECTIONS = SECTION_NAMES
+_DATA_KEYS = DATA.names()
+_RECORDING_KEYS = DATA.names("recording")
+_CELL_KEYS = CELL.names()
+_MODEL_KEYS = MODEL.names()
 _MODEL_KINDS = ("library", "equations", "states")
 
 
@@ -217,11 +217,11 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
         residual[state] = None if features == "all" else tuple(features)
     for section in ("training", "distill", "output"):
         _check_keys(f"[{section}]", raw.get(section, {}), None)
-    _check_keys("[output]", raw.get("output", {}), ("directory",))
+    _check_keys("[output]", raw.get("output", {}), OUTPUT.names())
     output = str(raw.get("output", {}).get("directory", "results"))
     # option names and values now, so a typo fails before any data are read or trained on
     check_distill_options(dict(raw.get("distill", {})))
-    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=("system", "progress"))
+    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=TRAINING_EXCLUDED)
     config = RunConfig(data, model, residual, dict(raw.get("training", {})), dict(raw.get("distill", {})), output, Path(base_dir))
     try:
         config.build_system()  # fail now on a bad model, not after loading data
@@ -255,13 +255,13 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
                           "e.g. threshold = -30.0.")
     for section in ("training", "distill", "output"):
         _check_keys(f"[{section}]", raw.get(section, {}), None)
-    _check_keys("[output]", raw.get("output", {}), ("directory",))
+    _check_keys("[output]", raw.get("output", {}), OUTPUT.names())
     features = cell.get("features", ["V"])
     if not (isinstance(features, list) and set(features) <= {"V", "s", "I"} and features):
         raise ConfigError(f"[cell] features = {features!r}: the residual may depend on \"V\", \"s\" (time since the "
                           "last spike) and \"I\", e.g. features = [\"V\", \"s\"].")
     check_distill_options(dict(raw.get("distill", {})))
-    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=("system", "progress"))
+    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=TRAINING_EXCLUDED)
     output = str(raw.get("output", {}).get("directory", "results"))
     return RunConfig(data, {}, {}, dict(raw.get("training", {})), dict(raw.get("distill", {})), output,
                      Path(base_dir), cell)

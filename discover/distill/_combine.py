@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import ConfigError, check_keywords, did_you_mean
+from .._schema import DISTILL
 from ..data import Trajectories
 from ..ude import UDE
 from ._base import Candidate, pareto_front
@@ -17,8 +18,7 @@ from ._sparse import SparseDistiller
 from ._symbolic import SymbolicDistiller
 
 DISTILLERS = {"sparse": SparseDistiller, "symbolic": SymbolicDistiller}
-OPTIONS = ("route", "backends", "sparse", "symbolic", "choose_by", "tolerance", "floor", "refit", "refit_candidates",
-           "round", "selection", "seed")
+OPTIONS = DISTILL.names()  # the schema documents each one (docs: configuration reference)
 ROUTES = ("auto", "ude", "direct")
 
 

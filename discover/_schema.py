@@ -1,0 +1,256 @@
+"""The run-config schema: every section and key of a config file, with its type, default and meaning.
+
+One source for two readers: `discover._config` takes the allowed keys of each section from here,
+and the documentation's configuration reference is generated from it (`config_reference`), so the
+checks and the docs cannot drift apart. Keys of `[training]`, `[distill.sparse]` and
+`[distill.symbolic]` are the keyword arguments of `UDE`, `SparseDistiller` and `SymbolicDistiller`:
+names and defaults come from their signatures, descriptions from here, and a test checks that the
+two match.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One config key. `default` is shown as TOML (`None`: required or no default); `group` says
+    which kind of run it belongs to where a section serves several (e.g. "recording")."""
+
+    name: str
+    type: str
+    doc: str
+    default: Any = _MISSING
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A `[table]` of the config file."""
+
+    name: str
+    doc: str
+    keys: tuple[Key, ...]
+
+    def names(self, group: str | None = None) -> tuple[str, ...]:
+        return tuple(k.name for k in self.keys if group is None or k.group == group)
+
+
+_DATA = Section("data", "Where the trajectories come from: exactly one of `example` or `path`.", (
+    Key("example", "string", "Built-in simulated data: \"fitzhugh_nagumo\" (see `discover.example_data`).",
+        group="example"),
+    Key("n_train", "integer", "Trajectories to train on (built-in data).", 5, "example"),
+    Key("n_heldout", "integer", "Trajectories from new initial conditions to validate on (built-in data).", 2,
+        "example"),
+    Key("noise", "float", "Measurement noise, as a fraction of each state's standard deviation (built-in data).", 0.01,
+        "example"),
+    Key("seed", "integer", "Seed of the simulated initial conditions and noise (built-in data).", 0, "example"),
+    Key("duration", "float", "Length of each simulated trajectory (built-in data).", 100.0, "example"),
+    Key("path", "string", "A data file, relative to the config file: saved `Trajectories` (.npz) or a "
+        "recording (.nwb, .abf, .ibw, .csv, or a recording's .npz)."),
+    Key("heldout_path", "string", "Held-out trajectories in a second .npz file (saved `Trajectories`).",
+        group="npz"),
+    Key("heldout", "integer", "Without `heldout_path`: how many of the file's last trajectories to hold out.",
+        1, "npz"),
+    Key("sweeps", "list of integers or strings", "Recording sweeps to fit on (index or label); default: every "
+        "sweep not held out.", group="recording"),
+    Key("heldout_sweeps", "list of integers or strings", "Recording sweeps to validate on; default: the last.",
+        group="recording"),
+    Key("start", "float", "Crop every sweep from this time (in the model's time unit, ms for a cell).",
+        group="recording"),
+    Key("stop", "float", "Crop every sweep up to this time.", group="recording"),
+    Key("decimate", "integer", "Average blocks of this many samples (20 kHz with 2 gives 10 kHz).", 1,
+        "recording"),
+    Key("current", "string", "Igor .ibw only: the file holding the injected current.", group="recording"),
+    Key("channel", "integer", "ABF only: the recorded channel.", 0, "recording"),
+    Key("units", "table", "Units of signals whose file does not say them, e.g. { V = \"mV\", I = \"pA\" }.",
+        group="recording"),
+    Key("time_unit", "string", "Time unit of a file that does not say it (\"s\", \"ms\").", group="recording"),
+))
+
+_MODEL = Section("model", "The known dynamics: exactly one of `library`, `equations` or `states`.", (
+    Key("library", "string", "A built-in model of `discover.models` (e.g. \"hodgkin_huxley\"); with `remove` "
+        "and `parameters` only.", group="library"),
+    Key("remove", "table", "Terms to remove from a library model, as text: { V = [\"g_K*n**4*(V - E_K)/C\"] }; "
+        "either sign is accepted.", group="library"),
+    Key("equations", "list of strings", "The known right-hand sides, \"dv/dt = -w + I\", parsed by a whitelist "
+        "(numbers, declared names, + - * / ** and exp, log, sqrt, tanh, sin, cos, sigmoid, exprel...).",
+        group="equations"),
+    Key("states", "list of strings", "Nothing is known: the state names only; every right-hand side is learned.",
+        group="states"),
+    Key("inputs", "list of strings", "Input signals (e.g. injected current \"I\"), given in the data.", []),
+    Key("parameters", "table", "Parameter values: a = 0.7, or a = { value = 0.7, unit = \"mV\", description = "
+        "\"...\" }; with `library`, changes its defaults.", {}),
+    Key("units", "table", "Units of states and inputs, Brian-style: { V = \"mV\", I = \"pA\" }.", {}),
+    Key("time_unit", "string", "The unit of time (\"ms\", \"s\", or \"1\" for dimensionless models).", "1"),
+    Key("name", "string", "The model's name in reports and exports.", "model"),
+))
+
+_RESIDUAL = Section("residual", "Which states get a learned neural-network term, and of what. Optional when "
+                    "[model] gives `states` only (then every state gets one of everything).", (
+    Key("<state>", "list of strings or \"all\"", "The features of that state's network, e.g. v = [\"v\", \"w\"]; "
+        "\"all\" means every state and input."),
+))
+
+_CELL = Section("cell", "A current-clamp cell instead of [model] and [residual]: the passive membrane "
+                "C dV/dt = -gL (V - EL) + I and the spike rule are estimated from the recording in [data] `path`.", (
+    Key("threshold", "float", "mV: the model emits a spike and resets here (required)."),
+    Key("reset", "float", "mV: the reset voltage; default: the median after-hyperpolarisation trough."),
+    Key("refractory", "float", "ms: the refractory period; default: the median time from threshold to trough."),
+    Key("features", "list of strings", "The residual's features: \"V\", \"s\" (time since the last spike), \"I\".",
+        ["V"]),
+    Key("adaptation", "boolean or float", "Add spike-triggered adaptation as a hidden state: true estimates its "
+        "time constant, a number (ms) fixes it.", False),
+))
+
+_DISTILL = Section("distill", "How the learned residual becomes closed-form terms, and how one is chosen.", (
+    Key("route", "string", "\"ude\" distils the trained network, \"direct\" the data's smoothed derivatives "
+        "(no network), \"auto\" runs both and keeps the one that re-simulates better.", "auto"),
+    Key("backends", "list of strings", "Distillers whose candidates share one Pareto front: \"sparse\", "
+        "\"symbolic\".", ["sparse", "symbolic"]),
+    Key("sparse", "table", "Settings of the sparse distiller: see [distill.sparse].", {}),
+    Key("symbolic", "table", "Settings of the symbolic distiller: see [distill.symbolic].", {}),
+    Key("choose_by", "string", "\"resimulation\" (candidates re-simulate held-out windows) or \"residual\" "
+        "(held-out residual error only; faster, less reliable).", "resimulation"),
+    Key("tolerance", "float", "The simplest candidate within this factor of the best score wins.", 1.5),
+    Key("floor", "float", "Added to the best score before the tolerance: below it windows cannot tell "
+        "candidates apart.", 1e-4),
+    Key("refit", "boolean", "Refit the chosen terms' coefficients through the ODE solver against the data.", True),
+    Key("refit_candidates", "integer", "How many of the best front candidates are refit through the solver "
+        "before the choice (0: none).", 6),
+    Key("round", "boolean", "Round coefficients to the fewest digits that keep the window error within 1 % "
+        "(default: true, false for spiking models).", True),
+    Key("selection", "float", "Fraction at the end of each training trajectory held out for choosing "
+        "candidates, in [0, 0.5).", 0.2),
+    Key("seed", "integer", "Seed of the distillers and the held-out windows.", 0),
+))
+
+_OUTPUT = Section("output", "Where results go.", (
+    Key("directory", "string", "The results folder (never overwritten without --force).", "results"),
+))
+
+# Descriptions of estimator keywords; names and defaults come from the signatures.
+TRAINING_DOCS = {
+    "width": "Neurons per hidden layer of each residual network.",
+    "depth": "Hidden layers of each residual network.",
+    "window": "Steps per multiple-shooting window.",
+    "batch_size": "Windows per gradient step.",
+    "iterations": "Adam steps (cosine-decayed learning rate).",
+    "learning_rate": "Adam's initial learning rate.",
+    "lbfgs_iterations": "L-BFGS polish steps after Adam (0: none).",
+    "prefit_iterations": "Steps pre-fitting each network to a derivative estimate minus the known part.",
+    "solver": "\"rk4\" (ours, fused), \"torchdiffeq-rk4\", \"dopri5\" or \"adjoint-dopri5\" (torchdiffeq).",
+    "substeps": "Solver steps per sample interval (2 or more for stiff models such as Hodgkin-Huxley).",
+    "dtype": "\"float32\" or \"float64\".",
+    "seed": "Seed of the networks' initial weights and the window batches.",
+    "threads": "Torch threads; one per job is fastest for small networks.",
+    "checkpoint": "A file to save training state to (set by `discover run` next to the results folder).",
+    "checkpoint_every": "Adam steps between checkpoints.",
+    "resume": "Continue from `checkpoint` if it exists (`discover run --resume` sets it).",
+    "max_recoveries": "Rollbacks after a non-finite loss (each halves the learning rate) before giving up.",
+}
+SPARSE_DOCS = {
+    "library": "Feature libraries: any of \"polynomial\", \"exp\" (exp(x/k)), \"sigmoid\" (Boltzmann "
+               "1/(1+exp(-(x-c)/k)), alone and times each feature).",
+    "degree": "Degree of the polynomial library.",
+    "thresholds": "STLSQ thresholds on standardised coefficients (default: 40 values from 1e-3 to 1).",
+    "alpha": "Ridge strength in STLSQ.",
+    "n_bags": "Bootstrap resamples per threshold for inclusion frequencies (0: off).",
+    "criterion": "\"knee\" (simplest within `tolerance` of the best), \"aic\" or \"bic\".",
+    "max_refine": "Candidates with at most this many exp/sigmoid terms get their inner constants refit.",
+    "tolerance": "The knee rule's factor over the best held-out error.",
+    "floor": "Added to the best error before the tolerance.",
+    "holdout": "Fraction of residual samples held out to score candidates.",
+    "seed": "Seed of the holdout split and the bootstrap.",
+}
+SYMBOLIC_DOCS = {
+    "backend": "\"operon\" (pyoperon, runs anywhere) or \"pysr\" (needs Julia and `pip install pysr`).",
+    "operators": "Operators of the search (pyoperon names: add, sub, mul, div, exp, tanh, log, square, ...).",
+    "max_length": "Largest expression size.",
+    "max_evaluations": "The search budget: same seed, same result on any machine.",
+    "time_limit": "Seconds; a safety cap (a search stopped by it depends on machine speed).",
+    "generations": "Generations of the evolutionary search.",
+    "population_size": "Expressions per generation.",
+    "prune": "Terms contributing less than this fraction of the target's RMS are dropped.",
+    "tolerance": "The choice rule's factor over the best held-out error.",
+    "floor": "Added to the best error before the tolerance.",
+    "holdout": "Fraction of residual samples held out to score candidates.",
+    "seed": "Seed of the search.",
+}
+TRAINING_EXCLUDED = ("system", "progress")  # set by the pipeline, not by a config
+
+
+def _estimator_section(name: str, doc: str, cls: type, docs: dict[str, str], exclude=()) -> Section:
+    keys = []
+    for p in inspect.signature(cls).parameters.values():
+        if p.name in exclude:
+            continue
+        keys.append(Key(p.name, _toml_type(str(p.annotation)), docs.get(p.name, ""), p.default))
+    return Section(name, doc, tuple(keys))
+
+
+def sections() -> tuple[Section, ...]:
+    """Every section of a config file, in the order of the reference."""
+    from .distill import SparseDistiller, SymbolicDistiller
+    from .ude import UDE
+
+    return (
+        _DATA, _MODEL, _RESIDUAL, _CELL,
+        _estimator_section("training", "How the UDE is trained: keyword arguments of `discover.UDE`.", UDE,
+                           TRAINING_DOCS, TRAINING_EXCLUDED),
+        _DISTILL,
+        _estimator_section("distill.sparse", "Keyword arguments of `discover.SparseDistiller`.", SparseDistiller,
+                           SPARSE_DOCS),
+        _estimator_section("distill.symbolic", "Keyword arguments of `discover.distill.SymbolicDistiller`.",
+                           SymbolicDistiller, SYMBOLIC_DOCS),
+        _OUTPUT,
+    )
+
+
+SECTION_NAMES = ("data", "model", "residual", "cell", "training", "distill", "output")
+DATA, MODEL, CELL, DISTILL, OUTPUT = _DATA, _MODEL, _CELL, _DISTILL, _OUTPUT
+
+
+def toml_value(value: Any) -> str:
+    """A default as it would be written in TOML ('' for none)."""
+    if value is _MISSING or value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{}" if not value else "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    return repr(value)
+
+
+_TYPES = {"int": "integer", "float": "float", "str": "string", "bool": "boolean",
+          "Sequence[str]": "list of strings", "Sequence[float]": "list of floats"}
+
+
+def _toml_type(annotation: str) -> str:
+    """A signature's annotation in TOML words ("Sequence[float] | None" -> "list of floats")."""
+    parts = [a.strip() for a in annotation.split("|") if a.strip() != "None"]
+    return " or ".join(_TYPES.get(a, a) for a in parts)
+
+
+def config_reference() -> str:
+    """The configuration reference as Markdown: one table per section."""
+    out = []
+    for section in sections():
+        out += [f"## `[{section.name}]`", "", section.doc, "", "| key | type | default | meaning |",
+                "|---|---|---|---|"]
+        for k in section.keys:
+            default = toml_value(k.default)
+            kind = k.type
+            group = f" *({k.group} data)*" if section is _DATA and k.group in ("example", "npz", "recording") else ""
+            out.append(f"| `{k.name}` | {kind} | {f'`{default}`' if default else ''} | {k.doc}{group} |")
+        out.append("")
+    return "\n".join(out)
