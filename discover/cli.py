@@ -71,7 +71,8 @@ def _report(folder: str, force: bool, quiet: bool) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, also read by the docs (command-line reference) and the docs' snippet test."""
     parser = argparse.ArgumentParser(
         prog="discover", description="Discover the governing equations of neurons from recordings."
     )
@@ -105,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
         p.add_argument("--resume", action="store_true",
                        help="continue an interrupted run from its checkpoint (same config and --out)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         if args.command == "batch":
             return _batch(args)
