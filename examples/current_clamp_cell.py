@@ -11,7 +11,8 @@ sweeps of current steps. We fit on some sweeps and validate on others:
 4. the held-out sweeps are re-simulated with the spike rule, and the model's spike times are
    compared with the cell's by the coincidence factor Gamma (1 = every spike within 4 ms, 0 = chance).
 
-Run: python examples/current_clamp_cell.py              (a few minutes on a laptop CPU)
+Run: python examples/current_clamp_cell.py              (a few minutes on a laptop CPU; results in results/current_clamp_cell/)
+     python examples/current_clamp_cell.py --fast       (two sweeps, cropped, fewer iterations: what CI runs)
      python examples/current_clamp_cell.py --file other.abf --train 6 8 10 --heldout 9
 The same run from a config: discover run examples/fsi_cell.toml
 """
@@ -23,15 +24,20 @@ from discover import discover, write_results
 from discover.cell import estimate_passive, estimate_spike_rule, membrane_system
 from discover.recordings import read_recording
 
-FAST = __name__ == "testing"  # the test suite runs this file on fewer sweeps with fewer iterations
 HERE = Path(__file__).parent
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--file", default=str(HERE / "data" / "fsi_abf" / "2019_07_24_0055_fsi.abf"))
-parser.add_argument("--train", type=int, nargs="+", default=[8, 12] if FAST else [6, 8, 10, 12, 14])
-parser.add_argument("--heldout", type=int, nargs="+", default=[11] if FAST else [9, 11, 13])
+parser.add_argument("--train", type=int, nargs="+", help="sweeps to fit on (default: 6 8 10 12 14; --fast: 8 12)")
+parser.add_argument("--heldout", type=int, nargs="+", help="sweeps to validate on (default: 9 11 13; --fast: 11)")
 parser.add_argument("--threshold", type=float, default=-20.0, help="mV: the model spikes and resets here")
-args = parser.parse_args([] if FAST else None)
+parser.add_argument("--fast", action="store_true", help="two sweeps, cropped, fewer iterations")
+parser.add_argument("--out", default="results/current_clamp_cell", help="results folder (default: %(default)s)")
+parser.add_argument("--force", action="store_true", help="replace the results folder if it holds files")
+args = parser.parse_args()
+FAST = args.fast
+args.train = args.train or ([8, 12] if FAST else [6, 8, 10, 12, 14])
+args.heldout = args.heldout or ([11] if FAST else [9, 11, 13])
 
 # 1. Read the recording (NWB, ABF, Igor, CSV and NPZ all give the same type), in ms, mV and pA.
 recording = read_recording(args.file).in_units("ms", V="mV", I="pA").decimate(2)  # 20 -> 10 kHz
@@ -60,5 +66,4 @@ for model in ("known only", "discovered"):
     m = result.metrics[model]["V"]
     print(f"{model:>10}: held-out spike-time coincidence Gamma = {m['gamma']:.3f}, "
           f"spike-count error {m['spike_count_error']:.1%}, voltage RMSE {m['rmse']:.2f} mV")
-if not FAST:
-    print("\nResults:", write_results(result, "results/current_clamp_cell", force=True))
+print("\nResults:", write_results(result, args.out, force=args.force))

@@ -1,26 +1,77 @@
-"""The examples in examples/ run, scaled down, and find the right equation."""
+"""Every script in examples/ runs in its --fast mode (small data, few iterations), as a user would
+start it, and finds what it says it finds; the config examples run whole where that is affordable."""
 
 import runpy
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 import sympy as sp
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
+# each script and the test of its fast mode (test_every_example_runs_in_ci checks none is missing)
+FAST_MODE_TESTS = {
+    "quickstart.py": "test_quickstart_runs_and_recovers_cubic",
+    "hodgkin_huxley.py": "test_hodgkin_huxley_example_recovers_the_potassium_current",
+    "current_clamp_cell.py": "test_current_clamp_example_fits_the_real_cell_and_reports_held_out_gamma",
+    "no_prior.py": "test_no_prior_example_finds_every_right_hand_side",
+    "export_simulators.py": "test_export_example_agrees_with_brian2_and_neuron",
+}
 
 
-def test_quickstart_runs_and_recovers_cubic(capsys):
-    namespace = runpy.run_path(str(EXAMPLES / "quickstart.py"), run_name="testing")
+def run_example(name: str, tmp_path: Path, monkeypatch, *args: str) -> dict:
+    """`python examples/NAME --fast --out TMP ARGS` in this interpreter; returns the script's globals."""
+    out = tmp_path / "results"
+    monkeypatch.setattr(sys, "argv", [str(EXAMPLES / name), "--fast", "--out", str(out), *args])
+    namespace = runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+    assert (out / "report.html").is_file() and (out / "metrics.json").is_file()  # results written
+    return namespace
+
+
+def test_every_example_runs_in_ci():
+    assert {p.name for p in EXAMPLES.glob("*.py")} == set(FAST_MODE_TESTS)
+    assert all(test in globals() for test in FAST_MODE_TESTS.values())
+    for script in EXAMPLES.glob("*.py"):
+        assert "--fast" in script.read_text(), f"{script.name} has no --fast mode"
+
+
+def test_quickstart_runs_and_recovers_cubic(tmp_path, monkeypatch, capsys):
+    namespace = run_example("quickstart.py", tmp_path, monkeypatch)
     v = sp.Symbol("v", real=True)
     assert set(namespace["result"].discovered.discovered["v"].as_coefficients_dict()) == {v, v**3}
     assert "held-out R² of v" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # about 1 minute
+def test_hodgkin_huxley_example_recovers_the_potassium_current(tmp_path, monkeypatch):
+    """Fast mode (two 25 ms trajectories): the removed current comes back as exactly its two terms."""
+    result = run_example("hodgkin_huxley.py", tmp_path, monkeypatch)["result"]
+    V, n = sp.symbols("V n", real=True)
+    coefs = result.discovered.discovered["V"].as_coefficients_dict()
+    assert set(coefs) == {V * n**4, n**4}, result.discovered.discovered["V"]
+    assert float(coefs[V * n**4]) == pytest.approx(-36.0, rel=0.05)
+    assert float(coefs[n**4]) == pytest.approx(-36.0 * 77.0, rel=0.05)
+    assert result.metrics["discovered"]["V"]["r2"] > 0.95
+
+
+@pytest.mark.slow  # about 1 minute
+@pytest.mark.simulators
+def test_export_example_agrees_with_brian2_and_neuron(tmp_path, monkeypatch):
+    pytest.importorskip("brian2", reason="Brian2 is not installed (pip install -e '.[dev]' installs it)")
+    pytest.importorskip("neuron", reason="NEURON is not installed (pip install -e '.[dev]' installs it)")
+    if shutil.which("nrnivmodl") is None:
+        pytest.skip("nrnivmodl is not on PATH: NEURON's wheel provides it with a C compiler present")
+    errors = run_example("export_simulators.py", tmp_path, monkeypatch)["errors"]
+    assert set(errors) == {"brian2", "neuron"}
+    assert all((e < 1e-3).all() for e in errors.values()), errors
+
+
 @pytest.mark.slow  # about 2-5 minutes on 2 cores: three sweeps of a real recording at 10 kHz
-def test_current_clamp_example_fits_the_real_cell_and_reports_held_out_gamma(capsys):
+def test_current_clamp_example_fits_the_real_cell_and_reports_held_out_gamma(tmp_path, monkeypatch, capsys):
     """The shared fast-spiking interneuron (ABF): the truth is unknown, so this checks the pipeline
     ran on it whole: plausible passive membrane, closed-form terms, Gamma on held-out sweeps."""
-    namespace = runpy.run_path(str(EXAMPLES / "current_clamp_cell.py"), run_name="testing")
+    namespace = run_example("current_clamp_cell.py", tmp_path, monkeypatch)
     result = namespace["result"]
     params = {p.name: p.value for p in result.discovered.parameters}
     assert 5 < params["C"] < 200 and 0.5 < params["gL"] < 50 and -80 < params["EL"] < -40  # pF, nS, mV
@@ -28,6 +79,21 @@ def test_current_clamp_example_fits_the_real_cell_and_reports_held_out_gamma(cap
     assert 0 <= result.metrics["discovered"]["V"]["gamma"] <= 1
     out = capsys.readouterr().out
     assert "Discovered membrane equation" in out and "held-out spike-time coincidence Gamma" in out
+
+
+@pytest.mark.slow  # about 2 minutes on 2 cores: both routes on two 40-time-unit trajectories
+def test_no_prior_example_finds_every_right_hand_side(tmp_path, monkeypatch):
+    """Fast mode, nothing known: both routes run, and the chosen model has all seven terms within 3 %."""
+    result = run_example("no_prior.py", tmp_path, monkeypatch)["result"]
+    v, w = sp.symbols("v w", real=True)
+    expected = {"v": {v: 1.0, v**3: -1 / 3, w: -1.0, sp.Integer(1): 0.5},
+                "w": {v: 0.08, w: -0.064, sp.Integer(1): 0.056}}
+    for state, terms in expected.items():
+        coefs = result.discovered.discovered[state].as_coefficients_dict()
+        assert set(coefs) == set(terms), f"d{state}/dt: {result.discovered.discovered[state]}"
+        for term, value in terms.items():
+            assert float(coefs[term]) == pytest.approx(value, rel=0.03)
+    assert set(result.routes["routes"]) == {"ude", "direct"}
 
 
 @pytest.mark.slow  # about 3-6 minutes on 2 cores: both routes on three 60-time-unit trajectories
