@@ -94,14 +94,23 @@ def _distillation_rows(r: Results) -> list[tuple[str, str, str]]:
     return [(state, rec["chosen"], rec["reason"]) for state, rec in r.metrics.get("distillation", {}).items()]
 
 
+_MD_SPECIAL = "\\`*_[]<>|#!"
+
+
+def _md(text: str) -> str:
+    """User text (a model's name, a parameter's unit and description) as literal Markdown: one line,
+    special characters backslash-escaped, so a `|` cannot split a table row and `<script>` stays text."""
+    return "".join(f"\\{ch}" if ch in _MD_SPECIAL else ch for ch in " ".join(str(text).split()))
+
+
 def markdown_report(r: Results, figures: dict[str, str], columns) -> str:
     header = ["model", "state", *(h for _, h, _, _ in columns)]
     table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     table += ["| " + " | ".join(row) + " |" for row in _metric_rows(r, columns)]
     params = ["| parameter | value | unit | meaning |", "|---|---|---|---|"]
-    params += [f"| {p.name} | {p.value:g} | {p.unit if p.unit != '1' else '–'} | {p.description} |"
+    params += [f"| {_md(p.name)} | {p.value:g} | {_md(p.unit) if p.unit != '1' else '–'} | {_md(p.description)} |"
                for p in r.discovered.parameters]
-    lines = [f"# Discovered model: {r.discovered.name}", "", "Discovered terms are in brackets.", "",
+    lines = [f"# Discovered model: {_md(r.discovered.name)}", "", "Discovered terms are in brackets.", "",
              "```text", equations_text(r.discovered, r.known), "```", "", "$$",
              equations_latex(r.discovered, r.known).strip(), "$$", ""]
     if r.discovered.parameters:

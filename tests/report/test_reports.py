@@ -71,3 +71,21 @@ def test_latex_report_compiles_with_pdflatex(results, tmp_path):
                           cwd=folder, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-3000:]
     assert (folder / "report.pdf").stat().st_size > 10_000
+
+
+def test_markdown_report_keeps_user_text_literal(results, tmp_path):
+    """A name or description from a config is text: a `|` must not split a table row, HTML must not
+    reach a Markdown renderer as markup, a newline must not end the row."""
+    from discover.report import write_reports
+
+    folder = shutil.copytree(results, tmp_path / "copy")
+    saved = json.loads((folder / "equations.json").read_text())
+    saved["discovered"]["name"] = "cell <script>alert(1)</script>"
+    saved["discovered"]["parameters"][0]["description"] = "half | activation\n<b>*mV*</b>"
+    (folder / "equations.json").write_text(json.dumps(saved))
+    write_reports(folder, force=True)
+    text = (folder / "report.md").read_text()
+    assert "<script>" not in text and "<b>" not in text
+    assert text.startswith("# Discovered model: cell \\<script\\>alert(1)\\</script\\>\n")
+    row = next(line for line in text.splitlines() if line.startswith("| a |"))
+    assert row.count(" | ") == 3 and "half \\| activation \\<b\\>\\*mV\\*\\</b\\>" in row
