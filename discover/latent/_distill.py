@@ -1,0 +1,47 @@
+"""Distil the learned latent vector field, in an aligned frame, into closed-form equations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._errors import DataError
+from ..distill import SparseDistiller
+from ..equations import EquationSystem
+from ._align import Alignment
+from ._data import Population
+from ._fit import LatentODE
+
+
+def distill_latent_field(model: LatentODE, data: Population, alignment: Alignment,
+                         names: Sequence[str] | None = None, sparse: Mapping[str, Any] | None = None,
+                         ) -> tuple[EquationSystem, dict[str, SparseDistiller]]:
+    """The latent field in the frame of `alignment`, as an `EquationSystem` of closed-form terms.
+
+    The field is evaluated where the data put the latents (every inferred state of every trial),
+    mapped into the frame (x = z M + c, dx/dt = dz/dt M), and each coordinate's derivative is
+    distilled by `SparseDistiller` (`sparse`: its keywords; default polynomials to degree 2) on
+    the aligned states. Returns the system and each state's fitted distiller (candidates, front,
+    inclusion frequencies).
+    """
+    z = model.transform(data).reshape(-1, model.model_.readout.in_features)
+    x, dx = alignment.apply(z), alignment.velocity(model.field(z))
+    names = tuple(names or (f"z{k + 1}" for k in range(x.shape[1])))
+    if len(names) != x.shape[1]:
+        raise DataError(f"`names` gives {len(names)} names for {x.shape[1]} aligned latent states.")
+    system = EquationSystem.from_text([f"d{n}/dt = 0" for n in names], name="latent_field")
+    distillers, found = {}, {}
+    for k, name in enumerate(names):
+        distillers[name] = SparseDistiller(**{"degree": 2, **(sparse or {})}).fit(x, dx[:, k], names)
+        system = system.with_residual(name, names)
+        found[name] = distillers[name].expression_
+    provenance = "latent field distilled by SparseDistiller in an aligned frame"
+    return system.replace_residuals(found, provenance), distillers
+
+
+def rate_r2(predicted: np.ndarray, true: np.ndarray) -> float:
+    """R² of predicted against true rates over every trial, bin and neuron (1 - SSE/SST)."""
+    predicted, true = np.asarray(predicted, float), np.asarray(true, float)
+    return float(1.0 - ((predicted - true) ** 2).sum() / ((true - true.mean()) ** 2).sum())
