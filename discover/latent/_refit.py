@@ -37,8 +37,11 @@ class PolynomialField(nn.Module):
         symbols = [start.symbol(n) for n in names]
         coef = np.zeros((len(self.exponents), len(names)))
         for k, name in enumerate(names):
-            poly = sp.Poly(sp.expand(start.discovered[name]), *symbols)
-            for monomial, value in poly.terms():
+            expr = sp.expand(start.discovered.get(name, sp.Integer(0)))
+            if not expr.is_polynomial(*symbols) or sp.Poly(expr, *symbols).total_degree() > degree:
+                raise FitError(f"refit_latent_equations refits polynomials of degree <= {degree}; d{name}/dt = {expr} "
+                               f"is not one. Distil with sparse={{'library': ['polynomial'], 'degree': {degree}}}.")
+            for monomial, value in sp.Poly(expr, *symbols).terms():
                 coef[self.exponents.index(tuple(monomial)), k] = float(value)
         self.register_buffer("scale", torch.ones(coef.shape))
         self.raw = nn.Parameter(torch.tensor(coef, dtype=torch.float32))

@@ -61,6 +61,12 @@ def test_latent_ode_settings_and_order_of_calls_are_checked():
         LatentODE().fit(np.ones((4, 10, 3)))
     with pytest.raises(FitError, match="no inputs"):
         LatentODE(known=EquationSystem.from_text(["dx/dt = I"], inputs=["I"])).fit(data)
+    model = LatentODE(1, iterations=1, progress=False).fit(data)
+    start = EquationSystem.from_text(["dz1/dt = 0"]).with_residual("z1")
+    start = start.replace_residuals({"z1": sp.exp(start.symbol("z1"))}, "test")
+    alignment = affine_align(model.transform(data), model.transform(data))
+    with pytest.raises(FitError, match="polynomials of degree <= 2"):
+        refit_latent_equations(model, data, alignment, start)
 
 
 @pytest.mark.slow  # about 2-3 minutes
