@@ -111,3 +111,16 @@ def test_no_prior_table_counts_successes_and_each_benchmark_replaces_only_its_ow
     results.write_text("# Missing-term benchmark\n\nkept\n\n# No-prior benchmark\n\nold table\n\n# Later\n\nkept too\n")
     bench.write_section(results, "# No-prior benchmark\n\nnew table\n\n")
     assert results.read_text() == "# Missing-term benchmark\n\nkept\n\n# No-prior benchmark\n\nnew table\n\n# Later\n\nkept too\n"
+
+
+def test_latent_benchmark_scores_terms_of_the_true_equations():
+    latent = _load("latent")
+    x, y, z = sp.symbols("x y z", real=True)
+    lorenz = {"x": 10 * (y - x), "y": x * (28 - z) - y, "z": x * y - sp.Rational(8, 3) * z}
+    assert latent.score("lorenz", lorenz)["terms"] == "7/7" and latent.score("lorenz", lorenz)["spurious"] == 0
+    wrong = {**lorenz, "z": x**2 + y**2 - z}  # xy missing, x**2 and y**2 spurious
+    assert latent.score("lorenz", wrong) == {**latent.score("lorenz", wrong), "terms": "6/7", "spurious": 2}
+    row = {"system": "lorenz", "dim": 3, "neurons": 100, "trials": 4, "bins": 5, "iterations": 1, "rate_r2": 0.95,
+           "align_r2": 0.9, "distilled": latent.score("lorenz", lorenz), "refit": latent.score("lorenz", wrong),
+           "seconds": 1.0}
+    assert "| lorenz | 3 | 100 | 4 x 5 | 1 | 0.950 | 0.900 | 7/7 | 0 | 6/7 | 2 | 1 |" in latent.table([row])
