@@ -19,8 +19,9 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Key:
-    """One config key. `default` is shown as TOML (`None`: required or no default); `group` says
-    which kind of run it belongs to where a section serves several (e.g. "recording")."""
+    """One config key. `default` is shown as TOML (left out: required, or computed from the data as the
+    meaning says); `group` says which kind of run it belongs to where a section serves several
+    (e.g. "recording")."""
 
     name: str
     type: str
@@ -249,8 +250,7 @@ def config_reference() -> str:
                 "|---|---|---|---|"]
         for k in section.keys:
             default = toml_value(k.default)
-            kind = k.type
             group = f" *({k.group} data)*" if section is _DATA and k.group in ("example", "npz", "recording") else ""
-            out.append(f"| `{k.name}` | {kind} | {f'`{default}`' if default else ''} | {k.doc}{group} |")
+            out.append(f"| `{k.name}` | {k.type} | {f'`{default}`' if default else ''} | {k.doc}{group} |")
         out.append("")
     return "\n".join(out)

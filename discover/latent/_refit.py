@@ -82,6 +82,10 @@ class AlignedAutoencoder(nn.Module):
         self.register_buffer("matrix", torch.tensor(alignment.matrix, dtype=torch.float32))
         self.register_buffer("offset", torch.tensor(alignment.offset, dtype=torch.float32))
         self.field_net = field
+        if alignment.matrix.shape[0] != alignment.matrix.shape[1] or np.linalg.cond(alignment.matrix) > 1e8:
+            raise FitError("refitting needs an invertible alignment between latents of the same dimension; "
+                           f"got a {alignment.matrix.shape} map with condition number "
+                           f"{np.linalg.cond(alignment.matrix):.3g}. Align to a reference of the model's latent_dim.")
         inverse = np.linalg.inv(alignment.matrix)  # z = (x - c) M^-1, so log rate = x M^-1 W' + b - c M^-1 W'
         weight, bias = fitted.readout.weight.detach().numpy(), fitted.readout.bias.detach().numpy()
         self.readout = nn.Linear(weight.shape[1], weight.shape[0])
@@ -122,6 +126,18 @@ def refit_latent_equations(model: LatentODE, data: Population, alignment: Alignm
     counts = torch.as_tensor(data.counts, dtype=torch.float32)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(model.threads)
+    try:
+        _train(net, field, counts, data, model, generator, learning_rate, iterations, threshold, every)
+    finally:
+        torch.set_num_threads(threads)
+    return field.equations()
+
+
+def _train(net, field, counts, data, model, generator, learning_rate, iterations, threshold, every) -> None:
+    """Adam on the Poisson likelihood, with sequential thresholding and rollback on divergence."""
+    names = field.names
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate)
     good, rollbacks = copy.deepcopy(net.state_dict()), 0
     for step in range(1, iterations + 1):
@@ -148,4 +164,3 @@ def refit_latent_equations(model: LatentODE, data: Population, alignment: Alignm
                 total = field(x.reshape(-1, len(names))).pow(2).mean(0).sqrt()
                 field.mask *= (share >= threshold * total[None]).float()
             good = copy.deepcopy(net.state_dict())
-    return field.equations()
