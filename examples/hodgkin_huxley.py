@@ -8,7 +8,7 @@ derivative of V is estimated by a Savitzky–Golay filter, the known part subtra
 regression on polynomials of (V, n) up to degree 5 proposes terms, chosen by how well each
 candidate re-simulates held-out stretches.
 
-Run: python examples/hodgkin_huxley.py          (about 4 minutes on a laptop CPU; results in results/hodgkin_huxley/)
+Run: python examples/hodgkin_huxley.py          (about 5 minutes on a laptop CPU; results in results/hodgkin_huxley/)
      python examples/hodgkin_huxley.py --fast   (less data: what CI runs)
 """
 
