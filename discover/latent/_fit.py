@@ -10,8 +10,9 @@ from tqdm.auto import tqdm
 
 from .._errors import DataError, FitError
 from ..equations import EquationSystem
+from ..ude._train import _torch_settings
 from ._data import Population
-from ._model import SequentialAutoencoder
+from ._model import SequentialAutoencoder, batch_loss, descend
 
 
 class LatentODE:
@@ -59,36 +60,26 @@ class LatentODE:
         self._check(data)
         torch.manual_seed(self.seed)
         generator = torch.Generator().manual_seed(self.seed)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
         known = None
         if self.known is not None:
             known = self.known
             for state in self.known.states:
                 known = known.with_residual(state, self.known.states)
         dim = len(self.known.states) if self.known is not None else self.latent_dim
-        model = SequentialAutoencoder(data.n_neurons, dim, self.hidden, known)
-        counts = torch.as_tensor(data.counts, dtype=torch.float32)
-        optimiser = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(self.iterations, 1))
         history, start = [], time.perf_counter()
-        try:
+        with _torch_settings(self.threads, torch.float32):
+            model = SequentialAutoencoder(data.n_neurons, dim, self.hidden, known)
+            counts = torch.as_tensor(data.counts, dtype=torch.float32)
+            optimiser = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
+            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(self.iterations, 1))
             for step in tqdm(range(self.iterations), disable=not self.progress, desc="latent ODE"):
-                batch = counts[torch.randint(0, data.n_trials, (min(self.batch_size, data.n_trials),),
-                                             generator=generator)]
-                _, log_rates = model(batch, data.dt, self.substeps)
-                loss = (torch.exp(log_rates) - batch * log_rates).mean()  # Poisson NLL, up to a constant
+                _, loss = batch_loss(model, counts, self.batch_size, generator, data.dt, self.substeps)
                 if not torch.isfinite(loss):
                     raise FitError(f"the latent ODE's loss became {loss.item()} at step {step}; lower "
                                    f"learning_rate (now {self.learning_rate}) or raise substeps.")
-                optimiser.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-                optimiser.step()
+                descend(optimiser, model, loss)
                 schedule.step()
                 history.append(loss.item())
-        finally:
-            torch.set_num_threads(threads)
         self.model_, self.loss_history_ = model.eval(), np.array(history)
         self.fit_seconds_ = time.perf_counter() - start
         return self

@@ -1,12 +1,61 @@
 """The sequential autoencoder: a GRU encoder infers each trial's initial latent state, a neural ODE
-(plus an optional known part) carries it through the trial, a linear-exponential readout gives rates."""
+(plus an optional known part) carries it through the trial, a linear-exponential readout gives rates.
+
+The pieces both the network and the refit of distilled equations (`_refit.py`) train with live here:
+the encoder, the RK4 integration, the Poisson loss on a batch and the gradient step.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from ..equations import EquationSystem, TorchRHS
+
+
+class InitialStateEncoder(nn.Module):
+    """Counts of a trial `(trials, bins, neurons)` -> its initial latent state, by a bidirectional GRU."""
+
+    def __init__(self, n_neurons: int, latent_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(n_neurons, hidden, batch_first=True, bidirectional=True)
+        self.initial = nn.Linear(2 * hidden, latent_dim)
+
+    def forward(self, counts: torch.Tensor) -> torch.Tensor:
+        _, last = self.gru(torch.log1p(counts))
+        return self.initial(torch.cat([last[0], last[1]], dim=-1))
+
+
+def integrate(field: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, n_bins: int, dt: float,
+              substeps: int) -> torch.Tensor:
+    """Latent trajectories `(trials, n_bins, latent_dim)` by fixed-step RK4, `substeps` per bin."""
+    h, z, out = dt / substeps, z0, [z0]
+    for _ in range(n_bins - 1):
+        for _ in range(substeps):
+            k1 = field(z)
+            k2 = field(z + h / 2 * k1)
+            k3 = field(z + h / 2 * k2)
+            z = z + h / 6 * (k1 + 2 * k2 + 2 * k3 + field(z + h * k3))
+        out.append(z)
+    return torch.stack(out, dim=1)
+
+
+def batch_loss(net: nn.Module, counts: torch.Tensor, batch_size: int, generator: torch.Generator, dt: float,
+               substeps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(latent trajectories, Poisson negative log-likelihood up to a constant) of a random batch of trials."""
+    batch = counts[torch.randint(0, len(counts), (min(batch_size, len(counts)),), generator=generator)]
+    z, log_rates = net(batch, dt, substeps)
+    return z, (torch.exp(log_rates) - batch * log_rates).mean()
+
+
+def descend(optimiser: torch.optim.Optimizer, net: nn.Module, loss: torch.Tensor) -> None:
+    """One gradient step, gradients clipped to norm 5."""
+    optimiser.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+    optimiser.step()
 
 
 class SequentialAutoencoder(nn.Module):
@@ -19,8 +68,7 @@ class SequentialAutoencoder(nn.Module):
 
     def __init__(self, n_neurons: int, latent_dim: int, hidden: int, known: EquationSystem | None = None) -> None:
         super().__init__()
-        self.encoder = nn.GRU(n_neurons, hidden, batch_first=True, bidirectional=True)
-        self.initial = nn.Linear(2 * hidden, latent_dim)
+        self.encoder = InitialStateEncoder(n_neurons, latent_dim, hidden)
         self.field_net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
                                        nn.Linear(hidden, latent_dim))
         self.readout = nn.Linear(latent_dim, n_neurons)
@@ -40,23 +88,7 @@ class SequentialAutoencoder(nn.Module):
         none = flat.new_zeros(flat.shape[0], 0)
         return self.known(flat, none, residual.reshape(flat.shape)).reshape(z.shape)
 
-    def encode(self, counts: torch.Tensor) -> torch.Tensor:
-        _, last = self.encoder(torch.log1p(counts))
-        return self.initial(torch.cat([last[0], last[1]], dim=-1))
-
-    def integrate(self, z0: torch.Tensor, n_bins: int, dt: float, substeps: int) -> torch.Tensor:
-        """Latent trajectories `(trials, n_bins, latent_dim)` by fixed-step RK4, `substeps` per bin."""
-        h, z, out = dt / substeps, z0, [z0]
-        for _ in range(n_bins - 1):
-            for _ in range(substeps):
-                k1 = self.field(z)
-                k2 = self.field(z + h / 2 * k1)
-                k3 = self.field(z + h / 2 * k2)
-                z = z + h / 6 * (k1 + 2 * k2 + 2 * k3 + self.field(z + h * k3))
-            out.append(z)
-        return torch.stack(out, dim=1)
-
     def forward(self, counts: torch.Tensor, dt: float, substeps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(latent trajectories, log expected counts per bin)."""
-        z = self.integrate(self.encode(counts), counts.shape[1], dt, substeps)
+        z = integrate(self.field, self.encoder(counts), counts.shape[1], dt, substeps)
         return z, self.readout(z)

@@ -20,9 +20,11 @@ from torch import nn
 
 from .._errors import FitError
 from ..equations import EquationSystem
+from ..ude._train import _torch_settings
 from ._align import Alignment
 from ._data import Population
 from ._fit import LatentODE
+from ._model import batch_loss, descend, integrate
 
 
 class PolynomialField(nn.Module):
@@ -78,7 +80,7 @@ class AlignedAutoencoder(nn.Module):
 
     def __init__(self, fitted: nn.Module, alignment: Alignment, field: PolynomialField) -> None:
         super().__init__()
-        self.encoder, self.initial = copy.deepcopy(fitted.encoder), copy.deepcopy(fitted.initial)
+        self.encoder = copy.deepcopy(fitted.encoder)
         self.register_buffer("matrix", torch.tensor(alignment.matrix, dtype=torch.float32))
         self.register_buffer("offset", torch.tensor(alignment.offset, dtype=torch.float32))
         self.field_net = field
@@ -94,19 +96,9 @@ class AlignedAutoencoder(nn.Module):
             self.readout.bias.copy_(torch.tensor(bias - alignment.offset @ inverse @ weight.T, dtype=torch.float32))
 
     def forward(self, counts: torch.Tensor, dt: float, substeps: int) -> tuple[torch.Tensor, torch.Tensor]:
-        _, last = self.encoder(torch.log1p(counts))
-        x = self.initial(torch.cat([last[0], last[1]], dim=-1)) @ self.matrix + self.offset
-        h, out = dt / substeps, [x]
-        f = self.field_net
-        for _ in range(counts.shape[1] - 1):
-            for _ in range(substeps):
-                k1 = f(x)
-                k2 = f(x + h / 2 * k1)
-                k3 = f(x + h / 2 * k2)
-                x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + f(x + h * k3))
-            out.append(x)
-        z = torch.stack(out, dim=1)
-        return z, self.readout(z)
+        x0 = self.encoder(counts) @ self.matrix + self.offset
+        x = integrate(self.field_net, x0, counts.shape[1], dt, substeps)
+        return x, self.readout(x)
 
 
 def refit_latent_equations(model: LatentODE, data: Population, alignment: Alignment, start: EquationSystem,
@@ -126,12 +118,8 @@ def refit_latent_equations(model: LatentODE, data: Population, alignment: Alignm
     counts = torch.as_tensor(data.counts, dtype=torch.float32)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(model.threads)
-    try:
+    with _torch_settings(model.threads, torch.float32):
         _train(net, field, counts, data, model, generator, learning_rate, iterations, threshold, every)
-    finally:
-        torch.set_num_threads(threads)
     return field.equations()
 
 
@@ -141,9 +129,7 @@ def _train(net, field, counts, data, model, generator, learning_rate, iterations
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate)
     good, rollbacks = copy.deepcopy(net.state_dict()), 0
     for step in range(1, iterations + 1):
-        batch = counts[torch.randint(0, data.n_trials, (min(model.batch_size, data.n_trials),), generator=generator)]
-        x, log_rates = net(batch, data.dt, model.substeps)
-        loss = (torch.exp(log_rates) - batch * log_rates).mean()
+        x, loss = batch_loss(net, counts, model.batch_size, generator, data.dt, model.substeps)
         if not torch.isfinite(loss):  # a polynomial field can blow up in a window: back to the last good state
             rollbacks += 1
             if rollbacks > 3:
@@ -153,10 +139,7 @@ def _train(net, field, counts, data, model, generator, learning_rate, iterations
             for group in optimiser.param_groups:
                 group["lr"] /= 2
             continue
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-        optimiser.step()
+        descend(optimiser, net, loss)
         if step % every == 0 and step < iterations:
             with torch.no_grad():
                 theta = field.library(x.reshape(-1, len(names)))
