@@ -9,6 +9,7 @@ import numpy as np
 
 from .data import Trajectories
 from .distill import complexity
+from .distill._combine import chosen_index
 from .equations import EquationSystem
 from .validate import resimulate
 
@@ -45,8 +46,7 @@ def choose_route(systems: Mapping[str, EquationSystem], checks: Mapping[str, Tra
         scores = {label: route_score(system, data, scale) for label, data in checks.items()}
         record[name] = {"score": float(np.mean(list(scores.values()))), "scores": scores, **_summary(system)}
     names = sorted(record, key=lambda n: (record[n]["complexity"], n))
-    best = min(record[n]["score"] for n in names)
-    chosen = next((n for n in names if record[n]["score"] <= tolerance * best + floor), names[0])
+    chosen = names[chosen_index([record[n]["score"] for n in names], tolerance, floor)]  # the candidates' rule
     scores = ", ".join(f"{n} {record[n]['score']:.3g} (complexity {record[n]['complexity']})" for n in names)
     why = (f"route auto: the {chosen} route was chosen, the simplest whose mean re-simulation error on "
            f"{' and '.join(checks)} is within {tolerance:g}x the best + {floor:g} ({scores})")
