@@ -11,6 +11,7 @@ from .data import Trajectories
 from .distill import complexity
 from .distill._combine import chosen_index
 from .equations import EquationSystem
+from .ude._windows import state_scale
 from .validate import resimulate
 
 
@@ -40,7 +41,7 @@ def choose_route(systems: Mapping[str, EquationSystem], checks: Mapping[str, Tra
     # one scale for every check, from the largest: a held-out end near a fixed point has almost
     # no spread of its own and would weigh its noise as error
     largest = max(checks.values(), key=lambda d: d.y.size)
-    scale = largest.y.reshape(-1, largest.y.shape[-1]).std(axis=0) + 1e-12
+    scale = state_scale(largest)
     record: dict[str, Any] = {}
     for name, system in systems.items():
         scores = {label: route_score(system, data, scale) for label, data in checks.items()}

@@ -12,6 +12,7 @@ import torch
 from ..data import Trajectories
 from ..equations import EquationSystem, Parameter, TorchRHS
 from ..ude import UDE, HybridODE, Windows
+from ..ude._windows import state_scale
 from ._base import Candidate
 
 
@@ -83,7 +84,7 @@ def checks(data: Trajectories, length: int, n_windows: int, seed: int, whole: Tr
     trajectory that sits near a fixed point cannot tell a model that has the right fixed point
     from the right model; the whole run from the first sample can. Both are scaled by each
     state's s.d. over `whole`, so that such a stretch's noise is not blown up into error."""
-    scale = None if whole is None else whole.y.reshape(-1, whole.y.shape[-1]).std(0) + 1e-12
+    scale = None if whole is None else state_scale(whole)
     windows = Windows(data, length, torch.float64, scale)
     out = [(windows, windows.sample(np.random.default_rng(seed), n_windows))]
     if whole is not None:

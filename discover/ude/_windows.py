@@ -9,6 +9,12 @@ from ..data import Trajectories
 from ._solvers import RHS, integrate_windows
 
 
+def state_scale(data: Trajectories) -> np.ndarray:
+    """Each state's standard deviation over every trajectory and time of `data` (never 0): the scale
+    every re-simulation error divides by."""
+    return data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12
+
+
 class Windows:
     """Every window of `length` steps in `data`, batched on demand.
 
@@ -21,8 +27,8 @@ class Windows:
         self.dt, self.length = data.dt, length
         self.y = torch.as_tensor(data.y, dtype=dtype)
         self.u = torch.as_tensor(data.u, dtype=dtype)
-        if scale is None:  # each state's s.d. over `data`
-            scale = data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12
+        if scale is None:
+            scale = state_scale(data)
         self.scale = torch.as_tensor(scale, dtype=dtype)
         n_traj, n_t = data.y.shape[:2]
         traj, start = np.meshgrid(np.arange(n_traj), np.arange(n_t - length), indexing="ij")
