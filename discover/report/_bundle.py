@@ -40,6 +40,12 @@ class Results:
     residuals: Mapping[str, Mapping[str, Any]]
     loss_history: np.ndarray
 
+    @property
+    def distilled_from_data(self) -> bool:
+        """Whether the direct route was chosen: the residuals are then the data's smoothed derivative
+        minus the known part, not a network's output."""
+        return self.metrics.get("routes", {}).get("chosen") == "direct"
+
 
 def load_results(folder: str | Path) -> Results:
     """Read a results folder written by `discover run` / `write_results`."""

@@ -26,8 +26,8 @@ CAPTIONS = {
 
 def _caption(key: str, r: Results) -> str:
     if key.startswith("residual_"):
-        direct = r.metrics.get("routes", {}).get("chosen") == "direct"  # no network: the data's own derivative
-        source = "the data's smoothed derivative minus the known part" if direct else "learned by the network"
+        source = "the data's smoothed derivative minus the known part" if r.distilled_from_data else \
+            "learned by the network"
         return f"Residual of d{key[9:]}/dt: {source} vs the distilled closed form."
     if key.startswith("pareto_"):
         return f"Candidates for d{key[7:]}/dt: complexity vs held-out residual error; the chosen one is starred."

@@ -73,9 +73,9 @@ def residual_figure(r: Results, state: str, folder: Path) -> str:
     unit = _rate_unit(r, state)
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2))
     # the direct route has no network: what it distilled is the data's smoothed derivative
-    source = "data derivative" if r.metrics.get("routes", {}).get("chosen") == "direct" else "learned"
+    source = "data derivative" if r.distilled_from_data else "learned"
     a.plot(res["t"], res["learned"], color="tab:orange", lw=1.5,
-           label="smoothed data derivative - known part" if source != "learned" else "learned (network)")
+           label="smoothed data derivative - known part" if r.distilled_from_data else "learned (network)")
     a.plot(res["t"], res["distilled"], "--", color="tab:blue", lw=1.3, label="distilled (closed form)")
     a.set_xlabel(_label("t", r.known.time_unit))
     a.set_ylabel(_label(f"residual of d{state}/dt", unit))
