@@ -21,6 +21,7 @@ from .distill import (
     refit_coefficients,
     round_coefficients,
 )
+from .distill._combine import choice_rule
 from .equations import EquationSystem
 from .ude import UDE
 from .validate import resimulate, resimulate_spiking, spike_thresholds, torch_rhs, trajectory_metrics
@@ -199,7 +200,7 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
             "the held-out ends of the training trajectories"
         checks = {held: chosen_on, **checks}
     routes = choose_route({name: sys_ for name, (_, sys_) in found.items()}, checks,
-                          float(distill.get("tolerance", 1.5)), float(distill.get("floor", 1e-4)))
+                          *choice_rule(distill))
     if smoothing is not None:
         routes["smoothing"] = smoothing
     seconds["distillation"] = time.perf_counter() - start

@@ -12,7 +12,7 @@ from .._schema import DISTILL
 from ..data import Trajectories
 from ..ude import UDE
 from ._base import Candidate, pareto_front
-from ._sample import sample_residuals
+from ._sample import ResidualSamples, sample_residuals
 from ._select import resimulation_errors
 from ._sparse import SparseDistiller
 from ._symbolic import SymbolicDistiller
@@ -82,16 +82,10 @@ def distill_residuals(
     """
     options = check_distill_options(options)
     seed = options.get("seed", 0)
-    tolerance = float(options.get("tolerance", 1.5))
-    # Scores below ~1 % RMS error of a state's spread cannot tell candidates apart; without this
-    # floor, noise-free data let spurious saturating terms (x*tanh(40*y + 117) for x) win.
-    floor = float(options.get("floor", 1e-4))
+    tolerance, floor = choice_rule(options)
     out = {}
     for samples in sample_residuals(ude, data, seed=seed):
-        candidates: list[Candidate] = []
-        for backend in options["backends"]:
-            kwargs = {"seed": seed, **options.get(backend, {})}
-            candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
+        candidates = propose(samples, options)
         front = pareto_front(candidates)
         if options.get("choose_by", "resimulation") == "resimulation":
             chosen_on = selection if selection is not None else data
@@ -101,7 +95,7 @@ def distill_residuals(
                 refit_on=data if options.get("refit", True) else None, refit_top=options.get("refit_candidates", 6),
             )
             # the best few front members are judged, and kept, with their numbers refit through the solver
-            front = [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
+            front = as_refit(front, refit)
             how = "held-out window re-simulation error" if selection is not None else "window re-simulation error"
         else:
             scores = [c.error for c in front]
@@ -115,6 +109,27 @@ def distill_residuals(
             samples.state, tuple(candidates), tuple(front), tuple(float(s) for s in scores), front[i], reason
         )
     return out
+
+
+def choice_rule(options: Mapping[str, Any]) -> tuple[float, float]:
+    """(tolerance, floor) of the simplest-within-tolerance choice. Scores below ~1 % RMS error of a
+    state's spread cannot tell candidates apart; without the floor, noise-free data let spurious
+    saturating terms (x*tanh(40*y + 117) for x) win."""
+    return float(options.get("tolerance", 1.5)), float(options.get("floor", 1e-4))
+
+
+def propose(samples: ResidualSamples, options: Mapping[str, Any]) -> list[Candidate]:
+    """Every candidate of every backend in `options` for one residual's samples."""
+    candidates: list[Candidate] = []
+    for backend in options["backends"]:
+        kwargs = {"seed": options.get("seed", 0), **options.get(backend, {})}
+        candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
+    return candidates
+
+
+def as_refit(front: list[Candidate], refit: list) -> list[Candidate]:
+    """`front` with each candidate's expression replaced by its refit one, where the refit changed it."""
+    return [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
 
 
 def chosen_index(scores, tolerance: float, floor: float) -> int:

@@ -8,7 +8,6 @@ placeholders the UDE route fills, and candidates are chosen the same way: by re-
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -22,7 +21,7 @@ from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ..ude import HybridODE
 from ._base import Candidate, complexity, pareto_front
-from ._combine import DISTILLERS, StateDistillation, check_distill_options, chosen_index
+from ._combine import StateDistillation, as_refit, check_distill_options, choice_rule, chosen_index, propose
 from ._sample import ResidualSamples
 from ._select import checked_error, checks, score_candidates
 
@@ -80,13 +79,10 @@ def distill_direct(
     length = min(2 * window, chosen_on.t.size - 1)
     tests = checks(chosen_on, length, 512, seed, whole)
     smoothing, current = pick_smoothing(system, data, tests, substeps, {"seed": seed, **options.get("sparse", {})},
-                                        float(options.get("tolerance", 1.5)), float(options.get("floor", 1e-4)))
+                                        *choice_rule(options))
     fronts, pooled = {}, {}
     for samples in derivative_samples(system, data, smoothing, seed=seed):
-        candidates: list[Candidate] = []
-        for backend in options["backends"]:
-            kwargs = {"seed": seed, **options.get(backend, {})}
-            candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
+        candidates = propose(samples, options)
         pooled[samples.state], fronts[samples.state] = candidates, _to_score(candidates)
     out = {}
     # each state is chosen with the others held at their current choice, starting from the sparse
@@ -121,14 +117,14 @@ def weighted_complexity(expr: sp.Expr) -> int:
 def _choose_state(system, state, front, pooled, current, data, chosen_on, options, length, substeps, smoothing,
                   held_out: bool, whole, refit_top: int) -> StateDistillation:
     """One state's choice among `front` (from `_to_score`), by re-simulation with the other states' terms fixed."""
-    tolerance, floor = float(options.get("tolerance", 1.5)), float(options.get("floor", 1e-4))
+    tolerance, floor = choice_rule(options)
     fixed = system.replace_residuals({s: e for s, e in current.items() if s != state}, how="held fixed")
     scores, refit = score_candidates(
         fixed, [], state, front, chosen_on, length=length, substeps=substeps,
         seed=options.get("seed", 0), refit_on=data if options.get("refit", True) else None,
         refit_top=refit_top, whole=whole,
     )
-    front = [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
+    front = as_refit(front, refit)
     i = chosen_index(scores, tolerance, floor)
     how = "held-out window re-simulation error" if held_out else "window re-simulation error"
     if whole is not None:
