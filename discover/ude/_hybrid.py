@@ -36,6 +36,23 @@ class MLPResidual(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net((x - self.mean) / self.std)[..., 0] * self.scale
 
+    def folded(self):
+        """The same function with the standardisation folded into the first layer and the output
+        scale into the last: three fewer operations per call. Build it once per integration (the
+        folded weights are computed from, and differentiate back to, the current parameters)."""
+        linear = [m for m in self.net if isinstance(m, nn.Linear)]
+        weights, biases = [m.weight for m in linear], [m.bias for m in linear]
+        weights[0] = weights[0] / self.std
+        biases[0] = biases[0] - weights[0] @ self.mean
+        weights[-1], biases[-1] = weights[-1] * self.scale, biases[-1] * self.scale  # the same layer at depth 0
+        layers = [(w.t(), b) for w, b in zip(weights, biases)]
+
+        def f(x: torch.Tensor) -> torch.Tensor:
+            for weight, bias in layers[:-1]:
+                x = torch.tanh(torch.addmm(bias, x, weight))
+            return torch.addmm(layers[-1][1], x, layers[-1][0])[:, 0]
+        return f
+
 
 class HybridODE(nn.Module):
     """dy/dt = known(y, u) + R(features) on the states that carry a residual placeholder."""
@@ -48,6 +65,7 @@ class HybridODE(nn.Module):
             [columns.index(f) for f in system.residual_features(s)] for s in self.rhs.residual_states
         ]
         self.residuals = nn.ModuleList(residuals)
+        self.n_states, self.n_inputs = len(system.states), len(system.inputs)
 
     def residual_values(self, y: torch.Tensor, u: torch.Tensor) -> torch.Tensor | None:
         if not self.feature_index:  # a closed system: nothing neural left
@@ -57,3 +75,19 @@ class HybridODE(nn.Module):
 
     def forward(self, y: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         return self.rhs(y, u, self.residual_values(y, u))
+
+    def fused(self):
+        """`forward` with every network folded (`MLPResidual.folded`), for one integration of a
+        batch: what training integrates, with fewer operations per right-hand-side call."""
+        nets = [net.folded() for net in self.residuals]
+        states_only = all(max(idx) < self.n_states for idx in self.feature_index)  # no input among the features
+        width = self.n_states if states_only else self.n_states + self.n_inputs
+        every = [idx == list(range(width)) for idx in self.feature_index]  # a network of every column, in order
+
+        def f(y: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+            if not nets:
+                return self.rhs(y, u, None)
+            z = y if states_only else torch.cat([y, u], dim=-1)
+            r = [net(z if all_columns else z[:, idx]) for net, idx, all_columns in zip(nets, self.feature_index, every)]
+            return self.rhs(y, u, torch.stack(r, dim=-1))
+        return f
