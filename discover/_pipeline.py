@@ -140,6 +140,11 @@ def discover(
     )
     if not selection["held_out"]:
         notes += (selection["why"],)
+    if ude is not None and ude.stride_ > 1:
+        error = (f" (error {ude.stride_error_:.2g} noise s.d. when last checked)" if np.isfinite(ude.stride_error_)
+                 else "")
+        notes += (f"UDE trained with one RK4 step per {ude.stride_} samples{error}, then polished at one step per "
+                  "sample",)
     if ude is not None and ude.resumed_from_ is not None:
         notes += (f"UDE training resumed at Adam step {ude.resumed_from_} from the checkpoint of an interrupted run",)
     if system.spike is not None:

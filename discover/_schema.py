@@ -147,6 +147,9 @@ TRAINING_DOCS = {
     "prefit_iterations": "Steps pre-fitting each network to a derivative estimate minus the known part.",
     "solver": "\"rk4\" (ours, fused), \"torchdiffeq-rk4\", \"dopri5\" or \"adjoint-dopri5\" (torchdiffeq).",
     "substeps": "Solver steps per sample interval (2 or more for stiff models such as Hodgkin-Huxley).",
+    "stride": "Sample intervals per RK4 step while Adam trains: \"auto\" (the longest step whose error stays "
+              "within half the data's noise s.d.; 1 for noise-free data, other solvers or substeps > 1) or a "
+              "divisor of `window`. The L-BFGS polish always steps once per sample.",
     "dtype": "\"float32\" or \"float64\".",
     "seed": "Seed of the networks' initial weights and the window batches.",
     "threads": "Torch threads; one per job is fastest for small networks.",

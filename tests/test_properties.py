@@ -129,7 +129,8 @@ def tiny_data():
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(["width", "depth", "window", "batch_size", "iterations", "learning_rate", "lbfgs_iterations",
-                        "prefit_iterations", "solver", "substeps", "dtype", "seed", "threads", "max_recoveries"]),
+                        "prefit_iterations", "solver", "substeps", "stride", "dtype", "seed", "threads",
+                        "max_recoveries"]),
        ESTIMATOR_VALUES)
 def test_ude_with_a_random_setting_fits_or_raises_our_error(tiny_data, name, value):
     try:

@@ -19,7 +19,7 @@ from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ._hybrid import HybridODE, MLPResidual
 from ._solvers import SOLVERS, integrate_windows
-from ._windows import Windows
+from ._windows import STRIDES, Windows, choose_stride, noise_level
 
 
 class UDE:
@@ -35,8 +35,12 @@ class UDE:
     **Arguments:** `system`; `width`, `depth` of each MLP; `window` (steps per window),
     `batch_size` (windows per step), `iterations` (Adam steps), `learning_rate`,
     `lbfgs_iterations`, `prefit_iterations`; `solver` (one of `SOLVERS`), `substeps` per
-    sample interval; `dtype` ("float32" or "float64"); `seed`; `threads` (torch threads; one
-    per job is fastest for small networks); `progress` (show a progress bar); `checkpoint`
+    sample interval; `stride`: sample intervals per RK4 step in the Adam phase ("auto": the
+    longest that keeps the integration error within half the data's noise s.d., measured on the
+    pre-fitted model and again every 100 Adam steps; 1 with `substeps` > 1 or another solver; the
+    L-BFGS polish always takes one step per sample, so a coarse stride never biases the final
+    fit); `dtype` ("float32" or "float64"); `seed`; `threads` (torch threads; one per job is
+    fastest for small networks); `progress` (show a progress bar); `checkpoint`
     (a file: training state is saved there every `checkpoint_every` Adam steps, atomically,
     tensors only, read back with `weights_only=True`); `resume` (continue from `checkpoint` if
     it exists; a resumed run ends exactly where an uninterrupted one would).
@@ -48,21 +52,22 @@ class UDE:
     **Learned attributes:** `model_` (a `HybridODE`), `loss_history_`, `fit_seconds_`,
     `constant_features_` (features that never varied in the data, so their effect is not
     identifiable), `recoveries_` (step and new learning rate of each rollback),
-    `resumed_from_` (the Adam step a resumed run started at, or None).
+    `resumed_from_` (the Adam step a resumed run started at, or None), `stride_` (the stride
+    used last) and `stride_error_` (its integration error when last checked, in noise s.d.s).
     """
 
     def __init__(
         self, system: EquationSystem, *, width: int = 32, depth: int = 2, window: int = 20,
         batch_size: int = 256, iterations: int = 600, learning_rate: float = 1e-2,
         lbfgs_iterations: int = 30, prefit_iterations: int = 300, solver: str = "rk4",
-        substeps: int = 1, dtype: str = "float32", seed: int = 0, threads: int = 1, progress: bool = True,
+        substeps: int = 1, stride: int | str = "auto", dtype: str = "float32", seed: int = 0, threads: int = 1, progress: bool = True,
         checkpoint: str | None = None, checkpoint_every: int = 100, resume: bool = False, max_recoveries: int = 3,
     ) -> None:
         self.system = system
         self.width, self.depth, self.window, self.batch_size = width, depth, window, batch_size
         self.iterations, self.learning_rate = iterations, learning_rate
         self.lbfgs_iterations, self.prefit_iterations = lbfgs_iterations, prefit_iterations
-        self.solver, self.substeps, self.dtype = solver, substeps, dtype
+        self.solver, self.substeps, self.stride, self.dtype = solver, substeps, stride, dtype
         self.seed, self.threads, self.progress = seed, threads, progress
         self.checkpoint, self.checkpoint_every, self.resume = checkpoint, checkpoint_every, resume
         self.max_recoveries = max_recoveries
@@ -94,9 +99,23 @@ class UDE:
             raise FitError(f"`solver`={self.solver!r} is not one of {list(SOLVERS)}.")
         if self.window >= data.t.size:
             raise DataError(f"`window`={self.window} steps is not shorter than the data ({data.t.size} samples); lower it.")
+        self._validate_stride()
         if self.dtype not in ("float32", "float64"):
             raise FitError(f"`dtype` must be 'float32' or 'float64', got {self.dtype!r}.")
         return getattr(torch, self.dtype)
+
+    def _validate_stride(self) -> None:
+        if self.stride == "auto":
+            return
+        if isinstance(self.stride, bool) or not isinstance(self.stride, (int, np.integer)) or self.stride < 1:
+            raise FitError(f"`stride` must be 'auto' or an integer >= 1 (sample intervals per RK4 step), "
+                           f"got {self.stride!r}.")
+        if self.window % self.stride:
+            raise FitError(f"`stride`={self.stride} must divide `window`={self.window}; use a divisor of the "
+                           "window or 'auto'.")
+        if self.stride > 1 and (self.substeps > 1 or self.solver != "rk4"):
+            raise FitError(f"`stride`={self.stride} steps over samples, which needs solver 'rk4' and substeps 1 "
+                           f"(got solver {self.solver!r}, substeps {self.substeps}); use stride 1 or 'auto'.")
 
     def fit(self, data: Trajectories) -> UDE:
         dtype = self._validate(data)
@@ -180,9 +199,14 @@ class UDE:
     def _train(self, data: Trajectories, rng: np.random.Generator, state: dict | None = None,
                fingerprint: str = "") -> list[float]:
         windows = Windows(data, self.window, torch.get_default_dtype())
+        noise = noise_level(data)
+        if state is not None and "stride" in state:
+            self.stride_, self.stride_error_ = int(state["stride"]), float(state["stride_error"])
+        else:
+            self.stride_, self.stride_error_ = self._pick_stride(windows, noise, self.seed)
 
-        def loss_on(batch: np.ndarray) -> torch.Tensor:
-            return windows.loss(self.model_, batch, self.solver, self.substeps)
+        def loss_on(batch: np.ndarray, stride: int | None = None) -> torch.Tensor:
+            return windows.loss(self.model_, batch, self.solver, self.substeps, stride or self.stride_)
 
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1), eta_min=self.learning_rate / 20)
@@ -210,17 +234,26 @@ class UDE:
             history.append(loss.item())
             if it % 25 == 0:
                 good = _snapshot(self.model_, opt, sched)
+            if it % 100 == 99 and self.stride == "auto":  # the network changed: is the step still accurate?
+                self.stride_, self.stride_error_ = self._pick_stride(windows, noise, (self.seed, it))
             if it % 20 == 0:
                 bar.set_postfix(loss=f"{history[-1]:.2e}")
             if self.checkpoint and (it + 1) % max(int(self.checkpoint_every), 1) == 0:
                 save_checkpoint(self.checkpoint, {
                     "iteration": it + 1, "model": self.model_.state_dict(), "optimizer": opt.state_dict(),
                     "scheduler": sched.state_dict(), "rng": rng.bit_generator.state, "history": history,
-                    "prefit": prefit, "fingerprint": fingerprint,
+                    "prefit": prefit, "fingerprint": fingerprint, "stride": self.stride_,
+                    "stride_error": self.stride_error_,
                 })
         bar.close()
-        history += self._polish(loss_on, windows.sample(rng, 4 * self.batch_size))
+        history += self._polish(lambda batch: loss_on(batch, 1), windows.sample(rng, 4 * self.batch_size))
         return history
+
+    def _pick_stride(self, windows: Windows, noise: np.ndarray, seed) -> tuple[int, float]:
+        if self.stride == "auto" and (self.solver != "rk4" or self.substeps > 1):
+            return 1, 0.0
+        strides = STRIDES if self.stride == "auto" else (int(self.stride),)
+        return choose_stride(self.model_, windows, noise, np.random.default_rng(seed), strides)
 
     def _recover(self, it: int, loss: float, good: dict, opt, sched) -> None:
         """Roll back to the last good state with half the learning rate, or stop with a clear error."""
