@@ -14,7 +14,7 @@ from xml.sax.saxutils import quoteattr
 from ..equations import EquationSystem
 from ._common import InfixPrinter, check_closed, expand_exprel, ms_per_time_unit, renamed, target_names
 
-RESERVED = ("t", "MSEC", "exp", "ln", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "abs", "H", "random")
+RESERVED = ("t", "MSEC", "t_spike", "spike", "exp", "ln", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "abs", "H", "random")
 
 
 class _LemsPrinter(InfixPrinter):
@@ -35,17 +35,60 @@ def component_type(system: EquationSystem) -> tuple[str, str]:
     for s in system.states:
         lines.append(f'        <Parameter name="{names[s]}0" dimension="none" description="initial {s}"/>')
     lines.append('        <Constant name="MSEC" dimension="time" value="1ms"/>')
+    if system.spike is not None:
+        lines.append('        <EventPort name="spike" direction="out"/>')
     lines += [f'        <Exposure name="{names[s]}" dimension="none"/>' for s in system.states]
     lines.append("        <Dynamics>")
     lines += [f'            <StateVariable name="{names[s]}" dimension="none" exposure="{names[s]}"/>'
               for s in system.states]
-    for s, rhs in zip(system.states, system.rhs):
-        body = printer.doprint(renamed(expand_exprel(rhs), system, names))
-        lines.append(f'            <TimeDerivative variable="{names[s]}" value={quoteattr(f"({body}) * {per_ms!r} / MSEC")}/>')
+    derivatives = {s: printer.doprint(renamed(expand_exprel(rhs), system, names)) for s, rhs in zip(system.states, system.rhs)}
+
+    def time_derivatives(indent: str, held: str | None = None) -> list[str]:
+        return [f'{indent}<TimeDerivative variable="{names[s]}" value={quoteattr(f"({body}) * {per_ms!r} / MSEC")}/>'
+                for s, body in derivatives.items() if s != held]
+
+    if system.spike is None:
+        lines += time_derivatives("            ")
+    else:
+        lines += _spiking_dynamics(system, names, per_ms, time_derivatives)
     lines.append("            <OnStart>")
     lines += [f'                <StateAssignment variable="{names[s]}" value="{names[s]}0"/>' for s in system.states]
     lines += ["            </OnStart>", "        </Dynamics>", "    </ComponentType>"]
     return "\n".join(lines), ctype
+
+
+def _spiking_dynamics(system: EquationSystem, names: Mapping[str, str], per_ms: float, time_derivatives) -> list[str]:
+    """Threshold, reset and refractoriness the way NeuroML's own iafRefCell writes them: at the
+    threshold an event goes out, the other states jump, and (with a refractory period) a second
+    regime holds the spiking state at its reset value until the period has passed."""
+    rule, v = system.spike, names[system.spike.state]
+    jumps = [f'<StateAssignment variable="{v}" value="{float(rule.reset)!r}"/>',
+             *(f'<StateAssignment variable="{names[n]}" value="{float(x)!r}"/>' for n, x in rule.also),
+             *(f'<StateAssignment variable="{names[n]}" value="{names[n]} + ({float(x)!r})"/>' for n, x in rule.add)]
+    fire = [f'<OnCondition test="{v} .geq. ({float(rule.threshold)!r})">', '    <EventOut port="spike"/>',
+            *(f"    {j}" for j in jumps)]
+    if rule.refractory <= 0:
+        return [*time_derivatives("            "), *(f"            {x}" for x in fire), "            </OnCondition>"]
+    refractory_ms = float(rule.refractory) / per_ms  # the model's time unit -> ms
+    return [
+        '            <StateVariable name="t_spike" dimension="time"/>',
+        '            <Regime name="refractory">',
+        "                <OnEntry>",
+        '                    <StateAssignment variable="t_spike" value="t"/>',
+        f'                    <StateAssignment variable="{v}" value="{float(rule.reset)!r}"/>',
+        "                </OnEntry>",
+        *time_derivatives("                ", held=rule.state),
+        f'                <OnCondition test="t .gt. (t_spike + ({refractory_ms!r} * MSEC))">',
+        '                    <Transition regime="integrating"/>',
+        "                </OnCondition>",
+        "            </Regime>",
+        '            <Regime name="integrating" initial="true">',
+        *time_derivatives("                "),
+        *(f"                {x}" for x in fire),
+        '                    <Transition regime="refractory"/>',
+        "                </OnCondition>",
+        "            </Regime>",
+    ]
 
 
 def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float,

@@ -198,9 +198,48 @@ def test_spiking_model_exports_to_brian2_with_the_same_spike_times(tmp_path, ada
     # 0.01 ms step earlier than we do (its refractory counts whole steps from the spike's step)
     assert abs(theirs[0] - ours[0]) <= 0.011
     np.testing.assert_allclose(np.diff(theirs), np.diff(ours), atol=0.011 if adaptation is None else 0.05)
-    for target in ("python", "neuron", "neuroml", "nestml"):
+    for target in ("python", "neuron", "nestml"):
         with pytest.raises(ConfigError, match="spikes by threshold and reset"):
             export(eif, target, tmp_path / target)
+
+
+def _adapting_eif(adaptation):
+    from discover.cell import membrane_system
+    from discover.equations import SpikeRule
+
+    rule = SpikeRule("V", threshold=-30.0, reset=-58.0, refractory=2.0)
+    known = membrane_system({"C": 100.0, "gL": 5.0, "EL": -65.0, "a_w": 30.0}, rule, adaptation=adaptation)
+    return known.replace_residuals({"V": 0.1 * sp.exp((known.symbol("V") + 50) / 2)}, how="test")
+
+
+def _our_spike_times(system, y0, current, duration, dt=0.001):
+    from discover.validate import resimulate_spiking, spike_times
+
+    t = np.arange(0, duration, dt)
+    data = Trajectories(t, np.tile(y0, (1, t.size, 1)), np.full((1, t.size, 1), current), system.states, ("I",))
+    return spike_times(t, resimulate_spiking(system, data, substeps=1)[0, :, 0], system.spike.threshold)
+
+
+@pytest.mark.parametrize("adaptation", [None, 50.0])
+def test_spiking_model_exports_to_lems_with_the_same_spike_times(tmp_path, adaptation):
+    """jLEMS runs the exported threshold / reset / refractory regimes (and w's jump) and spikes
+    when we do. jLEMS steps by forward Euler (1 us here); ours is RK4 at the same step."""
+    _needs("neuroml")
+    eif = _adapting_eif(adaptation)
+    y0 = [-65.0, 0.0][:len(eif.states)]
+    files = export(eif, "neuroml", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
+    t, y = run_export(files, tmp_path, 200.0)
+    theirs = t[1:][np.diff(y[:, 0]) < -20.0]  # the resets
+    ours = _our_spike_times(eif, y0, 250.0, 200.0)
+    assert len(ours) >= 4 and len(theirs) == len(ours), (theirs, ours)
+    if adaptation:  # w jumped at every spike in jLEMS too: intervals lengthen
+        assert np.diff(theirs)[-1] > 1.2 * np.diff(theirs)[0]
+    # jLEMS resets one step after the crossing and leaves the refractory regime at the first step
+    # past it: a few us per interval, which add up over 20 spikes, so compare the intervals
+    assert abs(theirs[0] - ours[0]) <= 0.01
+    np.testing.assert_allclose(np.diff(theirs), np.diff(ours), atol=0.01)
+    held = (t > theirs[0] + 0.1) & (t < theirs[0] + 1.9)  # the refractory period holds V at the reset
+    np.testing.assert_allclose(y[held, 0], -58.0)
 
 
 @pytest.mark.parametrize("name", ["model", "hh", "2cell"])
