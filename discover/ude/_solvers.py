@@ -9,6 +9,7 @@ from torch import nn
 
 RHS = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 SOLVERS = ("rk4", "torchdiffeq-rk4", "dopri5", "adjoint-dopri5")
+DOPRI5_TOLERANCES = {"rtol": 1e-6, "atol": 1e-8}  # torchdiffeq's adaptive solvers (its defaults: 1e-7, 1e-9)
 
 
 def integrate_windows(f: RHS, y0: torch.Tensor, u: torch.Tensor, dt: float, solver: str = "rk4", substeps: int = 1,
@@ -104,7 +105,7 @@ def _torchdiffeq(f, y0: torch.Tensor, u: torch.Tensor, dt: float, solver: str) -
     if solver == "torchdiffeq-rk4":
         ys = torchdiffeq.odeint(func, y0, times, method="rk4")
     elif solver == "dopri5":
-        ys = torchdiffeq.odeint(func, y0, times, method="dopri5", rtol=1e-6, atol=1e-8)
+        ys = torchdiffeq.odeint(func, y0, times, method="dopri5", **DOPRI5_TOLERANCES)
     else:  # adjoint-dopri5
-        ys = torchdiffeq.odeint_adjoint(func, y0, times, method="dopri5", rtol=1e-6, atol=1e-8)
+        ys = torchdiffeq.odeint_adjoint(func, y0, times, method="dopri5", **DOPRI5_TOLERANCES)
     return ys.transpose(0, 1)
