@@ -38,6 +38,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     unpack += [f"    {names[p.name]} = p[{p.name!r}]" for p in system.parameters]
     derivs = ",\n".join(f"        {printer.doprint(renamed(r, system, names))}" for r in system.rhs)
     units = {s: system.units.get(s, "1") for s in (*system.states, *system.inputs)}
+    simulate = _SMOOTH if system.spike is None else _spiking(system)
     return f'''"""{system.name}: exported by discover. Runs with numpy and scipy only.
 
 States {list(system.states)}, inputs {list(system.inputs)}; units {units}, time in {system.time_unit!r}.
@@ -76,17 +77,76 @@ def rhs(t, y, inputs=None, **parameters):
     ], dtype=float)
 
 
-def simulate(y0=Y0, t=None, inputs=None, **parameters):
+{simulate}
+
+if __name__ == "__main__":
+    times, ys = simulate()
+    print(dict(zip(STATES, ys[-1])))
+'''
+
+
+_SMOOTH = '''def simulate(y0=Y0, t=None, inputs=None, **parameters):
     """Integrate with scipy's LSODA; returns (t, y) with y shaped (len(t), len(STATES))."""
     t = np.linspace(0.0, DURATION, 1001) if t is None else np.asarray(t, dtype=float)
     sol = solve_ivp(lambda s, y: rhs(s, y, inputs, **parameters), (t[0], t[-1]), y0, t_eval=t,
                     method="LSODA", rtol=1e-8, atol=1e-10)
     if not sol.success:
-        raise RuntimeError(f"integration failed: {{sol.message}}")
+        raise RuntimeError(f"integration failed: {sol.message}")
     return sol.t, sol.y.T
+'''
 
 
-if __name__ == "__main__":
-    times, ys = simulate()
-    print(dict(zip(STATES, ys[-1])))
+def _spiking(system: EquationSystem) -> str:
+    """`simulate` for a hybrid model: LSODA between spikes, each threshold crossing found as an
+    event (to the solver's precision, not a step), then the reset, the jumps of the other states,
+    and the refractory period with the spiking state held at its reset."""
+    rule, index = system.spike, system.states.index(system.spike.state)
+    also = {system.states.index(n): v for n, v in rule.also}
+    add = {system.states.index(n): v for n, v in rule.add}
+    return f'''SPIKE = {{"state": {index}, "threshold": {float(rule.threshold)!r}, "reset": {float(rule.reset)!r},
+         "refractory": {float(rule.refractory)!r}, "set": {also!r}, "add": {add!r}}}
+
+
+def simulate(y0=Y0, t=None, inputs=None, **parameters):
+    """Integrate the hybrid (spiking) model; returns (t, y) with y shaped (len(t), len(STATES))."""
+    t, y, _ = simulate_spikes(y0, t, inputs, **parameters)
+    return t, y
+
+
+def simulate_spikes(y0=Y0, t=None, inputs=None, **parameters):
+    """(t, y, spike times): LSODA between spikes; at each threshold crossing (an event) the
+    spiking state is reset and held for the refractory period, other states set or incremented."""
+    t = np.linspace(0.0, DURATION, 1001) if t is None else np.asarray(t, dtype=float)
+    i, threshold, reset = SPIKE["state"], SPIKE["threshold"], SPIKE["reset"]
+    def free(s, y):
+        return rhs(s, y, inputs, **parameters)
+    def held(s, y):
+        d = free(s, y)
+        d[i] = 0.0
+        return d
+    def crossing(s, y):
+        return y[i] - threshold
+    crossing.terminal, crossing.direction = True, 1
+    out, spikes = np.empty((len(t), len(y0))), []
+    start, y, refractory = t[0], np.array(y0, dtype=float), False
+    while start < t[-1]:
+        stop = min(start + SPIKE["refractory"], t[-1]) if refractory else t[-1]
+        sol = solve_ivp(held if refractory else free, (start, stop), y, method="LSODA", rtol=1e-8, atol=1e-10,
+                        dense_output=True, events=None if refractory else crossing)
+        if not sol.success:
+            raise RuntimeError(f"integration failed: {{sol.message}}")
+        end, fired = sol.t[-1], sol.status == 1
+        inside = (t >= start) & ((t < end) if fired or refractory else (t <= end))
+        out[inside] = sol.sol(t[inside]).T
+        y, start, refractory = sol.y[:, -1].copy(), end, False
+        if fired:
+            spikes.append(end)
+            y[i] = reset
+            for j, value in SPIKE["set"].items():
+                y[j] = value
+            for j, amount in SPIKE["add"].items():
+                y[j] += amount
+            refractory = SPIKE["refractory"] > 0
+    out[t >= start] = y  # a last sample at the final spike or the end of a refractory period
+    return t, out, np.array(spikes)
 '''
