@@ -13,7 +13,7 @@ from . import brian2, nestml, neuroml, neuron, python
 from ._common import inert
 
 TARGETS = ("python", "brian2", "neuron", "neuroml", "nestml")
-SPIKING_TARGETS = ("python", "brian2", "neuroml")
+SPIKING_TARGETS = ("python", "brian2", "neuroml", "nestml")
 """Targets that write a `SpikeRule` (threshold, reset, refractory); the others refuse such systems."""
 
 

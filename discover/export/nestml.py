@@ -16,7 +16,8 @@ from ._common import check_closed, expand_exprel, in_model_units, target_names
 
 RESERVED = ("t", "e", "exp", "ln", "log10", "tanh", "sinh", "cosh", "abs", "resolution", "steps", "emit_spike",
             "integrate_odes", "mV", "pA", "nA", "nS", "pF", "ms", "s", "V", "A", "S", "F", "real", "integer",
-            "model", "state", "parameters", "equations", "update", "input", "output", "inline", "function")
+            "model", "state", "parameters", "equations", "update", "input", "output", "inline", "function",
+            "refr_t", "spike", "onCondition")
 
 
 class _NestmlPrinter(StrPrinter):
@@ -52,11 +53,18 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
         unit = _unit(system.units.get(state, "1"))
         odes.append(f"        {names[state]}' = ({body}) * (1 {unit or ''}) / (1 {time_unit})".replace("(1 )", "1"))
     model = "".join(ch if ch.isalnum() else "_" for ch in system.name) + "_neuron"
+    states = ["        " + decl(s, y) for s, y in zip(system.states, y0)]
+    update, spiking = ["        integrate_odes()"], []
+    if system.spike is not None:
+        update, spiking = _spiking(system, names, lambda name, value: decl(name, value).split(" = ", 1)[1], time_unit)
+        if system.spike.refractory > 0:
+            states.append("        refr_t ms = 0 ms    # time left in the refractory period")
+            odes.append("        refr_t' = -1")
     return f"""# {system.name}: exported by discover. States {list(system.states)}; parameters editable in NEST.
 # Provenance: {"; ".join(system.provenance) or "-"}
 model {model}:
     state:
-{chr(10).join("        " + decl(s, y) for s, y in zip(system.states, y0))}
+{chr(10).join(states)}
 
     parameters:
 {chr(10).join("        " + decl(p.name, p.value) for p in system.parameters)}
@@ -64,7 +72,25 @@ model {model}:
 
     equations:
 {chr(10).join(odes)}
-
+{"".join(chr(10) + line for line in spiking[:3])}
     update:
-        integrate_odes()
-"""
+{chr(10).join(update)}
+{"".join(chr(10) + line for line in spiking[3:])}"""
+
+
+def _spiking(system: EquationSystem, names, quantity, time_unit: str) -> tuple[list[str], list[str]]:
+    """(update block, output block + onCondition block) for a spike rule, the way NESTML's own
+    iaf/aeif models write it: a refractory timer, the spiking state left out of the integration
+    while it runs, and at the threshold the reset, the jumps and `emit_spike()`."""
+    rule, v = system.spike, names[system.spike.state]
+    others = [names[s] for s in system.states if s != rule.state]
+    fire = [f"        {v} = {quantity(rule.state, rule.reset)}",
+            *(f"        {names[n]} = {quantity(n, x)}" for n, x in rule.also),
+            *(f"        {names[n]} += {quantity(n, x)}" for n, x in rule.add), "        emit_spike()"]
+    condition = f"{v} >= {quantity(rule.state, rule.threshold)}"
+    if rule.refractory <= 0:
+        return ["        integrate_odes()"], ["    output:", "        spike", "", f"    onCondition({condition}):", *fire]
+    update = ["        if refr_t > 0 ms:", f"            integrate_odes({', '.join([*others, 'refr_t'])})",
+              "        else:", f"            integrate_odes({', '.join([*others, v])})"]
+    return update, ["    output:", "        spike", "", f"    onCondition(refr_t <= 0 ms and {condition}):",
+                    f"        refr_t = {float(rule.refractory)!r} {time_unit}", *fire]
