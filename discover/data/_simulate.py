@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -40,6 +41,10 @@ def simulate(
       the clean data (`noise_model="additive"`), or of each sample's own value
       (`noise_model="multiplicative"`, y * (1 + noise * N(0, 1))).
     - `seed`: seeds the noise.
+
+    A spiking system (`system.spike`) is integrated as the hybrid model it is: each threshold
+    crossing is found as a solver event, then the reset, the other states' jumps and the
+    refractory period apply (see `SpikeRule`).
     """
     y0, t = _checked_start(system, y0, t)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 10:
@@ -100,37 +105,91 @@ def integrate(
     diverging candidate model can be scored instead of crashing the run).
     """
     rhs = compile_numpy(system)
-    return np.stack([_integrate_one(rhs, y0[k], t, u[k], rtol, atol, on_failure) for k in range(len(y0))])
+    one = _integrate_one if system.spike is None else partial(_integrate_spiking, rule=system.spike, states=system.states)
+    return np.stack([one(rhs, y0[k], t, u[k], rtol, atol, on_failure) for k in range(len(y0))])
+
+
+def _blow_up(time: float, y: np.ndarray) -> float:  # stops the solver before it crawls into a singularity
+    size = np.max(np.abs(y))
+    return _BLOW_UP - size if np.isfinite(size) else -1.0  # NaN would break scipy's root search for the event
+
+
+_blow_up.terminal = True
+
+
+def _with_inputs(rhs, t: np.ndarray, u: np.ndarray):
+    def f(time: float, y: np.ndarray) -> np.ndarray:
+        return rhs(y, np.array([np.interp(time, t, u[:, j]) for j in range(u.shape[1])]))
+    return f
+
+
+def _solve(f, span, y0, rtol: float, atol: float, events, **options):
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported by the caller, not as a warning
+        try:
+            return solve_ivp(f, span, y0, method="LSODA", rtol=rtol, atol=atol, events=events, **options)
+        except ValueError:  # scipy's event root search fails on a step that jumped to inf/NaN: a blow-up
+            return SimpleNamespace(y=np.full((y0.size, 1), np.nan), t=np.array([span[0]]), status=-1, success=False,
+                                   message="the solution jumped to inf or NaN")
 
 
 def _integrate_one(rhs, y0, t, u, rtol: float, atol: float, on_failure: str) -> np.ndarray:
-    def f(time: float, y: np.ndarray) -> np.ndarray:
-        ui = np.array([np.interp(time, t, u[:, j]) for j in range(u.shape[1])])
-        return rhs(y, ui)
-
-    def blow_up(time: float, y: np.ndarray) -> float:  # stops the solver before it crawls into a singularity
-        size = np.max(np.abs(y))
-        return _BLOW_UP - size if np.isfinite(size) else -1.0  # NaN would break scipy's root search for the event
-
-    blow_up.terminal = True
-    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, not as a warning
-        try:
-            sol = solve_ivp(f, (t[0], t[-1]), y0, t_eval=t, method="LSODA", rtol=rtol, atol=atol, events=blow_up)
-        except ValueError:  # scipy's event root search fails on a step that jumped to inf/NaN: a blow-up
-            sol = SimpleNamespace(y=np.full((y0.size, 1), np.nan), status=-1, success=False,
-                                  message="the solution jumped to inf or NaN")
+    sol = _solve(_with_inputs(rhs, t, u), (t[0], t[-1]), y0, rtol, atol, _blow_up, t_eval=t)
     finite = np.all(np.isfinite(sol.y), axis=0)
     n_ok = sol.y.shape[1] if finite.all() else int(np.argmin(finite))
     if sol.status == 1:  # stopped by the blow-up event
         n_ok = min(n_ok, int(np.searchsorted(t, sol.t_events[0][0])))
     if sol.success and n_ok == t.size:
         return sol.y.T
+    return _failed(sol.y.T[:n_ok], y0, t, sol.message, on_failure)
+
+
+def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str, rule, states) -> np.ndarray:
+    """A hybrid model: LSODA between spikes, each threshold crossing found as an event (to the
+    solver's precision), then the reset, the other states set or incremented, and the refractory
+    period with the spiking state held at its reset while the others evolve."""
+    i = states.index(rule.state)
+    free = _with_inputs(rhs, t, u)
+
+    def held(time: float, y: np.ndarray) -> np.ndarray:
+        d = free(time, y)
+        d[i] = 0.0
+        return d
+
+    def crossing(time: float, y: np.ndarray) -> float:
+        return y[i] - rule.threshold
+
+    crossing.terminal, crossing.direction = True, 1
+    out, start, y, holding = np.full((t.size, y0.size), np.nan), t[0], np.array(y0, dtype=float), False
+    while start < t[-1]:
+        stop = min(start + rule.refractory, t[-1]) if holding else t[-1]
+        sol = _solve(held if holding else free, (start, stop), y, rtol, atol,
+                     [_blow_up] if holding else [_blow_up, crossing], dense_output=True)
+        fired = sol.status == 1 and not holding and len(sol.t_events[1]) > 0
+        if not sol.success or (sol.status == 1 and len(sol.t_events[0]) > 0) or not np.all(np.isfinite(sol.y)):
+            return _failed(out[: int(np.searchsorted(t, start))], y0, t, sol.message, on_failure)
+        end = sol.t[-1]
+        inside = (t >= start) & ((t < end) if fired or holding else (t <= end))
+        out[inside] = sol.sol(t[inside]).T
+        y, start, holding = sol.y[:, -1].copy(), end, False
+        if fired:
+            y[i] = rule.reset
+            for name, value in rule.also:
+                y[states.index(name)] = value
+            for name, amount in rule.add:
+                y[states.index(name)] += amount
+            holding = rule.refractory > 0
+    out[t >= start] = y  # a last sample at the final spike or the end of a refractory period
+    return out
+
+
+def _failed(good: np.ndarray, y0, t, message: str, on_failure: str) -> np.ndarray:
+    n_ok = len(good)
     if on_failure == "nan":
         out = np.full((t.size, y0.size), np.nan)
-        out[:n_ok] = sol.y.T[:n_ok]
+        out[:n_ok] = good
         return out
     t_fail = t[min(n_ok, t.size - 1)]
     raise FitError(
-        f"simulation from y0={y0.tolist()} diverged or failed near t={t_fail:g} ({sol.message}); "
+        f"simulation from y0={y0.tolist()} diverged or failed near t={t_fail:g} ({message}); "
         "the model may blow up from this initial state or input (e.g. a spike with no reset)."
     )

@@ -96,6 +96,33 @@ def test_blow_up_is_a_clear_simulation_error():
         simulate(system, [[1.0]], np.linspace(0, 2, 21))
 
 
+def _lif(refractory):
+    import dataclasses
+
+    from discover.equations import SpikeRule
+
+    system = EquationSystem.from_text(["dv/dt = (-v + I)/10", "dw/dt = -w/50"], inputs=["I"])
+    return dataclasses.replace(system, spike=SpikeRule("v", threshold=1.0, reset=0.0, refractory=refractory,
+                                                       add=(("w", 1.0),)))
+
+
+@pytest.mark.parametrize("refractory", [0.0, 2.0])
+def test_simulate_honours_the_spike_rule(refractory):
+    # leaky integrate-and-fire, v' = (I - v)/10 from 0 to threshold 1 at I = 2: each interval is
+    # 10 ln 2 plus the refractory period, and w counts the spikes (decaying)
+    t = np.arange(0.0, 100.0, 0.01)
+    data = simulate(_lif(refractory), [[0.0, 0.0]], t, {"I": 2.0})
+    v, w = data.y[0, :, 0], data.y[0, :, 1]
+    resets = t[1:][np.diff(v) < -0.5]
+    interval = 10 * np.log(2) + refractory
+    assert len(resets) == int(100 // interval)
+    np.testing.assert_allclose(np.diff(resets), interval, atol=0.011)  # to the 0.01 sample
+    assert v.max() < 1.0 and np.all(np.diff(w)[np.diff(v) < -0.5] > 0.9)  # never above threshold; w jumps
+    if refractory:
+        held = (t > resets[0] + 0.05) & (t < resets[0] + refractory - 0.05)
+        np.testing.assert_array_equal(v[held], 0.0)
+
+
 def test_split_time_keeps_every_trajectory_and_sample():
     from discover.data import Trajectories
 
