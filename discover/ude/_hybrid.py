@@ -80,7 +80,7 @@ class HybridODE(nn.Module):
         """`forward` with every network folded (`MLPResidual.folded`), for one integration of a
         batch: what training integrates, with fewer operations per right-hand-side call."""
         nets = [net.folded() for net in self.residuals]
-        states_only = all(max(idx) < self.n_states for idx in self.feature_index)  # no input among the features
+        states_only = all(max(idx, default=-1) < self.n_states for idx in self.feature_index)  # no input among them
         width = self.n_states if states_only else self.n_states + self.n_inputs
         every = [idx == list(range(width)) for idx in self.feature_index]  # a network of every column, in order
 

@@ -60,7 +60,8 @@ class UDE:
         self, system: EquationSystem, *, width: int = 32, depth: int = 2, window: int = 20,
         batch_size: int = 256, iterations: int = 600, learning_rate: float = 1e-2,
         lbfgs_iterations: int = 30, prefit_iterations: int = 300, solver: str = "rk4",
-        substeps: int = 1, stride: int | str = "auto", dtype: str = "float32", seed: int = 0, threads: int = 1, progress: bool = True,
+        substeps: int = 1, stride: int | str = "auto", dtype: str = "float32", seed: int = 0, threads: int = 1,
+        progress: bool = True,
         checkpoint: str | None = None, checkpoint_every: int = 100, resume: bool = False, max_recoveries: int = 3,
     ) -> None:
         self.system = system
