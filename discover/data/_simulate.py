@@ -44,7 +44,10 @@ def simulate(
 
     A spiking system (`system.spike`) is integrated as the hybrid model it is: each threshold
     crossing is found as a solver event, then the reset, the other states' jumps and the
-    refractory period apply (see `SpikeRule`).
+    refractory period apply (see `SpikeRule`). The first sample after each spike reads the
+    threshold, as in `validate.integrate_spiking` and as a recorded spike's peak would: a reset
+    between two samples would otherwise leave no trace that `spike_times` (and the training
+    chunks cut between spikes) could find. Observation noise leaves those marks alone.
     """
     y0, t = _checked_start(system, y0, t)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 10:
@@ -55,7 +58,10 @@ def simulate(
     y = integrate(system, y0, t, u, rtol=rtol, atol=atol)
     if noise > 0:
         scale = y.reshape(-1, y.shape[-1]).std(axis=0) if noise_model == "additive" else np.abs(y)
-        y = y + np.random.default_rng(seed).normal(size=y.shape) * noise * scale
+        clean, y = y, y + np.random.default_rng(seed).normal(size=y.shape) * noise * scale
+        if system.spike is not None:  # keep the spike marks on the threshold: noise would hide half of them
+            i = system.state_index(system.spike.state)
+            y[..., i] = np.where(clean[..., i] == system.spike.threshold, clean[..., i], y[..., i])
     return Trajectories(t, y, u, system.states, system.inputs)
 
 
@@ -160,6 +166,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
 
     crossing.terminal, crossing.direction = True, 1
     out, start, y, holding = np.full((t.size, y0.size), np.nan), t[0], np.array(y0, dtype=float), False
+    spikes = []
     while start < t[-1]:
         stop = min(start + rule.refractory, t[-1]) if holding else t[-1]
         sol = _solve(held if holding else free, (start, stop), y, rtol, atol,
@@ -172,6 +179,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
         out[inside] = sol.sol(t[inside]).T
         y, start, holding = sol.y[:, -1].copy(), end, False
         if fired:
+            spikes.append(end)
             y[i] = rule.reset
             for name, value in rule.also:
                 y[states.index(name)] = value
@@ -179,6 +187,8 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
                 y[states.index(name)] += amount
             holding = rule.refractory > 0
     out[t >= start] = y  # a last sample at the final spike or the end of a refractory period
+    marks = np.searchsorted(t, spikes, side="right")  # the first sample after each spike
+    out[marks[marks < t.size], i] = rule.threshold
     return out
 
 
