@@ -44,7 +44,7 @@ def simulate(
 
     A spiking system (`system.spike`) is integrated as the hybrid model it is: each threshold
     crossing is found as a solver event, then the reset, the other states' jumps and the
-    refractory period apply (see `SpikeRule`). The first sample after each spike reads the
+    refractory period apply (see `SpikeRule`). The first sample at or after each spike reads the
     threshold, as in `validate.integrate_spiking` and as a recorded spike's peak would: a reset
     between two samples would otherwise leave no trace that `spike_times` (and the training
     chunks cut between spikes) could find. Observation noise leaves those marks alone.
@@ -187,7 +187,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
                 y[states.index(name)] += amount
             holding = rule.refractory > 0
     out[t >= start] = y  # a last sample at the final spike or the end of a refractory period
-    marks = np.searchsorted(t, spikes, side="right")  # the first sample after each spike
+    marks = np.searchsorted(t, spikes)  # the first sample at or after each spike
     out[marks[marks < t.size], i] = rule.threshold
     return out
 
