@@ -139,7 +139,8 @@ _OUTPUT = Section("output", "Where results go.", (
 TRAINING_DOCS = {
     "width": "Neurons per hidden layer of each residual network.",
     "depth": "Hidden layers of each residual network.",
-    "window": "Steps per multiple-shooting window.",
+    "window": "Steps per multiple-shooting window (default 20; 8 for a spiking model, whose upstroke a longer "
+              "window from a noisy start cannot follow).",
     "batch_size": "Windows per gradient step.",
     "iterations": "Adam steps (cosine-decayed learning rate).",
     "learning_rate": "Adam's initial learning rate.",
