@@ -82,8 +82,8 @@ def trainer(system, data, solver: str, prefit: bool = True):
     """A UDE (pre-fitted or not), its windows, optimiser and sampler: where Adam training starts
     (with the stride training would choose on that model)."""
     stride = 1 if solver == "rk4-stride1" else "auto"
-    ude = UDE(system, solver=solver.removesuffix("-stride1").removesuffix("-loose"), stride=stride, iterations=600, lbfgs_iterations=0,
-              progress=False, threads=1)
+    ude = UDE(system, solver=solver.removesuffix("-stride1").removesuffix("-loose"), stride=stride, iterations=600,
+              lbfgs_iterations=0, progress=False, threads=1)
     torch.manual_seed(0)
     targets = ude._residual_targets(data)
     ude.model_ = ude._build(data, targets)
@@ -131,8 +131,7 @@ def time_to(system, data, solver: str, target: float | None, iterations: int, bu
             time_to.start_loss = windows.loss(ude.model_, windows.sample(np.random.default_rng(1), 1024)).item()
     for it in range(iterations):
         recent = [*recent[-9:], step(ude, windows, opt, rng)]
-        if it % 100 == 99 and ude.stride == "auto":  # as training re-checks its stride (timed with it)
-            ude.stride_, ude.stride_error_ = ude._pick_stride(windows, noise, (ude.seed, it))
+        ude._recheck_stride(it, windows, noise)  # as training does (timed with it)
         loss = float(np.mean(recent))  # over 10 batches: one lucky batch is not convergence
         sched.step()
         elapsed = time.perf_counter() - start
@@ -229,8 +228,8 @@ def main() -> None:
     if not args.no_hh:
         seconds, ok, terms = hodgkin_huxley_run()
         found = " + ".join(f"{v:.4g}*{k}" for k, v in terms.items())
-        lines += ["", f"Hodgkin–Huxley's potassium current (`examples/hodgkin_huxley.py`, direct route, 5 trajectories "
-                  f"of 50 ms, 1 % noise) end to end: {seconds:.0f} s; found dV/dt residual {found} "
+        lines += ["", "Hodgkin–Huxley's potassium current (`examples/hodgkin_huxley.py`, direct route, "
+                  f"5 trajectories of 50 ms, 1 % noise) end to end: {seconds:.0f} s; found dV/dt residual {found} "
                   f"(truth -36*V*n**4 - 2772*n**4): {'recovered' if ok else 'NOT recovered'}."]
     table = "\n".join(lines)
     print("\n" + table)

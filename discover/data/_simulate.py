@@ -111,7 +111,8 @@ def integrate(
     diverging candidate model can be scored instead of crashing the run).
     """
     rhs = compile_numpy(system)
-    one = _integrate_one if system.spike is None else partial(_integrate_spiking, rule=system.spike, states=system.states)
+    one = (_integrate_one if system.spike is None
+           else partial(_integrate_spiking, rule=system.spike, states=system.states))
     return np.stack([one(rhs, y0[k], t, u[k], rtol, atol, on_failure) for k in range(len(y0))])
 
 

@@ -41,9 +41,12 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     units = {**{p.name: p.unit for p in system.parameters}, **system.units}
     time_unit = "ms" if system.time_unit in ("", "1") else system.time_unit
 
-    def decl(name: str, value: float) -> str:
+    def quantity(name: str, value: float) -> str:
         unit = _unit(units.get(name, "1"))
-        return f"{names[name]} {unit or 'real'} = {float(value)!r}" + (f" {unit}" if unit else "")
+        return f"{float(value)!r}" + (f" {unit}" if unit else "")
+
+    def decl(name: str, value: float) -> str:
+        return f"{names[name]} {_unit(units.get(name, '1')) or 'real'} = {quantity(name, value)}"
 
     printer = _NestmlPrinter()
     odes = []
@@ -56,7 +59,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     states = ["        " + decl(s, y) for s, y in zip(system.states, y0)]
     update, spiking = ["        integrate_odes()"], []
     if system.spike is not None:
-        update, spiking = _spiking(system, names, lambda name, value: decl(name, value).split(" = ", 1)[1], time_unit)
+        update, spiking = _spiking(system, names, quantity, time_unit)
         if system.spike.refractory > 0:
             states.append("        refr_t ms = 0 ms    # time left in the refractory period")
             odes.append("        refr_t' = -1")
@@ -89,7 +92,8 @@ def _spiking(system: EquationSystem, names, quantity, time_unit: str) -> tuple[l
             *(f"        {names[n]} += {quantity(n, x)}" for n, x in rule.add), "        emit_spike()"]
     condition = f"{v} >= {quantity(rule.state, rule.threshold)}"
     if rule.refractory <= 0:
-        return ["        integrate_odes()"], ["    output:", "        spike", "", f"    onCondition({condition}):", *fire]
+        return ["        integrate_odes()"], ["    output:", "        spike", "",
+                                               f"    onCondition({condition}):", *fire]
     update = ["        if refr_t > 0 ms:", f"            integrate_odes({', '.join([*others, 'refr_t'])})",
               "        else:", f"            integrate_odes({', '.join([*others, v])})"]
     return update, ["    output:", "        spike", "", f"    onCondition(refr_t <= 0 ms and {condition}):",

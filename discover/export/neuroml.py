@@ -14,7 +14,8 @@ from xml.sax.saxutils import quoteattr
 from ..equations import EquationSystem
 from ._common import InfixPrinter, check_closed, expand_exprel, ms_per_time_unit, renamed, target_names
 
-RESERVED = ("t", "MSEC", "t_spike", "spike", "exp", "ln", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "abs", "H", "random")
+RESERVED = ("t", "MSEC", "t_spike", "spike", "exp", "ln", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "abs",
+            "H", "random")
 
 
 class _LemsPrinter(InfixPrinter):
@@ -41,7 +42,8 @@ def component_type(system: EquationSystem) -> tuple[str, str]:
     lines.append("        <Dynamics>")
     lines += [f'            <StateVariable name="{names[s]}" dimension="none" exposure="{names[s]}"/>'
               for s in system.states]
-    derivatives = {s: printer.doprint(renamed(expand_exprel(rhs), system, names)) for s, rhs in zip(system.states, system.rhs)}
+    derivatives = {s: printer.doprint(renamed(expand_exprel(rhs), system, names))
+                   for s, rhs in zip(system.states, system.rhs)}
 
     def time_derivatives(indent: str, held: str | None = None) -> list[str]:
         return [f'{indent}<TimeDerivative variable="{names[s]}" value={quoteattr(f"({body}) * {per_ms!r} / MSEC")}/>'

@@ -235,8 +235,7 @@ class UDE:
             history.append(loss.item())
             if it % 25 == 0:
                 good = _snapshot(self.model_, opt, sched)
-            if it % 100 == 99 and self.stride == "auto":  # the network changed: is the step still accurate?
-                self.stride_, self.stride_error_ = self._pick_stride(windows, noise, (self.seed, it))
+            self._recheck_stride(it, windows, noise)
             if it % 20 == 0:
                 bar.set_postfix(loss=f"{history[-1]:.2e}")
             if self.checkpoint and (it + 1) % max(int(self.checkpoint_every), 1) == 0:
@@ -249,6 +248,13 @@ class UDE:
         bar.close()
         history += self._polish(lambda batch: loss_on(batch, 1), windows.sample(rng, 4 * self.batch_size))
         return history
+
+    STRIDE_CHECK_EVERY = 100  # Adam steps
+
+    def _recheck_stride(self, it: int, windows: Windows, noise: np.ndarray) -> None:
+        """After every `STRIDE_CHECK_EVERY` Adam steps the network has changed: is the step still accurate?"""
+        if self.stride == "auto" and (it + 1) % self.STRIDE_CHECK_EVERY == 0:
+            self.stride_, self.stride_error_ = self._pick_stride(windows, noise, (self.seed, it))
 
     def _pick_stride(self, windows: Windows, noise: np.ndarray, seed) -> tuple[int, float]:
         if self.stride == "auto" and (self.solver != "rk4" or self.substeps > 1):
