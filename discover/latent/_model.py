@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..equations import EquationSystem, TorchRHS
+from ..ude._solvers import rk4_step
 
 
 class InitialStateEncoder(nn.Module):
@@ -32,12 +33,10 @@ def integrate(field: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, n
               substeps: int) -> torch.Tensor:
     """Latent trajectories `(trials, n_bins, latent_dim)` by fixed-step RK4, `substeps` per bin."""
     h, z, out = dt / substeps, z0, [z0]
+    autonomous = lambda z, _: field(z)  # noqa: E731 - the latent field has no inputs
     for _ in range(n_bins - 1):
         for _ in range(substeps):
-            k1 = field(z)
-            k2 = field(z + h / 2 * k1)
-            k3 = field(z + h / 2 * k2)
-            z = z + h / 6 * (k1 + 2 * k2 + 2 * k3 + field(z + h * k3))
+            z = rk4_step(autonomous, z, None, None, None, h)
         out.append(z)
     return torch.stack(out, dim=1)
 
