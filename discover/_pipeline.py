@@ -18,6 +18,7 @@ from .distill import (
     check_distill_options,
     distill_direct,
     distill_residuals,
+    prune_terms,
     refit_coefficients,
     round_coefficients,
 )
@@ -115,6 +116,10 @@ def discover(
             discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
         )
         refit = {"window_error_before": before, "window_error_after": after}
+        if distill.get("prune", True):
+            tolerance, floor = choice_rule(distill)
+            discovered, refit["pruned"] = prune_terms(discovered, train, window=window, substeps=substeps,
+                                                      tolerance=tolerance, floor=floor, seed=distill.get("seed", 0))
     # window errors on spike-free pieces cannot see what rounding does to spike times (two
     # near-cancelling exponentials rounded to 1 digit passed that check and never spiked)
     if distill.get("round", system.spike is None):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .data import Trajectories
 from .distill import complexity
+from .distill._base import n_constants
 from .distill._combine import chosen_index
 from .equations import EquationSystem
 from .ude._windows import state_scale
@@ -28,7 +29,8 @@ def route_score(system: EquationSystem, data: Trajectories, scale: np.ndarray) -
 def choose_route(systems: Mapping[str, EquationSystem], checks: Mapping[str, Trajectories], tolerance: float,
                  floor: float) -> dict[str, Any]:
     """Score each route's discovered system on every data set in `checks` (label -> data) and
-    average; the simplest within `tolerance` x the best (+ `floor`) wins, as for candidates.
+    average; of those within `tolerance` x the best (+ `floor`), the one with the fewest
+    constants (then the lowest error) wins, as for candidates.
 
     Two checks, not one: the held-out end of a trajectory is short (often a single window) and a
     model that explodes from other states can still follow it; re-simulating the whole training
@@ -47,13 +49,17 @@ def choose_route(systems: Mapping[str, EquationSystem], checks: Mapping[str, Tra
         scores = {label: route_score(system, data, scale) for label, data in checks.items()}
         record[name] = {"score": float(np.mean(list(scores.values()))), "scores": scores, **_summary(system)}
     names = sorted(record, key=lambda n: (record[n]["complexity"], n))
-    chosen = names[chosen_index([record[n]["score"] for n in names], tolerance, floor)]  # the candidates' rule
-    scores = ", ".join(f"{n} {record[n]['score']:.3g} (complexity {record[n]['complexity']})" for n in names)
-    why = (f"route auto: the {chosen} route was chosen, the simplest whose mean re-simulation error on "
-           f"{' and '.join(checks)} is within {tolerance:g}x the best + {floor:g} ({scores})")
+    chosen = names[chosen_index([record[n]["score"] for n in names], tolerance, floor,
+                                [record[n]["constants"] for n in names])]  # the candidates' rule
+    scores = ", ".join(f"{n} {record[n]['score']:.3g} ({record[n]['constants']} constants, complexity "
+                       f"{record[n]['complexity']})" for n in names)
+    why = (f"route auto: the {chosen} route was chosen: fewest constants, then lowest error, of the routes whose "
+           f"mean re-simulation error on {' and '.join(checks)} is within {tolerance:g}x the best + {floor:g} "
+           f"({scores})")
     return {"routes": record, "chosen": chosen, "why": why}
 
 
 def _summary(system: EquationSystem) -> dict[str, Any]:
     return {"complexity": sum(complexity(e) for e in system.discovered.values()),
+            "constants": sum(n_constants(e) for e in system.discovered.values()),
             "terms": {s: str(e) for s, e in system.discovered.items()}}

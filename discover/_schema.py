@@ -118,12 +118,15 @@ _DISTILL = Section("distill", "How the learned residual becomes closed-form term
     Key("symbolic", "table", "Settings of the symbolic distiller: see [distill.symbolic].", {}),
     Key("choose_by", "string", "\"resimulation\" (candidates re-simulate held-out windows) or \"residual\" "
         "(held-out residual error only; faster, less reliable).", "resimulation"),
-    Key("tolerance", "float", "The simplest candidate within this factor of the best score wins.", 1.5),
+    Key("tolerance", "float", "Of the candidates within this factor of the best score, the one with the fewest "
+        "constants wins (then the lowest score).", 1.5),
     Key("floor", "float", "Added to the best score before the tolerance: below it windows cannot tell "
         "candidates apart.", 1e-4),
     Key("refit", "boolean", "Refit the chosen terms' coefficients through the ODE solver against the data.", True),
     Key("refit_candidates", "integer", "How many of the best front candidates are refit through the solver "
         "before the choice (0: none).", 6),
+    Key("prune", "boolean", "After the refit, drop discovered terms one at a time while the rest, refit, keep the "
+        "window error within `tolerance` x the error with them + `floor` (needs refit).", True),
     Key("round", "boolean", "Round coefficients to the fewest digits that keep the window error within 1 % "
         "(default: true, false for spiking models).", True),
     Key("selection", "float", "Fraction at the end of each training trajectory held out for choosing "

@@ -45,6 +45,11 @@ def complexity(expr: sp.Expr) -> int:
     return sum(1 for _ in sp.preorder_traversal(expr))
 
 
+def n_constants(expr: sp.Expr) -> int:
+    """Fitted numbers in `expr` (every float, repeats counted): its freedom to fit the data."""
+    return sum(1 for e in sp.preorder_traversal(expr) if isinstance(e, sp.Float))
+
+
 def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
     """Candidates not beaten in both complexity and error, ordered by complexity."""
     front: list[Candidate] = []

@@ -20,8 +20,16 @@ from .._errors import DataError
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ..ude import HybridODE
-from ._base import Candidate, complexity, pareto_front
-from ._combine import StateDistillation, as_refit, check_distill_options, choice_rule, chosen_index, propose
+from ._base import Candidate, n_constants
+from ._combine import (
+    StateDistillation,
+    as_refit,
+    check_distill_options,
+    choice_rule,
+    chosen_index,
+    propose,
+    to_score,
+)
 from ._sample import ResidualSamples
 from ._select import checked_error, checks, score_candidates
 
@@ -83,7 +91,7 @@ def distill_direct(
     fronts, pooled = {}, {}
     for samples in derivative_samples(system, data, smoothing, seed=seed):
         candidates = propose(samples, options)
-        pooled[samples.state], fronts[samples.state] = candidates, _to_score(candidates)
+        pooled[samples.state], fronts[samples.state] = candidates, to_score(candidates)
     out = {}
     # each state is chosen with the others held at their current choice, starting from the sparse
     # models that picked the smoothing; a second pass lets early choices see later ones, scoring
@@ -94,24 +102,6 @@ def distill_direct(
                                        options, length, substeps, smoothing, selection is not None, whole, refit_top)
             current[state], fronts[state] = out[state].chosen.expression, list(out[state].front)
     return out, smoothing
-
-
-def _to_score(candidates: list[Candidate]) -> list[Candidate]:
-    """The Pareto front and every member of the sparse threshold path, by complexity. Error
-    against a noisy derivative is a weak guide: a true damping term (-0.2*y in Duffing at 5 %
-    noise) sat on the sparse path but off the front, beaten there by tanh look-alikes that
-    re-simulated far worse. Re-simulation judges them all."""
-    front = pareto_front(candidates)
-    extra = [c for c in candidates if c.source.startswith("sparse") and c not in front]
-    return sorted([*front, *extra], key=lambda c: (weighted_complexity(c.expression), c.error))
-
-
-def weighted_complexity(expr: sp.Expr) -> int:
-    """Tree size, with each function call (exp, tanh, ...) counting 3 nodes more: at equal
-    re-simulation error -x**3 + x, not -1.03*x*tanh(1.87*x - 1.87) (the same size, and on
-    one trajectory the same error), is the model a user can believe and that extrapolates.
-    A true exponential still wins where no polynomial re-simulates as well."""
-    return complexity(expr) + 3 * sum(1 for e in sp.preorder_traversal(expr) if isinstance(e, sp.Function))
 
 
 def _choose_state(system, state, front, pooled, current, data, chosen_on, options, length, substeps, smoothing,
@@ -125,12 +115,13 @@ def _choose_state(system, state, front, pooled, current, data, chosen_on, option
         refit_top=refit_top, whole=whole,
     )
     front = as_refit(front, refit)
-    i = chosen_index(scores, tolerance, floor)
+    i = chosen_index(scores, tolerance, floor, [n_constants(c.expression) for c in front])
     how = "held-out window re-simulation error" if held_out else "window re-simulation error"
     if whole is not None:
         how = f"mean of the {how} and the whole-trajectory re-simulation error"
     reason = (
-        f"direct route (derivatives smoothed over {smoothing} samples): simplest of {len(front)} candidates "
+        f"direct route (derivatives smoothed over {smoothing} samples): fewest constants "
+        f"({n_constants(front[i].expression)}), then lowest error, of {len(front)} candidates "
         f"(the Pareto front and the sparse threshold path, from {len(pooled)}) whose {how} ({scores[i]:.3g}) is within {tolerance:g}x the best "
         f"({min(scores):.3g}) + {floor:g}"
     )
@@ -169,7 +160,8 @@ def _simplest(path: list[Candidate], knee: sp.Expr, budget: int, n_states: int) 
     """The simplest members of a sparse path, as many as a `budget` of combinations over
     `n_states` states allows, and always the distiller's own pick (its knee)."""
     keep = max(2, int(round(budget ** (1 / n_states))))
-    ordered = sorted(path, key=lambda c: (c.complexity, c.error))
+    # the threshold (and greedy) path only: a dozen one-term best subsets would crowd it out
+    ordered = sorted((c for c in path if "subset" not in c.source), key=lambda c: (c.complexity, c.error))
     out = ordered[:keep]
     return out + [c for c in ordered[keep:] if c.expression == knee][:1]
 
