@@ -37,15 +37,21 @@ def integrate_spiking(
     hold = np.zeros(y.shape[0])  # refractory time left, per trajectory
     out = np.empty((y.shape[0], u.shape[1], y.shape[1]))
     out[:, 0] = y
-    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is a spike here, not a warning
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is a spike here, not a warning
         for k in range(u.shape[1] - 1):
             u0, du = u[:, k], u[:, k + 1] - u[:, k]
             spiked = np.zeros(y.shape[0], dtype=bool)
             for s in range(substeps):
-                y = rk4_substep(f, y, u0, du, s, substeps, h)
+                before, y = y, rk4_substep(f, y, u0, du, s, substeps, h)
                 v = y[:, index]
                 held = hold > 0.5 * h  # not > 0: 2.0 - 200 * 0.01 leaves 1e-15 and one step too many
                 fired = ~held & ~(v < rule.threshold)  # NaN and inf count as reaching it
+                # the other states at the crossing, linearly between the step's ends: a step that
+                # blew up (AdEx's V to 1e20) took them with it (w to 7e11, read off that V), and
+                # there the crossing is at the step's start
+                theta = np.nan_to_num(np.clip((rule.threshold - before[:, index]) / (v - before[:, index]), 0, 1))
+                crossing = before + theta[:, None] * (y - before)
+                y = np.where(fired[:, None], np.where(np.isfinite(crossing), crossing, before), y)
                 hold = np.where(held, hold - h, np.where(fired, rule.refractory, hold))
                 y[:, index] = np.where(held | fired, rule.reset, v)
                 for j, value in also:
