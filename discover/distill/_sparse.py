@@ -23,8 +23,9 @@ CRITERIA = ("knee", "aic", "bic")
 class SparseDistiller(FrontChoice):
     """Distil a residual into a sparse sum of library terms (SINDy-style regression).
 
-    Fits pysindy's STLSQ on standardised library columns for a path of thresholds, scores each
-    distinct support on held-out samples (error, AIC, BIC), refits the constants inside
+    Fits pysindy's STLSQ on standardised library columns for a path of thresholds, adds the
+    best one-, two- and three-term supports by exhaustive least squares (as far as a budget of
+    subsets allows), scores each distinct support on held-out samples (error, AIC, BIC), refits the constants inside
     exponential and sigmoid terms, and bags each threshold over bootstrap resamples to report
     how often every term is selected.
 
