@@ -9,12 +9,15 @@ see `structure`) and whether exactly the same sympy terms were, the largest rela
 error (100 % for a term not found), the relative error of the discovered function, the discovered
 model's held-out re-simulation error (NRMSE averaged over states, new initial conditions), the
 pysindy-direct baseline's structure and function error, and wall time. Runs use one torch
-thread each, `--jobs` of them in parallel.
+thread each, `--jobs` of them in parallel. Izhikevich and AdEx are simulated with their spike
+resets, driven to fire, and fitted as hybrid spiking models (which take the UDE route); the
+others take `--route` (default auto, as `discover` does).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
@@ -31,8 +34,9 @@ import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from discover import discover, simulate  # noqa: E402
+from discover import EquationSystem, discover, simulate  # noqa: E402
 from discover.data import Noise  # noqa: E402
+from discover.equations import SpikeRule  # noqa: E402
 from discover.models import get_model  # noqa: E402
 
 
@@ -49,6 +53,7 @@ class Case:
     inputs: dict = field(default_factory=dict)  # constant inputs; "noise" = OU noise per trajectory
     training: dict = field(default_factory=dict)
     distill: dict = field(default_factory=dict)
+    spike: SpikeRule | None = None  # the model's reset, for spiking models (simulated and given to discover)
 
 
 CASES = [
@@ -61,7 +66,8 @@ CASES = [
     Case("lotka_volterra_interaction", "lotka_volterra", {"x": ["-beta*x*y"], "y": ["gamma*x*y"]},
          {"x": ["x", "y"], "y": ["x", "y"]}, (0.5, 0.5), (4, 4), 10.0, 0.1),
     Case("izhikevich_quadratic", "izhikevich", {"v": ["0.04*v**2"]}, {"v": ["v", "u"]},
-         (-75, -14), (-63, -12), 100.0, 0.1, {"I": "noise"}),
+         (-75, -14), (-63, -12), 100.0, 0.1, {"I": "noise"},
+         spike=SpikeRule("v", 30.0, -65.0, add=(("u", 8.0),))),  # regular spiking
     Case("hh_potassium", "hodgkin_huxley", {"V": ["g_K*n**4*(V - E_K)/C"]}, {"V": ["V", "n"]},
          (-70, 0.02, 0.4, 0.25), (-60, 0.1, 0.65, 0.4), 50.0, 0.05, {"I": 10.0},
          training={"substeps": 2, "dtype": "float64"}, distill={"sparse": {"degree": 5}}),
@@ -69,18 +75,26 @@ CASES = [
          {"V": ["V", "w"]}, (-60, 0.0), (20, 0.4), 300.0, 0.5, {"I": 90.0},
          distill={"sparse": {"library": ["polynomial", "sigmoid"], "degree": 2}}),
     Case("adex_exponential", "adex", {"V": ["g_L*Delta_T*exp((V - V_T)/Delta_T)/C"]}, {"V": ["V", "w"]},
-         (-72, 0), (-58, 50), 300.0, 0.1, {"I": "noise"}),
+         (-72, 0), (-58, 50), 300.0, 0.1, {"I": "noise"},
+         spike=SpikeRule("V", 0.0, -70.6, add=(("w", 80.5),))),  # Brette & Gerstner 2005's tonic reset
     Case("wilson_cowan_sigmoid", "wilson_cowan", {"E": ["(1 - r*E)*sigmoid(a_E*(c1*E - c2*I + P - theta_E))/tau_E"]},
          {"E": ["E", "I"]}, (0, 0), (0.5, 0.5), 50.0, 0.05, {"P": 1.25, "Q": 0.0}),
     Case("ltc_gate", "ltc", {"x": ["gamma*sigmoid(w_x*x + w_I*I + mu)*(A - x)"]}, {"x": ["x", "I"]},
          (-1,), (1,), 40.0, 0.05, {"I": "noise"}),
 ]
 # Input noise levels per model where an input is "noise": (mean, s.d., correlation time)
-_NOISE_INPUTS = {"izhikevich": (0.0, 0.8, 5.0), "adex": (250.0, 100.0, 10.0), "ltc": (0.0, 1.0, 1.0)}
+# (spiking models are driven to fire, so the data reach the spike-initiation range)
+_NOISE_INPUTS = {"izhikevich": (10.0, 4.0, 5.0), "adex": (700.0, 200.0, 10.0), "ltc": (0.0, 1.0, 1.0)}
+
+
+def model(case: Case) -> EquationSystem:
+    """The case's library model, with its spike rule when it has one."""
+    full = get_model(case.model)
+    return full if case.spike is None else dataclasses.replace(full, spike=case.spike)
 
 
 def make_data(case: Case, noise: float, seed: int, n_train: int = 5, n_heldout: int = 2):
-    full = get_model(case.model)
+    full = model(case)
     rng = np.random.default_rng(seed)
     n = n_train + n_heldout
     y0 = rng.uniform(case.low, case.high, size=(n, len(full.states)))
@@ -97,7 +111,7 @@ def make_data(case: Case, noise: float, seed: int, n_train: int = 5, n_heldout: 
 
 
 def truth(case: Case) -> dict:
-    full = get_model(case.model)
+    full = model(case)
     reduced = full
     for state, terms in case.remove.items():
         reduced = reduced.without_terms(state, terms)
@@ -184,7 +198,7 @@ def pysindy_direct(case: Case, reduced, train) -> dict:
     return found
 
 
-def run(case: Case, noise: float, seed: int = 0) -> dict:
+def run(case: Case, noise: float, seed: int = 0, route: str = "auto") -> dict:
     import torch
 
     torch.set_num_threads(1)
@@ -196,7 +210,7 @@ def run(case: Case, noise: float, seed: int = 0) -> dict:
     try:
         train, heldout = make_data(case, noise, seed)
         result = discover(train, system, heldout, training={"seed": seed, **case.training},
-                          distill={"route": "ude", **case.distill}, progress=False)  # as RESULTS.md was run
+                          distill={"route": route, **case.distill}, progress=False)
         found = {s: result.discovered.discovered[s] for s in true}
         exact, worst = score(found, true)
         struct, function_error = structure(found, true, train)
@@ -273,6 +287,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--cases", nargs="*", default=[c.name for c in CASES])
     parser.add_argument("--noise", nargs="*", type=float, default=[0.0, 0.01, 0.05])
+    parser.add_argument("--route", default="auto", choices=["auto", "ude", "direct"],
+                        help="distillation route (spiking models always take ude); auto is discover's default")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--write", help="also write the table (with machine details) to this Markdown file")
     args = parser.parse_args()
@@ -283,7 +299,7 @@ def main() -> None:
     work = [(by_name[c], level) for c in args.cases for level in args.noise]
     header = machine()  # the commit the runs start from, not whatever HEAD is when they end
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run, case, level) for case, level in work]
+        futures = [pool.submit(run, case, level, 0, args.route) for case, level in work]
         for future in as_completed(futures):  # progress, as runs finish
             r = future.result()
             print(f"done {r['case']} @ {r['noise']:.0%}: exact={r['exact']} ({r['seconds']:.0f} s)", file=sys.stderr)
@@ -298,7 +314,7 @@ def main() -> None:
         write_section(
             Path(args.write),
             "# Missing-term benchmark\n\n"
-            f"Command: `python benchmarks/missing_terms.py --write {args.write}`\n\n"
+            f"Command: `python benchmarks/missing_terms.py --route {args.route} --write {args.write}`\n\n"
             f"Machine: {header}\n\n{SCORING}\n\n{text}\n\n## What was found\n\n{found}\n\n"
             f"## What pysindy-direct found\n\n{base}\n"
         )
