@@ -106,8 +106,8 @@ def distill_residuals(
         best, i = min(scores), chosen_index(scores, tolerance, floor, [n_constants(c.expression) for c in front])
         reason = (
             f"fewest constants ({n_constants(front[i].expression)}), then lowest error, of {len(front)} candidates "
-            f"(the Pareto front and the other sparse candidates, from {len(candidates)}) whose {how} ({scores[i]:.3g}) is within {tolerance:g}x the best "
-            f"({best:.3g}) + {floor:g}"
+            f"(the Pareto front and the other sparse candidates, from {len(candidates)}) whose {how} "
+            f"({scores[i]:.3g}) is within {tolerance:g}x the best ({best:.3g}) + {floor:g}"
         )
         out[samples.state] = StateDistillation(
             samples.state, tuple(candidates), tuple(front), tuple(float(s) for s in scores), front[i], reason

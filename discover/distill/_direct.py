@@ -106,7 +106,7 @@ def distill_direct(
 
 def _choose_state(system, state, front, pooled, current, data, chosen_on, options, length, substeps, smoothing,
                   held_out: bool, whole, refit_top: int) -> StateDistillation:
-    """One state's choice among `front` (from `_to_score`), by re-simulation with the other states' terms fixed."""
+    """One state's choice among `front` (from `to_score`), by re-simulation with the other states' terms fixed."""
     tolerance, floor = choice_rule(options)
     fixed = system.replace_residuals({s: e for s, e in current.items() if s != state}, how="held fixed")
     scores, refit = score_candidates(
@@ -122,8 +122,8 @@ def _choose_state(system, state, front, pooled, current, data, chosen_on, option
     reason = (
         f"direct route (derivatives smoothed over {smoothing} samples): fewest constants "
         f"({n_constants(front[i].expression)}), then lowest error, of {len(front)} candidates "
-        f"(the Pareto front and the sparse threshold path, from {len(pooled)}) whose {how} ({scores[i]:.3g}) is within {tolerance:g}x the best "
-        f"({min(scores):.3g}) + {floor:g}"
+        f"(the Pareto front and the other sparse candidates, from {len(pooled)}) whose {how} ({scores[i]:.3g}) "
+        f"is within {tolerance:g}x the best ({min(scores):.3g}) + {floor:g}"
     )
     return StateDistillation(state, tuple(pooled), tuple(front), tuple(float(s) for s in scores), front[i], reason)
 

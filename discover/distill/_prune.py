@@ -29,13 +29,13 @@ def prune_terms(
     term no longer pays for itself. Each round drops the term whose removal hurts least; a
     state keeps its last term. Returns (the pruned system, one note per dropped term).
     """
-    terms = {s: list(sp.Add.make_args(e)) for s, e in system.discovered.items() if e != 0}
-    if sum(map(len, terms.values())) > MAX_TERMS:
+    if sum(len(sp.Add.make_args(e)) for e in system.discovered.values()) > MAX_TERMS:
         return system, []
 
     def refit(candidate: EquationSystem) -> tuple[EquationSystem, float]:
         fitted, before, after = refit_coefficients(candidate, data, window=window, substeps=substeps, seed=seed)
-        return fitted, min(before, after)
+        # the trial's history is the system's, not one more "refit" line per trial
+        return dataclasses.replace(fitted, provenance=candidate.provenance), min(before, after)
 
     system, reference = refit(system)
     limit = tolerance * reference + floor

@@ -32,3 +32,34 @@ def test_front_and_choice_rule():
 def test_mismatched_inputs_are_errors():
     with pytest.raises(FitError, match="do not match"):
         SparseDistiller().fit(np.zeros((10, 2)), np.zeros(9), ["v", "w"])
+
+
+def test_best_subsets_propose_the_true_single_term_that_the_threshold_path_skips():
+    """y = 0.8*v*w on a stretch where v*w and w are nearly proportional, with noise: whatever
+    STLSQ's path does, the exhaustive one-term search proposes v*w, refit by least squares."""
+    rng = np.random.default_rng(1)
+    vv = rng.uniform(0.2, 0.4, 300)
+    ww = rng.uniform(0.1, 4.0, 300)
+    y = 0.8 * vv * ww + 0.05 * rng.normal(size=300)
+    d = SparseDistiller(degree=2, n_bags=0).fit(np.column_stack([vv, ww]), y, ["v", "w"])
+    singles = {}
+    for c in d.candidates_:
+        terms = sp.expand(c.expression).as_coefficients_dict()
+        if len(terms) == 1:
+            singles.setdefault(next(iter(terms)), c)
+    assert set(singles) == {v, w, v**2, v * w, w**2}  # every non-constant library term alone; never the constant
+    assert any(c.source == "sparse (best 1-term subset)" for c in singles.values())
+    assert float(singles[v * w].expression.as_coefficients_dict()[v * w]) == pytest.approx(0.8, rel=0.05)
+
+
+def test_choice_prefers_fewest_constants_then_score_with_ties_to_the_simplest():
+    from discover.distill._combine import chosen_index
+
+    # ordered by complexity: c*y (1 constant), c*x*y (1), c*x*y + d (2); all within 1.5x of the best
+    scores, constants = [0.0134, 0.0115, 0.0100], [1, 1, 2]
+    assert chosen_index(scores, 1.5, 1e-4) == 0  # node count alone: the simplest
+    assert chosen_index(scores, 1.5, 1e-4, constants) == 1  # at equal freedom the better fit
+    # a difference below the floor is a tie: the simpler expression stays
+    assert chosen_index([5.5e-5, 1.0e-5, 2e-6], 1.5, 1e-4, [2, 2, 6]) == 0
+    # outside the tolerance, more constants are needed
+    assert chosen_index([0.05, 0.04, 0.01], 1.5, 1e-4, [1, 1, 2]) == 2
