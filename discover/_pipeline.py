@@ -23,6 +23,7 @@ from .distill import (
     round_coefficients,
 )
 from .distill._combine import choice_rule
+from .distill._joint import choose_routes_jointly
 from .equations import EquationSystem
 from .ude import UDE
 from .validate import resimulate, resimulate_spiking, spike_thresholds, torch_rhs, trajectory_metrics
@@ -110,6 +111,10 @@ def discover(
                                      progress, seconds, window, substeps)
     start = time.perf_counter()
     distillation, discovered = found[routes["chosen"]]
+    if _joint_applies(system, distill):
+        discovered, distillation, routes["joint"] = choose_routes_jointly(
+            system, {name: d for name, (d, _) in found.items()}, routes["chosen"], train, piece=5 * window,
+            substeps=substeps, tolerance=choice_rule(distill)[0], floor=choice_rule(distill)[1])
     refit = {}
     if distill.get("refit", True):
         discovered, before, after = refit_coefficients(
@@ -230,6 +235,14 @@ def _constant_features(system: EquationSystem, data: Trajectories) -> list[str]:
                **{u: data.u[..., i] for i, u in enumerate(data.inputs)}}
     used = dict.fromkeys(f for s in system.residuals for f in system.residual_features(s))
     return [f for f in used if np.ptp(columns[f]) == 0]
+
+
+def _joint_applies(system: EquationSystem, distill: Mapping[str, Any]) -> bool:
+    """Whether the states' terms are chosen together (`choose_routes_jointly`): not for spiking
+    models, whose stretches between spikes are too short to fit initial states to, nor when
+    candidates are chosen by residual error alone."""
+    return (distill.get("joint", True) and system.spike is None
+            and distill.get("choose_by", "resimulation") == "resimulation")
 
 
 def _route(system: EquationSystem, distill: Mapping[str, Any]) -> str:

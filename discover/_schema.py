@@ -122,6 +122,9 @@ _DISTILL = Section("distill", "How the learned residual becomes closed-form term
         "constants wins (then the lowest score).", 1.5),
     Key("floor", "float", "Added to the best score before the tolerance: below it windows cannot tell "
         "candidates apart.", 1e-4),
+    Key("joint", "boolean", "Choose every state's terms together: each combination of the states' candidates "
+        "(from both routes) is fitted, numbers and initial states, to stretches of 5 windows of the training data, "
+        "and the fewest constants within `tolerance` of the best wins (not for spiking models).", True),
     Key("refit", "boolean", "Refit the chosen terms' coefficients through the ODE solver against the data.", True),
     Key("refit_candidates", "integer", "How many of the best front candidates are refit through the solver "
         "before the choice (0: none).", 6),

@@ -1,0 +1,203 @@
+"""Choose every state's terms together, each combination fitted to whole stretches of the data."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+import torch
+
+from ..data import Trajectories
+from ..equations import EquationSystem, Parameter, TorchRHS
+from ..ude._solvers import integrate_windows
+from ..ude._windows import Windows, state_scale
+from ._base import Candidate, complexity, n_constants
+from ._combine import chosen_index, weighted_complexity
+from ._select import lbfgs
+
+MAX_COMBINATIONS = 48  # beyond this many, states are varied one at a time from the routes' choices
+
+
+@dataclass(frozen=True)
+class JointChoice:
+    """The result of `choose_jointly`: the chosen system (numbers fitted), every combination tried
+    (state -> terms, fitted error, constants) and why the winner won."""
+
+    system: EquationSystem
+    tried: tuple[tuple[Mapping[str, str], float, int], ...]
+    why: str
+
+
+def candidate_pools(distillations: Iterable[Mapping[str, object]], top: int = 3, fewest: int = 3,
+                    up_to: int = 2) -> dict[str, list[sp.Expr]]:
+    """Per state, from each route's distillation (state -> `StateDistillation`): the chosen
+    candidate, the `top` best-scoring, and the `fewest` best-scoring of each number of constants
+    up to `up_to`; one per structure (the same terms with other numbers are one structure: the
+    joint fit finds their numbers). The simple ones are there however they scored alone:
+    Lotka-Volterra's 0.8*x*y for dy/dt scored 2x the best of its state with x still a network,
+    and was nowhere near the top."""
+    pools: dict[str, list[sp.Expr]] = {}
+    for distillation in distillations:
+        for state, d in distillation.items():
+            order = sorted(range(len(d.scores)), key=lambda k: d.scores[k])
+            order = [k for k in order if np.isfinite(d.scores[k])]
+            picked = [d.chosen.expression, *(d.front[k].expression for k in order[:top])]
+            for n in range(up_to + 1):
+                picked += [d.front[k].expression for k in order if n_constants(d.front[k].expression) == n][:fewest]
+            pools.setdefault(state, []).extend(picked)
+    out = {}
+    for state, exprs in pools.items():
+        seen, out[state] = set(), []
+        for e in exprs:
+            if structure(e) not in seen:
+                seen.add(structure(e))
+                out[state].append(e)
+    return out
+
+
+def structure(expr: sp.Expr) -> str:
+    """`expr` with every fitted number written as `c`: what two candidates share when they differ in numbers only."""
+    return sp.sstr(expr.xreplace({f: sp.Symbol("c") for f in expr.atoms(sp.Float)}))
+
+
+def choose_jointly(
+    system: EquationSystem, pools: Mapping[str, Sequence[sp.Expr]], data: Trajectories, *, piece: int,
+    substeps: int = 1, tolerance: float = 1.5, floor: float = 1e-4, iterations: int = 30,
+) -> JointChoice:
+    """Of the combinations of each residual state's candidates in `pools`, the one with the fewest
+    fitted constants whose error, every number and each stretch's initial state fitted, is within
+    `tolerance` x the best + `floor` (then the lowest error; `chosen_index`).
+
+    Candidates are first chosen one state at a time, with the other states' residuals still
+    networks (or, on the direct route, a derivative estimate): a term can win by making up for
+    another state's stand-in (Lotka-Volterra at 5 % noise: 0.15*y for the prey-driven 0.8*x*y,
+    the two nearly proportional along the trajectory). Fitted together, to stretches of
+    `piece` steps started from fitted initial states rather than noisy samples, the data can
+    tell them apart. With more than `MAX_COMBINATIONS`, each state in turn tries its pool with
+    the others held at the current choice.
+    """
+    states = list(pools)
+    tried: dict[tuple[int, ...], tuple[float, EquationSystem]] = {}
+
+    def score(combo: tuple[int, ...]) -> float:
+        if combo not in tried:
+            terms = {s: pools[s][k] for s, k in zip(states, combo)}
+            tried[combo] = shooting_fit(system.replace_residuals(terms, how="chosen with the other states' terms"),
+                                        data, piece=piece,
+                                        substeps=substeps, iterations=iterations)[::-1]
+        return tried[combo][0]
+
+    sizes = [len(pools[s]) for s in states]
+    if int(np.prod(sizes)) <= MAX_COMBINATIONS:
+        for combo in itertools.product(*(range(n) for n in sizes)):
+            score(combo)
+    else:
+        current = (0,) * len(states)
+        for _ in range(2):
+            for i, n in enumerate(sizes):
+                options = [current[:i] + (k,) + current[i + 1:] for k in range(n)]
+                current = options[_best(options, score, tolerance, floor, states, pools)]
+    combos = sorted(tried, key=lambda c: sum(weighted_complexity(pools[s][k]) for s, k in zip(states, c)))
+    errors = [tried[c][0] for c in combos]
+    constants = [sum(n_constants(pools[s][k]) for s, k in zip(states, c)) for c in combos]
+    i = chosen_index(errors, tolerance, floor, constants)
+    chosen = tried[combos[i]][1]
+    why = (f"chosen jointly: fewest constants ({constants[i]}), then lowest error, of {len(combos)} combinations of "
+           f"the states' candidates whose error fitted to {piece}-step stretches of the data (numbers and initial "
+           f"states fitted) ({errors[i]:.3g}) is within {tolerance:g}x the best ({min(errors):.3g}) + {floor:g}")
+    record = tuple(({s: str(pools[s][k]) for s, k in zip(states, c)}, float(e), n) for c, e, n in
+                   zip(combos, errors, constants))
+    note = f"discovered terms chosen jointly and their numbers fitted to {piece}-step stretches (initial states fitted)"
+    return JointChoice(dataclasses.replace(chosen, provenance=(*chosen.provenance, note)), record, why)
+
+
+def _best(options, score, tolerance, floor, states, pools) -> int:
+    errors = [score(c) for c in options]
+    constants = [sum(n_constants(pools[s][k]) for s, k in zip(states, c)) for c in options]
+    order = sorted(range(len(options)), key=lambda j: sum(weighted_complexity(pools[s][k])
+                                                           for s, k in zip(states, options[j])))
+    return order[chosen_index([errors[j] for j in order], tolerance, floor, [constants[j] for j in order])]
+
+
+def shooting_fit(system: EquationSystem, data: Trajectories, *, piece: int, substeps: int = 1,
+                 iterations: int = 30) -> tuple[EquationSystem, float]:
+    """Fit the numbers in `system`'s discovered terms, and the initial state of each back-to-back
+    stretch of `piece` steps of `data`, to every sample of the stretches (each state scaled by its
+    s.d.; L-BFGS through RK4). Starting a stretch at a noisy sample, as windows do, charges that
+    sample's noise to the model; fitting the start is the least-squares (Gaussian likelihood)
+    fit of the whole stretch. Returns (the system with its numbers fitted, the mean squared
+    scaled error; inf if the model blows up)."""
+    piece = min(piece, data.t.size - 1)
+    windows = Windows(data, piece, torch.float64, state_scale(data))
+    obs, inp = windows.batch(np.flatnonzero(windows.starts % piece == 0))
+    floats = sorted({f for e in system.discovered.values() for f in e.atoms(sp.Float)}, key=float)
+    names = tuple(f"joint_{i}" for i in range(len(floats)))
+    symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names)}
+    template = _with_terms(system, {s: e.xreplace(symbols) for s, e in system.discovered.items()},
+                           tuple(Parameter(n, float(f)) for n, f in zip(names, floats)))
+    rhs = TorchRHS(template, free=names)
+    n = len(floats)
+    values = torch.cat([torch.tensor([float(f) for f in floats], dtype=torch.float64),
+                        obs[:, 0].reshape(-1)]).requires_grad_(True)
+
+    def loss() -> torch.Tensor:
+        free = values[:n]
+        y0 = values[n:].reshape(obs.shape[0], -1)
+        pred = integrate_windows(lambda y, u: rhs(y, u, None, free.expand(y.shape[0], -1)), y0, inp, data.dt,
+                                 "rk4", substeps)
+        return (((pred - obs) / windows.scale) ** 2).mean()
+
+    before, after = lbfgs(values, loss, iterations)
+    if not np.isfinite(after) or after >= before:
+        return system, before if np.isfinite(before) else float("inf")
+    fitted = {f: sp.Float(v, 6) for f, v in zip(floats, values[:n].detach().tolist())}
+    return _with_terms(system, {s: e.xreplace(fitted) for s, e in system.discovered.items()}), after
+
+
+def choose_routes_jointly(
+    system: EquationSystem, found: Mapping[str, Mapping[str, object]], first: str, data: Trajectories, *,
+    piece: int, substeps: int, tolerance: float, floor: float,
+) -> tuple[EquationSystem, dict[str, object], dict]:
+    """`choose_jointly` over the candidates of every route in `found` (route -> state ->
+    `StateDistillation`), route `first`'s choice first. Returns (the chosen system, `first`'s
+    distillation with each chosen candidate and reason updated, a record for the results)."""
+    pools = candidate_pools([found[first], *(d for name, d in found.items() if name != first)])
+    joint = choose_jointly(system, pools, data, piece=piece, substeps=substeps, tolerance=tolerance, floor=floor)
+    distillation = {state: _with_choice(d, state, joint, [found[n][state] for n in found if n != first])
+                    for state, d in found[first].items()}
+    record = {"why": joint.why, "piece": piece,
+              "tried": [{"terms": dict(t), "error": e, "constants": n} for t, e, n in joint.tried]}
+    return joint.system, distillation, record
+
+
+def _with_choice(d, state: str, joint: JointChoice, others: list) -> object:
+    """`d` (a `StateDistillation`) with the joint choice as its chosen candidate: in place of the
+    front member of the same structure, or added to the front (score NaN: it was not scored
+    alone on this route) from another route's front or as a new candidate."""
+    expr = joint.system.discovered[state]
+    front, scores = list(d.front), list(d.scores)
+    k = next((i for i, c in enumerate(front) if structure(c.expression) == structure(expr)), None)
+    if k is None:
+        origin = next((c for o in others for c in o.front if structure(c.expression) == structure(expr)), None)
+        front.append(origin or Candidate(expr, complexity(expr), float("nan"), "joint choice"))
+        scores.append(float("nan"))
+        k = len(front) - 1
+    front[k] = chosen = dataclasses.replace(front[k], expression=expr)
+    if structure(expr) == structure(d.chosen.expression):
+        reason = f"{d.reason}; kept, {joint.why}"
+    else:
+        reason = f"{joint.why}; on its own, {sp.sstr(d.chosen.expression)} had been chosen: {d.reason}"
+    return dataclasses.replace(d, front=tuple(front), scores=tuple(scores), chosen=chosen, reason=reason)
+
+
+def _with_terms(system: EquationSystem, terms: Mapping[str, sp.Expr], extra: tuple[Parameter, ...] = ()):
+    from ._select import _swap_terms
+
+    return _swap_terms(system, dict(terms), extra)
+
+
+__all__ = ["JointChoice", "candidate_pools", "choose_jointly", "choose_routes_jointly", "shooting_fit", "structure"]
