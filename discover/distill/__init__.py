@@ -13,6 +13,7 @@ from ._direct import (
     distill_direct as distill_direct,
     estimate_derivatives as estimate_derivatives,
 )
+from ._joint import choose_jointly as choose_jointly, shooting_fit as shooting_fit
 from ._prune import prune_terms as prune_terms
 from ._sample import ResidualSamples as ResidualSamples, sample_residuals as sample_residuals
 from ._select import (
@@ -25,7 +26,7 @@ from ._symbolic import SymbolicDistiller as SymbolicDistiller
 
 __all__ = [
     "DISTILLERS", "ROUTES", "Candidate", "ResidualSamples", "SparseDistiller", "StateDistillation", "SymbolicDistiller",
-    "check_distill_options", "choose", "complexity", "derivative_samples", "distill_direct", "distill_residuals",
+    "check_distill_options", "choose", "choose_jointly", "complexity", "derivative_samples", "distill_direct", "distill_residuals",
     "estimate_derivatives", "pareto_front", "prune_terms", "refit_coefficients",
-    "resimulation_errors", "round_coefficients", "sample_residuals",
+    "resimulation_errors", "round_coefficients", "sample_residuals", "shooting_fit",
 ]
