@@ -78,9 +78,10 @@ CASES = [
          (-72, 0), (-58, 50), 300.0, 0.1, {"I": "noise"},
          spike=SpikeRule("V", 0.0, -70.6, add=(("w", 80.5),))),  # Brette & Gerstner 2005's tonic reset
     Case("wilson_cowan_sigmoid", "wilson_cowan", {"E": ["(1 - r*E)*sigmoid(a_E*(c1*E - c2*I + P - theta_E))/tau_E"]},
-         {"E": ["E", "I"]}, (0, 0), (0.5, 0.5), 50.0, 0.05, {"P": 1.25, "Q": 0.0}),
+         {"E": ["E", "I"]}, (0, 0), (0.5, 0.5), 50.0, 0.05, {"P": 1.25, "Q": 0.0},
+         distill={"sparse": {"library": ["polynomial", "gate"]}}),
     Case("ltc_gate", "ltc", {"x": ["gamma*sigmoid(w_x*x + w_I*I + mu)*(A - x)"]}, {"x": ["x", "I"]},
-         (-1,), (1,), 40.0, 0.05, {"I": "noise"}),
+         (-1,), (1,), 40.0, 0.05, {"I": "noise"}, distill={"sparse": {"library": ["polynomial", "gate"]}}),
 ]
 # Input noise levels per model where an input is "noise": (mean, s.d., correlation time)
 # (spiking models are driven to fire, so the data reach the spike-initiation range)

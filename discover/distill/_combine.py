@@ -156,13 +156,13 @@ def as_refit(front: list[Candidate], refit: list) -> list[Candidate]:
     return [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
 
 
-def chosen_index(scores, tolerance: float, floor: float, constants=None) -> int:
+def chosen_index(scores, tolerance: float, floor: float, constants=None, tie: float | None = None) -> int:
     """Index of the simplest front member (fronts are ordered by complexity) scoring within
     `tolerance` x the best + `floor`.
 
     With `constants` (each member's number of fitted constants), simplest means fewest
     constants, and among members with as many the best score wins unless it beats the simplest
-    by less than `floor` (a tie the windows cannot resolve): at equal freedom the data decide.
+    by less than `tie` (default `floor`: a tie the windows cannot resolve): at equal freedom the data decide.
     Node count alone chose 0.2*y over 0.8*x*y for Lotka-Volterra's prey-dependent growth (one
     node fewer, and within tolerance on a noisy trajectory where x*y and y are nearly
     proportional), and x*y + 0.01 over x*y whenever a spurious constant fitted the noise a
@@ -175,7 +175,7 @@ def chosen_index(scores, tolerance: float, floor: float, constants=None) -> int:
     fewest = min(constants[k] for k in within)
     same = [k for k in within if constants[k] == fewest]
     best_same = min(scores[k] for k in same)
-    return next(k for k in same if scores[k] <= best_same + floor)
+    return next(k for k in same if scores[k] <= best_same + (floor if tie is None else tie))
 
 
 __all__ = ["DISTILLERS", "StateDistillation", "check_distill_options", "distill_residuals"]

@@ -19,7 +19,7 @@ from scipy.optimize import least_squares
 from .._errors import FitError, did_you_mean
 from ._polish import evaluate
 
-LIBRARIES = ("polynomial", "exp", "sigmoid")
+LIBRARIES = ("polynomial", "exp", "sigmoid", "gate")  # "gate": see _gate.py
 # slopes as fractions of a feature's spread; half-activations at these quantiles of the data
 _EXP_SLOPES = (0.1, 0.2, 0.4)
 _SIG_SLOPES = (0.05, 0.15, 0.4)

@@ -14,6 +14,7 @@ import sympy as sp
 
 from .._errors import FitError
 from ._base import FrontChoice, check_xy, make_candidate, pareto_front, split_indices
+from ._gate import gate_terms
 from ._library import build_library, check_library, inner_constants, refine_inner
 from ._polish import evaluate
 
@@ -30,7 +31,8 @@ class SparseDistiller(FrontChoice):
     how often every term is selected.
 
     **Arguments:** `library`: any of "polynomial", "exp" (exp(x/k)), "sigmoid" (Boltzmann
-    1/(1+exp(-(x-c)/k)), alone and times each feature); `degree` of the polynomials;
+    1/(1+exp(-(x-c)/k)), alone and times each feature), "gate" (a sigmoid of a fitted weighted
+    sum of all features times a linear driving force: Wilson-Cowan and LTC gates); `degree` of the polynomials;
     `thresholds` (on standardised coefficients; default 40 values from 1e-3 to 1); `alpha`
     (ridge strength in STLSQ); `max_refine` (candidates with at most this many exp/sigmoid terms
     get their inner constants refit); `n_bags` (bootstrap resamples per threshold; 0 turns bagging off);
@@ -88,6 +90,13 @@ class SparseDistiller(FrontChoice):
                 continue
             candidates.append(make_candidate(expr, prediction, y[held], source))
             thresholds.append((threshold, support))
+        if "gate" in check_library(self.library):
+            for expr, source in gate_terms(X[train], y[train], feature_names, self.seed):
+                with np.errstate(all="ignore"):
+                    prediction = evaluate(expr, X[held], feature_names)
+                if np.all(np.isfinite(prediction)):
+                    candidates.append(make_candidate(expr, prediction, y[held], source))
+                    thresholds.append((None, ()))
         # bagging costs n_bags regressions per candidate: spend it on the Pareto front only
         front = set(map(id, pareto_front(candidates)))
         for k, (threshold, support) in enumerate(thresholds):
