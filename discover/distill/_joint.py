@@ -17,7 +17,7 @@ from ..ude._solvers import integrate_windows
 from ..ude._windows import Windows, state_scale
 from ._base import Candidate, complexity, n_constants
 from ._combine import chosen_index, weighted_complexity
-from ._select import lbfgs
+from ._select import _swap_terms, lbfgs
 
 MAX_COMBINATIONS = 48  # beyond this many, states are varied one at a time from the routes' choices
 
@@ -146,7 +146,7 @@ def shooting_fit(system: EquationSystem, data: Trajectories, *, piece: int, subs
     floats = sorted({f for e in system.discovered.values() for f in e.atoms(sp.Float)}, key=float)
     names = tuple(f"joint_{i}" for i in range(len(floats)))
     symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names)}
-    template = _with_terms(system, {s: e.xreplace(symbols) for s, e in system.discovered.items()},
+    template = _swap_terms(system, {s: e.xreplace(symbols) for s, e in system.discovered.items()},
                            tuple(Parameter(n, float(f)) for n, f in zip(names, floats)))
     rhs = TorchRHS(template, free=names)
     # fitted as relative changes: numbers from 1e-5 to 1e3 and states in mV next to gates in [0, 1]
@@ -166,7 +166,7 @@ def shooting_fit(system: EquationSystem, data: Trajectories, *, piece: int, subs
     if not np.isfinite(after) or after >= before:
         return system, before if np.isfinite(before) else float("inf")
     fitted = {f: sp.Float(v, 6) for f, v in zip(floats, (start + start.abs() * values[:n]).detach().tolist())}
-    return _with_terms(system, {s: e.xreplace(fitted) for s, e in system.discovered.items()}), after
+    return _swap_terms(system, {s: e.xreplace(fitted) for s, e in system.discovered.items()}), after
 
 
 def choose_routes_jointly(
@@ -203,12 +203,6 @@ def _with_choice(d, state: str, joint: JointChoice, others: list) -> object:
     else:
         reason = f"{joint.why}; on its own, {sp.sstr(d.chosen.expression)} had been chosen: {d.reason}"
     return dataclasses.replace(d, front=tuple(front), scores=tuple(scores), chosen=chosen, reason=reason)
-
-
-def _with_terms(system: EquationSystem, terms: Mapping[str, sp.Expr], extra: tuple[Parameter, ...] = ()):
-    from ._select import _swap_terms
-
-    return _swap_terms(system, dict(terms), extra)
 
 
 __all__ = ["JointChoice", "candidate_pools", "choose_jointly", "choose_routes_jointly", "shooting_fit", "structure"]
