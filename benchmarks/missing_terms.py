@@ -315,10 +315,17 @@ def main() -> None:
         write_section(
             Path(args.write),
             "# Missing-term benchmark\n\n"
-            f"Command: `python benchmarks/missing_terms.py --route {args.route} --write {args.write}`\n\n"
+            f"Command: `python benchmarks/missing_terms.py{_subset(args)} --route {args.route} --write {args.write}`\n\n"
             f"Machine: {header}\n\n{SCORING}\n\n{text}\n\n## What was found\n\n{found}\n\n"
             f"## What pysindy-direct found\n\n{base}\n"
         )
+
+
+def _subset(args) -> str:
+    """The --cases and --noise arguments, where they are not the defaults (a partial run must say so)."""
+    cases = "" if args.cases == [c.name for c in CASES] else " --cases " + " ".join(args.cases)
+    noise = "" if args.noise == [0.0, 0.01, 0.05] else " --noise " + " ".join(map(str, args.noise))
+    return cases + noise
 
 
 def write_section(path: Path, text: str) -> None:
