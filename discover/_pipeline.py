@@ -82,7 +82,10 @@ def discover(
     `tolerance`, `floor` (the simplest candidate scoring within tolerance x best + floor wins;
     1.5 and 1e-4, scores being mean squared window errors over each state's variance),
     `refit` (refit coefficients through the ODE solver; default True), `refit_candidates` (how
-    many of the best-scoring front candidates are refit before the choice; default 6), `round` (round them to
+    many of the best-scoring front candidates are refit before the choice; default 6), `joint` (then choose
+    every state's terms together, each combination of the routes' candidates fitted, numbers and
+    initial states, to 5-window stretches of the training data; default True, not for spiking
+    models), `round` (round them to
     the fewest digits that do not hurt; default True, False for spiking systems), `selection` (fraction of each training
     trajectory's end held out from training, on which candidates are chosen; default 0.2) and `seed`.
     """
@@ -112,9 +115,10 @@ def discover(
     start = time.perf_counter()
     distillation, discovered = found[routes["chosen"]]
     if _joint_applies(system, distill):
+        tolerance, floor = choice_rule(distill)
         discovered, distillation, routes["joint"] = choose_routes_jointly(
             system, {name: d for name, (d, _) in found.items()}, routes["chosen"], train, piece=5 * window,
-            substeps=substeps, tolerance=choice_rule(distill)[0], floor=choice_rule(distill)[1])
+            substeps=substeps, tolerance=tolerance, floor=floor)
     refit = {}
     if distill.get("refit", True):
         discovered, before, after = refit_coefficients(

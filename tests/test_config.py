@@ -35,6 +35,8 @@ def _with(section, key, value):
         (_with("distill", "selection", 0.7), "selection must be a fraction in \\[0, 0.5\\)"),
         (_with("distill", "refit_candidates", -1), "refit_candidates must be a whole number >= 0"),
         (_with("distill", "refit_candidates", 2.5), "refit_candidates must be a whole number >= 0"),
+        (_with("distill", "joint", "false"), "joint must be true or false, got 'false'"),
+        (_with("distill", "sparse", {"library": ["gates"]}), "Did you mean `gate`"),
         (_with("distill", "sparse", {"libary": ["exp"]}), "Did you mean `library`"),
         (_with("distill", "route", "drect"), "Did you mean `direct`"),
         (_with("model", "states", ["v", "w"]), "needs exactly one of `library`"),

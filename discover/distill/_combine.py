@@ -9,11 +9,12 @@ from typing import Any
 
 import sympy as sp
 
-from .._errors import ConfigError, check_keywords, did_you_mean
+from .._errors import ConfigError, FitError, check_keywords, did_you_mean
 from .._schema import DISTILL
 from ..data import Trajectories
 from ..ude import UDE
 from ._base import Candidate, complexity, n_constants, pareto_front
+from ._library import check_library
 from ._sample import ResidualSamples, sample_residuals
 from ._select import resimulation_errors
 from ._sparse import SparseDistiller
@@ -57,6 +58,11 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"distill backend {b!r} is not one of {list(DISTILLERS)}.{did_you_mean(b, DISTILLERS)}")
     for name, cls in DISTILLERS.items():
         check_keywords(f"{name} distill", options.get(name, {}), cls)
+    if "library" in options.get("sparse", {}):  # a typo here must not wait until training is over
+        try:
+            check_library(options["sparse"]["library"])
+        except FitError as error:
+            raise ConfigError(f"distill sparse {error}") from None
     fraction = options.get("selection", 0.2)
     if not isinstance(fraction, (int, float)) or not 0 <= fraction < 0.5:
         raise ConfigError(
@@ -71,6 +77,10 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
         )
     if options.get("choose_by", "resimulation") not in ("resimulation", "residual"):
         raise ConfigError(f"distill choose_by must be 'resimulation' or 'residual', got {options['choose_by']!r}.")
+    for key in ("joint", "refit", "prune", "round"):  # "false" in a TOML string would read as true
+        if key in options and not isinstance(options[key], bool):
+            raise ConfigError(f"distill {key} must be true or false, got {options[key]!r}; write {key} = false "
+                              f"(no quotes) to turn it off.")
     return {"backends": list(backends), **{k: v for k, v in options.items() if k != "backends"}}
 
 
