@@ -86,9 +86,8 @@ def choose_jointly(
     def score(combo: tuple[int, ...]) -> float:
         if combo not in tried:
             terms = {s: pools[s][k] for s, k in zip(states, combo)}
-            tried[combo] = shooting_fit(system.replace_residuals(terms, how="chosen with the other states' terms"),
-                                        data, piece=piece,
-                                        substeps=substeps, iterations=iterations)[::-1]
+            candidate = system.replace_residuals(terms, how="chosen with the other states' terms")
+            tried[combo] = shooting_fit(candidate, data, piece=piece, substeps=substeps, iterations=iterations)[::-1]
         return tried[combo][0]
 
     sizes = [len(pools[s]) for s in states]
@@ -100,11 +99,9 @@ def choose_jointly(
         for _ in range(2):
             for i, n in enumerate(sizes):
                 options = [current[:i] + (k,) + current[i + 1:] for k in range(n)]
-                current = options[_best(options, score, tolerance, floor, states, pools)]
-    combos = sorted(tried, key=lambda c: sum(weighted_complexity(pools[s][k]) for s, k in zip(states, c)))
-    errors = [tried[c][0] for c in combos]
-    constants = [sum(n_constants(pools[s][k]) for s, k in zip(states, c)) for c in combos]
-    i = chosen_index(errors, tolerance, floor, constants, tie=_tie(errors))
+                combos, _, _, best = _pick(options, score, tolerance, floor, states, pools)
+                current = combos[best]
+    combos, errors, constants, i = _pick(list(tried), score, tolerance, floor, states, pools)
     chosen = tried[combos[i]][1]
     why = (f"chosen jointly: fewest constants ({constants[i]}), then lowest error, of {len(combos)} combinations of "
            f"the states' candidates whose error fitted to {piece}-step stretches of the data (numbers and initial "
@@ -115,13 +112,13 @@ def choose_jointly(
     return JointChoice(dataclasses.replace(chosen, provenance=(*chosen.provenance, note)), record, why)
 
 
-def _best(options, score, tolerance, floor, states, pools) -> int:
-    errors = [score(c) for c in options]
-    constants = [sum(n_constants(pools[s][k]) for s, k in zip(states, c)) for c in options]
-    order = sorted(range(len(options)), key=lambda j: sum(weighted_complexity(pools[s][k])
-                                                           for s, k in zip(states, options[j])))
-    return order[chosen_index([errors[j] for j in order], tolerance, floor, [constants[j] for j in order],
-                              tie=_tie(errors))]
+def _pick(options, score, tolerance, floor, states, pools):
+    """`options` ordered by weighted complexity, their errors and constants, and the index
+    `chosen_index` picks among them (fewest constants within tolerance, then lowest error)."""
+    combos = sorted(options, key=lambda c: sum(weighted_complexity(pools[s][k]) for s, k in zip(states, c)))
+    errors = [score(c) for c in combos]
+    constants = [sum(n_constants(pools[s][k]) for s, k in zip(states, c)) for c in combos]
+    return combos, errors, constants, chosen_index(errors, tolerance, floor, constants, tie=_tie(errors))
 
 
 def _tie(errors) -> float:
