@@ -20,15 +20,17 @@ from ._combine import chosen_index, weighted_complexity
 from ._select import _swap_terms, lbfgs
 
 MAX_COMBINATIONS = 48  # beyond this many, states are varied one at a time from the routes' choices
+SCREEN_ITERATIONS = 5  # L-BFGS steps every combination gets
+CONTENDER = 4.0  # screened error within this x the choice's threshold: fitted in full
 
 
 @dataclass(frozen=True)
 class JointChoice:
     """The result of `choose_jointly`: the chosen system (numbers fitted), every combination tried
-    (state -> terms, fitted error, constants) and why the winner won."""
+    (state -> terms, fitted error, constants, L-BFGS steps it was fitted) and why the winner won."""
 
     system: EquationSystem
-    tried: tuple[tuple[Mapping[str, str], float, int], ...]
+    tried: tuple[tuple[Mapping[str, str], float, int, int], ...]
     why: str
 
 
@@ -79,35 +81,51 @@ def choose_jointly(
     `piece` steps started from fitted initial states rather than noisy samples, the data can
     tell them apart. With more than `MAX_COMBINATIONS`, each state in turn tries its pool with
     the others held at the current choice.
+
+    Every combination is first fitted `SCREEN_ITERATIONS` L-BFGS steps; only those then within
+    `CONTENDER` x the choice's threshold are fitted the full `iterations` (most combinations
+    miss by orders of magnitude, and the full fits were most of `discover`'s time).
     """
     states = list(pools)
-    tried: dict[tuple[int, ...], tuple[float, EquationSystem]] = {}
+    pieces = _Pieces(data, piece)
+    fits: dict[tuple[int, ...], _ShootingFit] = {}
 
-    def score(combo: tuple[int, ...]) -> float:
-        if combo not in tried:
+    def fit(combo: tuple[int, ...]) -> _ShootingFit:
+        if combo not in fits:
             terms = {s: pools[s][k] for s, k in zip(states, combo)}
             candidate = system.replace_residuals(terms, how="chosen with the other states' terms")
-            tried[combo] = shooting_fit(candidate, data, piece=piece, substeps=substeps, iterations=iterations)[::-1]
-        return tried[combo][0]
+            fits[combo] = _ShootingFit(candidate, pieces, substeps)
+            fits[combo].run(min(SCREEN_ITERATIONS, iterations))
+        return fits[combo]
+
+    def pick(options: list[tuple[int, ...]]):
+        threshold = tolerance * min(fit(c).error for c in options) + floor
+        for c in options:  # a lower best only lowers the threshold: no new contenders after these
+            if fits[c].error <= CONTENDER * threshold:
+                fits[c].run(iterations - fits[c].iterations)
+        return _pick(options, lambda c: fits[c].error, tolerance, floor, states, pools)
 
     sizes = [len(pools[s]) for s in states]
     if int(np.prod(sizes)) <= MAX_COMBINATIONS:
-        for combo in itertools.product(*(range(n) for n in sizes)):
-            score(combo)
+        combos, errors, constants, i = pick(list(itertools.product(*(range(n) for n in sizes))))
     else:
         current = (0,) * len(states)
         for _ in range(2):
-            for i, n in enumerate(sizes):
-                options = [current[:i] + (k,) + current[i + 1:] for k in range(n)]
-                combos, _, _, best = _pick(options, score, tolerance, floor, states, pools)
+            for k, n in enumerate(sizes):
+                combos, _, _, best = pick([current[:k] + (j,) + current[k + 1:] for j in range(n)])
                 current = combos[best]
-    combos, errors, constants, i = _pick(list(tried), score, tolerance, floor, states, pools)
-    chosen = tried[combos[i]][1]
-    why = (f"chosen jointly: fewest constants ({constants[i]}), then lowest error, of {len(combos)} combinations of "
-           f"the states' candidates whose error fitted to {piece}-step stretches of the data (numbers and initial "
-           f"states fitted) ({errors[i]:.3g}) is within {tolerance:g}x the best ({min(errors):.3g}) + {floor:g}")
-    record = tuple(({s: str(pools[s][k]) for s, k in zip(states, c)}, float(e), n) for c, e, n in
-                   zip(combos, errors, constants))
+        combos, errors, constants, i = pick(list(fits))
+    if not np.isfinite(min(errors)):  # every fit blew up: nothing to choose by, keep the routes' choice
+        i = combos.index((0,) * len(states))
+        why = f"kept the route's choice: every combination's fit to {piece}-step stretches of the data blew up"
+    else:
+        why = (f"chosen jointly: fewest constants ({constants[i]}), then lowest error, of {len(combos)} combinations "
+               f"of the states' candidates whose error fitted to {piece}-step stretches of the data (numbers and "
+               f"initial states fitted) ({errors[i]:.3g}) is within {tolerance:g}x the best ({min(errors):.3g}) + "
+               f"{floor:g}")
+    chosen = fits[combos[i]].result()[0]
+    record = tuple(({s: str(pools[s][k]) for s, k in zip(states, c)}, float(e), n, fits[c].iterations)
+                   for c, e, n in zip(combos, errors, constants))
     note = f"discovered terms chosen jointly and their numbers fitted to {piece}-step stretches (initial states fitted)"
     return JointChoice(dataclasses.replace(chosen, provenance=(*chosen.provenance, note)), record, why)
 
@@ -137,33 +155,75 @@ def shooting_fit(system: EquationSystem, data: Trajectories, *, piece: int, subs
     sample's noise to the model; fitting the start is the least-squares (Gaussian likelihood)
     fit of the whole stretch. Returns (the system with its numbers fitted, the mean squared
     scaled error; inf if the model blows up)."""
-    piece = min(piece, data.t.size - 1)
-    windows = Windows(data, piece, torch.float64, state_scale(data))
-    obs, inp = windows.batch(np.flatnonzero(windows.starts % piece == 0))
-    floats = sorted({f for e in system.discovered.values() for f in e.atoms(sp.Float)}, key=float)
-    names = tuple(f"joint_{i}" for i in range(len(floats)))
-    symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names)}
-    template = _swap_terms(system, {s: e.xreplace(symbols) for s, e in system.discovered.items()},
-                           tuple(Parameter(n, float(f)) for n, f in zip(names, floats)))
-    rhs = TorchRHS(template, free=names)
-    # fitted as relative changes: numbers from 1e-5 to 1e3 and states in mV next to gates in [0, 1]
-    # would leave L-BFGS a badly scaled problem
-    start = torch.tensor([float(f) for f in floats], dtype=torch.float64)
-    n, y0, y_scale = len(floats), obs[:, 0], windows.scale
-    values = torch.zeros(n + y0.numel(), dtype=torch.float64, requires_grad=True)
+    fit = _ShootingFit(system, _Pieces(data, piece), substeps)
+    fit.run(iterations)
+    return fit.result()
 
-    def loss() -> torch.Tensor:
-        free = start + start.abs() * values[:n]
-        first = y0 + y_scale * values[n:].reshape(y0.shape)
-        pred = integrate_windows(lambda y, u: rhs(y, u, None, free.expand(y.shape[0], -1)), first, inp, data.dt,
-                                 "rk4", substeps)
-        return (((pred - obs) / y_scale) ** 2).mean()
 
-    before, after = lbfgs(values, loss, iterations)
-    if not np.isfinite(after) or after >= before:
-        return system, before if np.isfinite(before) else float("inf")
-    fitted = {f: sp.Float(v, 6) for f, v in zip(floats, (start + start.abs() * values[:n]).detach().tolist())}
-    return _swap_terms(system, {s: e.xreplace(fitted) for s, e in system.discovered.items()}), after
+class _Pieces:
+    """The back-to-back stretches of `piece` steps of `data` a shooting fit is fitted to (shared
+    by every combination's fit)."""
+
+    def __init__(self, data: Trajectories, piece: int) -> None:
+        piece = min(piece, data.t.size - 1)
+        windows = Windows(data, piece, torch.float64, state_scale(data))
+        self.obs, self.inp = windows.batch(np.flatnonzero(windows.starts % piece == 0))
+        self.scale, self.dt = windows.scale, data.dt
+
+
+class _ShootingFit:
+    """One system's shooting fit (`shooting_fit`), run in stages: `run` continues from where the
+    last stage stopped, so a screened combination that stays in contention is not refitted from
+    the start."""
+
+    def __init__(self, system: EquationSystem, pieces: _Pieces, substeps: int) -> None:
+        self.system, self.pieces, self.substeps = system, pieces, substeps
+        self.floats = sorted({f for e in system.discovered.values() for f in e.atoms(sp.Float)}, key=float)
+        names = tuple(f"joint_{i}" for i in range(len(self.floats)))
+        symbols = {f: sp.Symbol(n, real=True) for f, n in zip(self.floats, names)}
+        template = _swap_terms(system, {s: e.xreplace(symbols) for s, e in system.discovered.items()},
+                               tuple(Parameter(n, float(f)) for n, f in zip(names, self.floats)))
+        self.rhs = TorchRHS(template, free=names)
+        # fitted as relative changes: numbers from 1e-5 to 1e3 and states in mV next to gates in [0, 1]
+        # would leave L-BFGS a badly scaled problem
+        self.start = torch.tensor([float(f) for f in self.floats], dtype=torch.float64)
+        self.values = torch.zeros(len(self.floats) + pieces.obs[:, 0].numel(), dtype=torch.float64,
+                                  requires_grad=True)
+        self.iterations, self.fitted, self.stalled, self.error = 0, False, False, float("inf")
+
+    def _numbers(self) -> torch.Tensor:
+        return self.start + self.start.abs() * self.values[:len(self.floats)]
+
+    def _loss(self) -> torch.Tensor:
+        p, free = self.pieces, self._numbers()
+        first = p.obs[:, 0] + p.scale * self.values[len(self.floats):].reshape(p.obs[:, 0].shape)
+        pred = integrate_windows(lambda y, u: self.rhs(y, u, None, free.expand(y.shape[0], -1)), first, p.inp, p.dt,
+                                 "rk4", self.substeps)
+        return (((pred - p.obs) / p.scale) ** 2).mean()
+
+    def run(self, iterations: int) -> None:
+        """`iterations` more L-BFGS steps; a stage that blows up or gains nothing is undone, and
+        the fit stops there (more steps from the same point would do the same)."""
+        if iterations <= 0 or self.stalled:
+            return
+        kept = self.values.detach().clone()
+        before, after = lbfgs(self.values, self._loss, iterations)
+        self.iterations += iterations
+        if np.isfinite(after) and after < before:
+            self.fitted, self.error = True, after
+        else:
+            with torch.no_grad():
+                self.values.copy_(kept)
+            self.stalled = True
+            self.error = before if np.isfinite(before) else float("inf")
+
+    def result(self) -> tuple[EquationSystem, float]:
+        """(the system with its numbers as fitted, its error)."""
+        if not self.fitted:
+            return self.system, self.error
+        values = self._numbers().detach().tolist()
+        fitted = {f: sp.Float(v, 6) for f, v in zip(self.floats, values)}
+        return _swap_terms(self.system, {s: e.xreplace(fitted) for s, e in self.system.discovered.items()}), self.error
 
 
 def choose_routes_jointly(
@@ -178,7 +238,7 @@ def choose_routes_jointly(
     distillation = {state: _with_choice(d, state, joint, [found[n][state] for n in found if n != first])
                     for state, d in found[first].items()}
     record = {"why": joint.why, "piece": piece,
-              "tried": [{"terms": dict(t), "error": e, "constants": n} for t, e, n in joint.tried]}
+              "tried": [{"terms": dict(t), "error": e, "constants": n, "iterations": k} for t, e, n, k in joint.tried]}
     return joint.system, distillation, record
 
 

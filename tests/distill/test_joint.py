@@ -71,3 +71,22 @@ def test_pools_keep_the_simple_candidates_however_they_scored_and_one_per_struct
     assert pools[0] == front[2].expression  # the first route's choice first: where the search starts
     assert F(0.7) * X * Y not in pools or F(0.69) * X * Y not in pools  # one x*y, not two
     assert {structure(e) for e in pools} == {structure(front[2].expression), "c*y", "c*x*y"}
+
+
+def test_only_contenders_are_fitted_in_full():
+    """Every combination gets the screening steps; those then far from the choice's threshold
+    (here -0.3*y for the prey, some 50x the error of x*y) are not fitted further."""
+    known, data = _rackauckas(0.01, 0)
+    pools = {"x": [F(-0.9) * X * Y, F(-0.3) * Y], "y": [F(0.8) * X * Y]}
+    joint = choose_jointly(known, pools, data, piece=50)
+    steps = {terms["x"]: (error, iterations) for terms, error, _, iterations in joint.tried}
+    assert steps["-0.3*y"][1] == _joint.SCREEN_ITERATIONS and steps["-0.9*x*y"][1] == 30
+    assert steps["-0.3*y"][0] > 20 * steps["-0.9*x*y"][0]
+
+
+def test_when_every_combination_blows_up_the_routes_choice_is_kept():
+    known, data = _rackauckas(0.01, 0)
+    pools = {"x": [F(5.0) * X**3, F(4.0) * X**3 * Y], "y": [F(5.0) * Y**3]}
+    joint = choose_jointly(known, pools, data, piece=50)
+    assert joint.system.discovered == {"x": F(5.0) * X**3, "y": F(5.0) * Y**3}
+    assert "kept the route's choice" in joint.why and all(e == float("inf") for _, e, _, _ in joint.tried)
