@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import sympy as sp
 
 from discover import EquationSystem
@@ -77,6 +78,7 @@ def _ctrl_c_at_step(step, monkeypatch):
     monkeypatch.setattr(_windows.Windows, "sample", interrupted)
 
 
+@pytest.mark.slow  # about 2-3 minutes on 2 cores: two whole runs and an interrupted one
 def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, capsys, monkeypatch):
     config = tmp_path / "fhn.toml"
     config.write_text(SMALL.replace("[training]", "[training]\ncheckpoint_every = 20"))

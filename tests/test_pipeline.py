@@ -40,6 +40,7 @@ def test_unknown_option_fails_before_training():
         discover(train, fhn_known(), heldout, training={"iteratons": 5})
 
 
+@pytest.mark.slow  # about 1 minute: a second whole discovery
 def test_same_seed_gives_same_equation_and_metrics(small_fhn_discovery):
     from tests.conftest import SMALL_DISTILL, SMALL_TRAINING
 

@@ -34,6 +34,7 @@ def _read(path):
         return {row.get("cell") or row["term"]: row for row in csv.DictReader(f)}
 
 
+@pytest.mark.slow  # about 3 minutes on 2 cores: three cells run in full, twice through the scheduler
 def test_batch_runs_every_cell_isolates_the_corrupt_one_and_resumes(cells, tmp_path, capsys):
     out = tmp_path / "batch"
     argv = ["batch", str(cells), "--inputs", str(tmp_path / "cells" / "*.npz"), "--out", str(out), "--workers", "2"]
