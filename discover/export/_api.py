@@ -14,12 +14,16 @@ from ._common import inert
 
 TARGETS = ("python", "brian2", "neuron", "neuroml", "nestml")
 SPIKING_TARGETS = ("python", "brian2", "neuroml", "nestml")
-"""Targets that write a `SpikeRule` (threshold, reset, refractory); the others refuse such systems."""
+"""Targets that write any `SpikeRule` (threshold, reset, refractory); NEURON writes one on the membrane
+voltage (`supported_targets`)."""
 
 
 def supported_targets(system: EquationSystem) -> tuple[str, ...]:
-    """The export targets that can represent `system` whole."""
-    return SPIKING_TARGETS if system.spike is not None else TARGETS
+    """The export targets that can represent `system` whole (NEURON's runner resets only the membrane
+    voltage, NEURON's v)."""
+    if system.spike is None:
+        return TARGETS
+    return (*SPIKING_TARGETS, "neuron") if neuron.spikes_on_membrane(system) else SPIKING_TARGETS
 
 
 def export(
@@ -33,9 +37,12 @@ def export(
     if target not in TARGETS:
         raise ConfigError(f"export target {target!r} is not one of {list(TARGETS)}.{did_you_mean(target, TARGETS)}")
     if target not in supported_targets(system):
+        where = (f" on `{system.spike.state}`, not its one membrane voltage in mV (NEURON's v, the state NEURON's "
+                 "runner resets)" if target == "neuron" else "")
         raise ConfigError(
-            f"{system.name!r} spikes by threshold and reset (a hybrid model), which the {target} export does not "
-            f"write yet; dropping the reset would export a different model. Export to {', '.join(SPIKING_TARGETS)}."
+            f"{system.name!r} spikes by threshold and reset (a hybrid model){where}, which the {target} export does "
+            f"not write; dropping the reset would export a different model. Export to "
+            f"{', '.join(supported_targets(system))}."
         )
     y0 = [0.0] * len(system.states) if y0 is None else [float(x) for x in y0]
     if len(y0) != len(system.states):

@@ -5,6 +5,10 @@ NONSPECIFIC_CURRENT is i = -cm * dV/dt (mA/cm2), so with the section's cm equal 
 mechanism's `cm_model` NEURON integrates exactly dV/dt = f. Any other system is a generic
 DERIVATIVE block in a mechanism inserted into a one-compartment dummy section. NEURON's clock
 is in ms; a model in seconds is rescaled.
+
+A spike rule on the membrane voltage is run by the runner: a NetCon watches v for the threshold
+(CVODE finds the crossing), and at the crossing an event resets v, sets and increments the other
+states and, for a refractory period, sets the mechanism's `held` so its current (hence dv/dt) is 0.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from ..equations import EquationSystem
 from ._common import InfixPrinter, check_closed, ms_per_time_unit, renamed, target_names
 
 RESERVED = ("v", "t", "dt", "i", "celsius", "area", "diam", "cm", "cm_model", "exprel", "exp", "log", "sqrt",
-            "tanh", "sin", "cos", "fabs", "e", "PI", "FARADAY", "R", "states", "rates", "init", "breakpoint")
+            "tanh", "sin", "cos", "fabs", "e", "PI", "FARADAY", "R", "states", "rates", "init", "breakpoint", "held")
 
 
 class _NmodlPrinter(InfixPrinter):
@@ -33,6 +37,12 @@ def membrane_state(system: EquationSystem) -> str | None:
     """The state that is a membrane voltage in mV (NEURON's v), if exactly one is."""
     volts = [s for s in system.states if system.units.get(s) == "mV"]
     return volts[0] if len(volts) == 1 else None
+
+
+def spikes_on_membrane(system: EquationSystem) -> bool:
+    """Whether `system`'s spike rule (if any) resets the membrane voltage, the one state the runner
+    can reset (NEURON's v); a spike on any other state is not exported to NEURON."""
+    return system.spike is None or system.spike.state == membrane_state(system)
 
 
 def _names(system: EquationSystem, voltage: str | None) -> dict[str, str]:
@@ -55,6 +65,8 @@ def mechanism_name(system: EquationSystem) -> str:
     name = "".join(ch if ch.isalnum() else "_" for ch in system.name) or "model"
     if name[0].isdigit():
         name = f"m_{name}"
+    if name == "membrane":  # its current would be i_membrane, NEURON's own (the clash segfaulted NEURON 9.0.2)
+        return "membrane_model"
     return f"{name}_" if name in HOC_NAMES else name
 
 
@@ -71,12 +83,16 @@ def render_mod(system: EquationSystem) -> str:
     params += [f"    {names[u]} = 0  : input, {system.units.get(u, '1')}" for u in system.inputs]
     params += [f"    {names[s]}0 = 0  : initial {s}" for s in others]
     derivs = "\n".join(f"    {names[s]}' = ({rhs[s]}) * {per_ms!r}" for s in others)
-    current = (f"    i = (-0.001) * cm_model * ({rhs[voltage]}) * {per_ms!r}\n" if voltage else "")
+    held = "(1 - held) * " if system.spike is not None else ""
+    current = (f"    i = {held}(-0.001) * cm_model * ({rhs[voltage]}) * {per_ms!r}\n" if voltage else "")
     neuron_block = f"    SUFFIX {mechanism_name(system)}\n"
     if voltage:
         neuron_block += "    NONSPECIFIC_CURRENT i\n"
         params.append("    cm_model = 1  : uF/cm2, must equal the section's cm")
         ranges.append("cm_model")
+    if system.spike is not None:
+        params.append("    held = 0  : 1 while refractory (set by the runner): no current, v stays at the reset")
+        ranges.append("held")
     neuron_block += f"    RANGE {', '.join(ranges)}\n" if ranges else ""
     solve = "    SOLVE states METHOD derivimplicit\n" if others else ""
     states_block = f"STATE {{\n    {' '.join(names[s] for s in others)}\n}}\n\n" if others else ""
@@ -123,6 +139,10 @@ def render_runner(system: EquationSystem, y0: Sequence[float], inputs: Mapping[s
     reads = ", ".join("seg.v" if s == voltage else f"getattr(seg, '{names[s]}_{mech}')" for s in system.states)
     v0 = f"y0[{system.states.index(voltage)}]" if voltage else "0.0"
     scale = ms_per_time_unit(system)
+    spiking, returns, doc = _spike_code(system, names, mech, scale), "times / SCALE, np.array(states)", ""
+    if system.spike is not None:
+        returns += ", np.array(spikes) / SCALE"
+        doc = " and the spike times (threshold crossings)"
     return f'''"""Run {mech}.mod in NEURON: compile first with `nrnivmodl` in this folder.
 
 States in model units; time returned in the model's time unit ({system.time_unit!r}).
@@ -135,12 +155,13 @@ h.load_file("stdrun.hoc")
 Y0 = {list(map(float, y0))!r}
 INPUTS = {dict(inputs)!r}
 DURATION = {float(duration)!r}
+SCALE = {scale!r}  # ms per model time unit
 
 
 def run_model(duration=DURATION, y0=Y0, inputs=INPUTS, rtol=1e-8, atol=1e-10, record_dt=None):
-    """Simulate with CVODE; returns (t, states shaped (len(t), {len(system.states)})) every `record_dt`."""
-    step = (record_dt or duration / 2000) * {scale!r}  # ms
-    times = np.arange(0.0, duration * {scale!r} + step / 2, step)
+    """Simulate with CVODE; returns (t, states shaped (len(t), {len(system.states)})){doc}, every `record_dt`."""
+    step = (record_dt or duration / 2000) * SCALE  # ms
+    times = np.arange(0.0, duration * SCALE + step / 2, step)
     sec = h.Section(name="{mech}_cell")
     sec.L = sec.diam = 10.0
     sec.cm = 1.0  # equals cm_model, so NEURON's dv/dt is the model's
@@ -151,15 +172,44 @@ def run_model(duration=DURATION, y0=Y0, inputs=INPUTS, rtol=1e-8, atol=1e-10, re
     cvode.active(1)
     cvode.rtol(rtol)
     cvode.atol(atol)
-    h.finitialize({v0})
+{spiking}    h.finitialize({v0})
     states = []
     for when in times:
         cvode.solve(when)  # CVODE stops exactly at each sample time
         states.append([{reads}])
-    return times / {scale!r}, np.array(states)
+    return {returns}
 
 
 if __name__ == "__main__":
-    times, states = run_model()
+    times, states, *_ = run_model()
     print(dict(zip({list(system.states)!r}, states[-1])))
 '''
+
+
+def _spike_code(system: EquationSystem, names: Mapping[str, str], mech: str, scale: float) -> str:
+    """The runner's spike rule: a NetCon on v finds the crossing; an event at that time resets
+    (states may change only between integration steps, and CVODE must then restart)."""
+    rule = system.spike
+    if rule is None:
+        return ""
+    also = [f"        setattr(seg, '{names[n]}_{mech}', {float(x)!r})" for n, x in rule.also]
+    add = [f"        setattr(seg, '{names[n]}_{mech}', getattr(seg, '{names[n]}_{mech}') + {float(x)!r})"
+           for n, x in rule.add]
+    refractory = float(rule.refractory) * scale
+    hold = (f"        seg.held_{mech} = 1\n        cvode.event(h.t + {refractory!r}, release)\n" if refractory > 0
+            else "")
+    return f"""    spikes = []
+
+    def release():  # the refractory period is over: v follows the model again
+        seg.held_{mech} = 0
+        cvode.re_init()
+
+    def fire():
+        spikes.append(h.t)
+        seg.v = {float(rule.reset)!r}
+{chr(10).join(also + add + [''])}{hold}        cvode.re_init()
+
+    detector = h.NetCon(seg._ref_v, None, sec=sec)
+    detector.threshold = {float(rule.threshold)!r}
+    detector.record(lambda: cvode.event(h.t, fire))
+"""

@@ -221,9 +221,6 @@ def test_spiking_model_exports_to_brian2_with_the_same_spike_times(tmp_path, ada
     # 0.01 ms step earlier than we do (its refractory counts whole steps from the spike's step)
     assert abs(theirs[0] - ours[0]) <= 0.011
     np.testing.assert_allclose(np.diff(theirs), np.diff(ours), atol=0.011 if adaptation is None else 0.05)
-    for target in ("neuron",):
-        with pytest.raises(ConfigError, match="spikes by threshold and reset"):
-            export(eif, target, tmp_path / target)
 
 
 def _adapting_eif(adaptation):
@@ -291,6 +288,47 @@ def test_spiking_model_exports_to_lems_with_the_same_spike_times(tmp_path, adapt
     np.testing.assert_allclose(np.diff(theirs), np.diff(ours), atol=0.01)
     held = (t > theirs[0] + 0.1) & (t < theirs[0] + 1.9)  # the refractory period holds V at the reset
     np.testing.assert_allclose(y[held, 0], -58.0)
+
+
+@pytest.mark.parametrize("adaptation", [None, 50.0])
+def test_spiking_model_exports_to_neuron_with_the_same_spike_times(tmp_path, adaptation):
+    """NEURON's CVODE finds each crossing of the threshold (a NetCon on v); the runner's event
+    resets v, jumps w and holds v for the refractory period: it spikes when we do."""
+    _needs("neuron")
+    eif = _adapting_eif(adaptation)
+    y0 = [-65.0, 0.0][:len(eif.states)]
+    files = export(eif, "neuron", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
+    assert files[0].name == "membrane_model.mod"  # not "membrane": i_membrane is NEURON's own
+    assert subprocess.run(["nrnivmodl"], cwd=tmp_path, capture_output=True, timeout=300).returncode == 0
+    code = ("import importlib.util, sys, numpy as np; sys.path.insert(0, '.')\n"
+            f"spec = importlib.util.spec_from_file_location('m', {files[-1].name!r}); m = importlib.util.module_from_spec(spec)\n"
+            "spec.loader.exec_module(m)\n"
+            "t, y, spikes = m.run_model(record_dt=0.01)\n"
+            "np.savez('spikes.npz', t=t, y=y, spikes=spikes)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with np.load(tmp_path / "spikes.npz") as f:
+        t, y, theirs = f["t"], f["y"], f["spikes"]
+    ours = _our_spike_times(eif, y0, 250.0, 200.0)
+    assert len(ours) >= 4 and len(theirs) == len(ours), (theirs, ours)
+    # ours is found at the end of a 1 us step, theirs to CVODE's precision
+    assert abs(theirs[0] - ours[0]) <= 0.002
+    np.testing.assert_allclose(np.diff(theirs), np.diff(ours), atol=0.002)
+    held = (t > theirs[0] + 0.1) & (t < theirs[0] + 1.9)
+    np.testing.assert_allclose(y[held, 0], -58.0)
+    if adaptation:
+        assert np.diff(theirs)[-1] > 1.2 * np.diff(theirs)[0]
+
+
+def test_neuron_refuses_a_spike_rule_on_a_state_that_is_not_the_membrane_voltage(tmp_path):
+    from discover import EquationSystem
+    from discover.equations import SpikeRule
+
+    rate = EquationSystem.from_text(["dx/dt = 1 - x"], parameters={})
+    rate = dataclasses.replace(rate, spike=SpikeRule("x", threshold=0.9, reset=0.0))
+    with pytest.raises(ConfigError, match="not its one membrane voltage in mV"):
+        export(rate, "neuron", tmp_path)
+    assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("name", ["model", "hh", "2cell"])
