@@ -46,21 +46,32 @@ def run_export(files, folder, duration):
         table = np.loadtxt(next(folder.glob("*.dat")))
         return table[:, 0] * 1000.0, table[:, 1:]  # every case here runs in ms
     if any(f.suffix == ".mod" for f in files):
-        done = subprocess.run(["nrnivmodl"], cwd=folder, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    runner = files[-1].name
+        _compile_mod(folder)
+    return _in_a_fresh_interpreter(folder, files[-1].name, "run_model() if hasattr(m, 'run_model') else "
+                                   f"m.simulate(t=np.linspace(0, {duration}, 2001))")
+
+
+def _compile_mod(folder):
+    """NEURON's nrnivmodl on the .mod files in `folder`."""
+    done = subprocess.run(["nrnivmodl"], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def _in_a_fresh_interpreter(folder, module, call, outputs=("t", "y")):
+    """The arrays (named `outputs`) that `m.call` returns, `m` the exported `module`, run in a fresh
+    interpreter that never imports discover: exports stand alone."""
     code = (
         "import importlib.util, sys, numpy as np; sys.path.insert(0, '.')\n"
-        f"spec = importlib.util.spec_from_file_location('m', {runner!r}); m = importlib.util.module_from_spec(spec)\n"
+        f"spec = importlib.util.spec_from_file_location('m', {module!r}); m = importlib.util.module_from_spec(spec)\n"
         "spec.loader.exec_module(m)\n"
-        f"t, y = m.run_model() if hasattr(m, 'run_model') else m.simulate(t=np.linspace(0, {duration}, 2001))\n"
-        "np.savez('trajectory.npz', t=t, y=y)\n"
+        f"{', '.join(outputs)} = m.{call}\n"
+        f"np.savez('outputs.npz', {', '.join(f'{o}={o}' for o in outputs)})\n"
         "assert 'discover' not in sys.modules  # exports stand alone\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    with np.load(folder / "trajectory.npz") as f:
-        return f["t"], f["y"]
+    with np.load(folder / "outputs.npz") as f:
+        return tuple(f[o] for o in outputs)
 
 
 def nrmse(t, y, ref_t, ref_y):
@@ -247,22 +258,9 @@ def test_spiking_model_exports_to_python_with_the_same_spike_times(tmp_path, ada
     eif = _adapting_eif(adaptation)
     y0 = [-65.0, 0.0][:len(eif.states)]
     [path] = export(eif, "python", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
-    t, y, theirs = _spikes_in_a_fresh_interpreter(tmp_path, path.name, "simulate_spikes(t=np.arange(0, 200.0, 0.01))")
+    t, y, theirs = _in_a_fresh_interpreter(tmp_path, path.name, "simulate_spikes(t=np.arange(0, 200.0, 0.01))",
+                                           ("t", "y", "spikes"))
     _assert_spikes_as_ours(t, y, theirs, eif, y0, adaptation)
-
-
-def _spikes_in_a_fresh_interpreter(folder, module, call):
-    """(t, y, spike times) from `call` on the exported `module`, run where discover is not imported."""
-    code = ("import importlib.util, sys, numpy as np; sys.path.insert(0, '.')\n"
-            f"spec = importlib.util.spec_from_file_location('m', {module!r}); m = importlib.util.module_from_spec(spec)\n"
-            "spec.loader.exec_module(m)\n"
-            f"t, y, spikes = m.{call}\n"
-            "np.savez('spikes.npz', t=t, y=y, spikes=spikes)\n"
-            "assert 'discover' not in sys.modules\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    with np.load(folder / "spikes.npz") as f:
-        return f["t"], f["y"], f["spikes"]
 
 
 def _assert_spikes_as_ours(t, y, theirs, eif, y0, adaptation):
@@ -309,8 +307,8 @@ def test_spiking_model_exports_to_neuron_with_the_same_spike_times(tmp_path, ada
     y0 = [-65.0, 0.0][:len(eif.states)]
     files = export(eif, "neuron", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
     assert files[0].name == "membrane_model.mod"  # not "membrane": i_membrane is NEURON's own
-    assert subprocess.run(["nrnivmodl"], cwd=tmp_path, capture_output=True, timeout=300).returncode == 0
-    t, y, theirs = _spikes_in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model(record_dt=0.01)")
+    _compile_mod(tmp_path)
+    t, y, theirs = _in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model(record_dt=0.01)", ("t", "y", "spikes"))
     _assert_spikes_as_ours(t, y, theirs, eif, y0, adaptation)
 
 
