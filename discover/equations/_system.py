@@ -65,6 +65,14 @@ class SpikeRule:
                                 "or the model would spike again at once.")
         if self.refractory < 0:
             raise EquationError(f"spike `refractory` must be >= 0, got {self.refractory}.")
+        named = [n for n, _ in (*self.also, *self.add)]
+        if self.state in named:  # every exporter writes the reset and these as separate statements
+            raise EquationError(f"spike rule `also`/`add` names {self.state!r}, the state the rule resets; "
+                                f"set its value after a spike with `reset` ({self.reset:g}) instead.")
+        twice = sorted({n for n in named if named.count(n) > 1})
+        if twice:
+            raise EquationError(f"spike rule `also`/`add` name {twice} more than once; give each state one "
+                                "change per spike (set it with `also` or increment it with `add`).")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import sympy as sp
 import torch
 
 from discover import EquationError, EquationSystem
-from discover.equations import TorchRHS, compile_numpy
+from discover.equations import SpikeRule, TorchRHS, compile_numpy
 from discover.models import fitzhugh_nagumo
 from tests.conftest import fhn_known
 
@@ -83,3 +83,12 @@ def test_with_parameters_rejects_unknown_names():
     assert fitzhugh_nagumo().with_parameters({"a": 1.0}).parameter_values["a"] == 1.0
     with pytest.raises(EquationError, match="Did you mean `tau`"):
         fitzhugh_nagumo().with_parameters({"taw": 1.0})
+
+
+def test_spike_rule_refuses_to_change_its_own_state_or_one_state_twice():
+    with pytest.raises(EquationError, match="names 'V', the state the rule resets; .*`reset` \\(-58\\)"):
+        SpikeRule("V", threshold=-30.0, reset=-58.0, add=(("V", 5.0),))
+    with pytest.raises(EquationError, match=r"name \['w'\] more than once"):
+        SpikeRule("V", threshold=-30.0, reset=-58.0, also=(("w", 0.0),), add=(("w", 1.0),))
+    assert SpikeRule("V", threshold=-30.0, reset=-58.0, also=(("s", 0.0),), add=(("w", 1.0),)).effects() == \
+        ", s -> 0, w += 1"
