@@ -166,6 +166,11 @@ def as_refit(front: list[Candidate], refit: list) -> list[Candidate]:
     return [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
 
 
+def choice_threshold(scores, tolerance: float, floor: float) -> float:
+    """The score a candidate must not exceed to be chosen: `tolerance` x the best + `floor`."""
+    return tolerance * min(scores) + floor
+
+
 def chosen_index(scores, tolerance: float, floor: float, constants=None, tie: float | None = None) -> int:
     """Index of the simplest front member (fronts are ordered by complexity) scoring within
     `tolerance` x the best + `floor`.
@@ -178,8 +183,7 @@ def chosen_index(scores, tolerance: float, floor: float, constants=None, tie: fl
     proportional), and x*y + 0.01 over x*y whenever a spurious constant fitted the noise a
     little better. The tie rule keeps an EIF's a*exp(b*V) over the look-alike a*V*exp(b*V),
     both far below the floor."""
-    best = min(scores)
-    within = [k for k, s in enumerate(scores) if s <= tolerance * best + floor]
+    within = [k for k, s in enumerate(scores) if s <= choice_threshold(scores, tolerance, floor)]
     if constants is None:
         return within[0]
     fewest = min(constants[k] for k in within)

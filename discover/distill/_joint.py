@@ -16,7 +16,7 @@ from ..equations import EquationSystem, Parameter, TorchRHS
 from ..ude._solvers import integrate_windows
 from ..ude._windows import Windows, state_scale
 from ._base import Candidate, complexity, n_constants
-from ._combine import chosen_index, weighted_complexity
+from ._combine import choice_threshold, chosen_index, weighted_complexity
 from ._select import _swap_terms, lbfgs
 
 MAX_COMBINATIONS = 48  # beyond this many, states are varied one at a time from the routes' choices
@@ -99,7 +99,7 @@ def choose_jointly(
         return fits[combo]
 
     def pick(options: list[tuple[int, ...]]):
-        threshold = tolerance * min(fit(c).error for c in options) + floor
+        threshold = choice_threshold([fit(c).error for c in options], tolerance, floor)
         for c in options:  # a lower best only lowers the threshold: no new contenders after these
             if fits[c].error <= CONTENDER * threshold:
                 fits[c].run(iterations - fits[c].iterations)
