@@ -138,7 +138,8 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
     base = r.known.without_residuals()
     for i, state in enumerate(r.discovered.states):
         if state in r.discovered.discovered:
-            eq_lines.append(f"d{e(state)}/dt = {e(sp.sstr(base.rhs[i]))} + "
+            known_part = "" if base.rhs[i] == 0 else f"{e(sp.sstr(base.rhs[i]))} + "
+            eq_lines.append(f"d{e(state)}/dt = {known_part}"
                             f"<span class=\"discovered\">[{e(sp.sstr(r.discovered.discovered[state]))}]</span>")
         else:
             eq_lines.append(f"d{e(state)}/dt = {e(sp.sstr(r.discovered.rhs[i]))}")

@@ -33,7 +33,8 @@ def equations_latex(system: EquationSystem, known: EquationSystem | None = None)
     for i, state in enumerate(system.states):
         lhs = rf"\frac{{\mathrm{{d}}{sp.latex(sp.Symbol(state))}}}{{\mathrm{{d}}t}}"
         if base is not None and state in system.discovered:
-            rhs = rf"{_latex(base.rhs[i])} + \underbrace{{{_latex(system.discovered[state])}}}_{{\text{{discovered}}}}"
+            known_part = "" if base.rhs[i] == 0 else rf"{_latex(base.rhs[i])} + "
+            rhs = rf"{known_part}\underbrace{{{_latex(system.discovered[state])}}}_{{\text{{discovered}}}}"
         else:
             rhs = _latex(system.rhs[i])
         rows.append(f"{lhs} &= {rhs}")

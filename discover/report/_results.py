@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +32,17 @@ def check_output_dir(path: str | Path, force: bool) -> Path:
 
 def write_results(discovery, path: str | Path, force: bool = False) -> Path:
     """Write everything into `path` atomically: built in a temporary sibling, then renamed."""
+    return write_folder(path, lambda folder: _write_all(discovery, folder), force)
+
+
+def write_folder(path: str | Path, fill: Callable[[Path], None], force: bool = False) -> Path:
+    """`fill` a temporary sibling of `path`, then rename it to `path`: an interruption or an error
+    leaves the user's folder as it was, never half written (`force` to replace a non-empty one)."""
     path = check_output_dir(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
-        _write_all(discovery, tmp)
+        fill(tmp)
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -67,8 +74,8 @@ def _write_all(d, folder: Path) -> None:
         state: {
             "chosen": str(dist.chosen.expression),
             "reason": dist.reason,
-            "front": [{**_candidate(c), "score": score} for c, score in zip(dist.front, dist.scores)],
-            "all_candidates": [_candidate(c) for c in dist.candidates],
+            "front": [{**candidate_record(c), "score": score} for c, score in zip(dist.front, dist.scores)],
+            "all_candidates": [candidate_record(c) for c in dist.candidates],
         }
         for state, dist in d.distillation.items()
     }
@@ -82,7 +89,7 @@ def _write_all(d, folder: Path) -> None:
     write_reports(folder, force=True)  # a fresh folder: nothing of the user's to replace
 
 
-def _candidate(c) -> dict:
+def candidate_record(c) -> dict:
     out = {"expression": str(c.expression), "complexity": c.complexity, "heldout_residual_error": c.error,
            "aic": c.aic, "bic": c.bic, "source": c.source}
     if c.inclusion:

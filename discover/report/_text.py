@@ -16,7 +16,8 @@ def equations_text(system: EquationSystem, known: EquationSystem | None = None) 
     lines = []
     for i, state in enumerate(system.states):
         if base is not None and state in system.discovered:
-            rhs = f"{sp.sstr(base.rhs[i])} + [{sp.sstr(system.discovered[state])}]"
+            known_part = "" if base.rhs[i] == 0 else f"{sp.sstr(base.rhs[i])} + "  # a residual alone: no "0 + "
+            rhs = f"{known_part}[{sp.sstr(system.discovered[state])}]"
         else:
             rhs = sp.sstr(system.rhs[i])
         lines.append(f"d{state}/dt = {rhs}")

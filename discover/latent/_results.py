@@ -1,0 +1,113 @@
+"""A latent model's results folder: the same files `discover run` writes, so `discover report` and
+`discover export` read it like any other (equations, metrics, held-out re-simulation, reports)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import DataError
+from ..data import Trajectories
+from ..distill import SparseDistiller
+from ..equations import EquationSystem
+from ..report import document_latex, equations_text, metrics_table, write_reports
+from ..report._results import candidate_record, write_folder
+from ..validate import resimulate, trajectory_metrics
+from ._align import Alignment
+from ._data import Population
+from ._distill import rate_r2
+from ._fit import LatentODE
+
+
+def write_latent_results(folder: str | Path, model: LatentODE, heldout: Population, alignment: Alignment,
+                         system: EquationSystem, distillers: Mapping[str, SparseDistiller] | None = None,
+                         *, force: bool = False) -> Path:
+    """Write a results folder for distilled latent equations, validated on `heldout` trials.
+
+    The held-out "data" are the latents the fitted network infers from the held-out counts, in
+    the frame of `alignment`; the discovered equations re-simulate them from each trial's first
+    inferred state (`predictions.npz`, metrics per state as for any model). metrics.json's
+    `latent` record adds what only counts can tell: the rates' R² against the counts (and against
+    the true rates, for synthetic data), for the network and for the discovered equations (their
+    latents through the network's readout), and the alignment's R² per coordinate. `distillers`
+    (from `distill_latent_field`) add each state's candidates and Pareto front. Written atomically;
+    a non-empty `folder` is replaced only with `force`.
+    """
+    data = aligned_latents(model, heldout, alignment, tuple(system.states))
+    predicted = resimulate(system, data)
+    record = {
+        "heldout": {"discovered": trajectory_metrics(predicted, data, time_unit=system.time_unit)},
+        "latent": _rate_record(model, heldout, alignment, predicted),
+        "distillation": {s: _distillation(d) for s, d in (distillers or {}).items()},
+        "seconds": {"latent ODE": float(getattr(model, "fit_seconds_", 0.0))},
+        "notes": ["held-out data: the latents the network infers from the held-out counts, in the aligned frame"],
+    }
+    known = _skeleton(system)
+
+    def fill(out: Path) -> None:
+        (out / "equations.json").write_text(json.dumps({"known": known.to_dict(), "discovered": system.to_dict()},
+                                                       indent=2))
+        (out / "equations.tex").write_text(document_latex(system, known))
+        (out / "metrics.json").write_text(json.dumps(record, indent=2, default=float))
+        (out / "summary.txt").write_text("\n".join([
+            "Discovered latent equations:", equations_text(system, known), "",
+            "Re-simulation of held-out trials' inferred latents:", metrics_table(record["heldout"]), "",
+            "Rates (R²): " + ", ".join(f"{k} {v:.3f}" for k, v in record["latent"].items() if k.startswith("rate")),
+        ]) + "\n")
+        data.save_npz(out / "data_heldout.npz")
+        np.savez(out / "predictions.npz", names=np.array(["discovered"]), model_0=predicted)
+        np.savez(out / "training.npz", loss_history=np.asarray(getattr(model, "loss_history_", []), dtype=float))
+        write_reports(out, force=True)
+
+    return write_folder(folder, fill, force)
+
+
+def aligned_latents(model: LatentODE, data: Population, alignment: Alignment, names: tuple[str, ...]) -> Trajectories:
+    """The latents `model` infers from `data`'s counts, in the frame of `alignment`, as `Trajectories`."""
+    x = alignment.apply(model.transform(data))
+    if x.shape[-1] != len(names):
+        raise DataError(f"the alignment gives {x.shape[-1]} coordinates but the system has states {list(names)}; "
+                        "align to a frame of as many coordinates as the distilled system has states.")
+    t = np.arange(x.shape[1]) * data.dt
+    return Trajectories(t, x, np.zeros((*x.shape[:2], 0)), names, ())
+
+
+def discovered_rates(model: LatentODE, alignment: Alignment, latents: np.ndarray) -> np.ndarray:
+    """Expected counts per bin of aligned latents `latents` through the network's readout
+    (x = z M + c, so z = (x - c) M^-1)."""
+    z = (np.asarray(latents) - alignment.offset) @ np.linalg.pinv(alignment.matrix)
+    readout = model.model_.readout
+    weight, bias = readout.weight.detach().double().numpy(), readout.bias.detach().double().numpy()
+    return np.exp(np.clip(z @ weight.T + bias, -50.0, 50.0))
+
+
+def _rate_record(model: LatentODE, heldout: Population, alignment: Alignment, predicted: np.ndarray) -> dict:
+    network = model.predict_rates(heldout)
+    finite = bool(np.all(np.isfinite(predicted)))
+    discovered = discovered_rates(model, alignment, predicted) if finite else None
+    out = {"rate_r2_counts_network": rate_r2(network, heldout.counts),
+           "rate_r2_counts_discovered": rate_r2(discovered, heldout.counts) if finite else float("-inf"),
+           "alignment_r2": [float(v) for v in alignment.r2],
+           "trials": heldout.n_trials, "bins": heldout.counts.shape[1], "neurons": heldout.n_neurons}
+    if heldout.rates is not None:  # synthetic data: against the truth too
+        out["rate_r2_true_network"] = rate_r2(network, heldout.rates)
+        out["rate_r2_true_discovered"] = rate_r2(discovered, heldout.rates) if finite else float("-inf")
+    return out
+
+
+def _distillation(d: SparseDistiller) -> dict:
+    return {"chosen": str(d.expression_), "reason": "knee of the sparse regression's front on the aligned field",
+            "front": [{**candidate_record(c), "score": c.error} for c in d.front_],
+            "all_candidates": [candidate_record(c) for c in d.candidates_]}
+
+
+def _skeleton(system: EquationSystem) -> EquationSystem:
+    """`system` before distillation: each discovered state's right-hand side a residual alone."""
+    skeleton = EquationSystem.from_text([f"d{s}/dt = 0" for s in system.states], name=system.name,
+                                        time_unit=system.time_unit)
+    for state in system.discovered:
+        skeleton = skeleton.with_residual(state, system.states)
+    return skeleton
