@@ -59,14 +59,18 @@ HOC_NAMES = frozenset({"model", "run", "init", "stdinit", "continuerun", "stepru
                        "h", "soma", "section", "objref", "hh", "pas", "extracellular", "fastpas", "capacitance",
                        "morphology", "na_ion", "k_ion", "ca_ion", "xopen", "load_file", "print", "secname"})
 
+# Suffixes whose current, i_<suffix>, NEURON already has: extracellular's i_membrane, fast_imem's
+# i_membrane_, the capacitance's i_cap.
+BUILTIN_CURRENTS = frozenset({"membrane", "membrane_", "cap"})
+
 
 def mechanism_name(system: EquationSystem) -> str:
     """The SUFFIX: the system's name as an identifier, renamed where NEURON already uses it."""
     name = "".join(ch if ch.isalnum() else "_" for ch in system.name) or "model"
     if name[0].isdigit():
         name = f"m_{name}"
-    if name == "membrane":  # its current would be i_membrane, NEURON's own (the clash segfaulted NEURON 9.0.2)
-        return "membrane_model"
+    if name in BUILTIN_CURRENTS:  # i_<name> is NEURON's own (i_membrane's clash segfaulted NEURON 9.0.2)
+        return f"{name.rstrip('_')}_model"
     return f"{name}_" if name in HOC_NAMES else name
 
 

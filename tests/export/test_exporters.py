@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from discover import ConfigError, Trajectories, simulate
+from discover import ConfigError, EquationSystem, Trajectories, simulate
 from discover.cli import main
-from discover.export import export, export_results
+from discover.export import export, export_results, neuron as neuron_export
 from discover.models import get_model
 
 pytestmark = pytest.mark.simulators
@@ -310,6 +310,14 @@ def test_spiking_model_exports_to_neuron_with_the_same_spike_times(tmp_path, ada
     _compile_mod(tmp_path)
     t, y, theirs = _in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model(record_dt=0.01)", ("t", "y", "spikes"))
     _assert_spikes_as_ours(t, y, theirs, eif, y0, adaptation)
+
+
+@pytest.mark.parametrize(("name", "mechanism"), [("membrane", "membrane_model"), ("membrane_", "membrane_model"),
+                                                 ("cap", "cap_model"), ("model", "model_"), ("2cell", "m_2cell")])
+def test_neuron_mechanism_never_takes_a_name_neuron_already_uses(name, mechanism):
+    """i_membrane, i_membrane_ and i_cap are NEURON's own currents; hoc's `model` aborted start-up."""
+    system = EquationSystem.from_text(["dV/dt = -V"], name=name)
+    assert neuron_export.mechanism_name(system) == mechanism
 
 
 def test_neuron_refuses_a_spike_rule_on_a_state_that_is_not_the_membrane_voltage(tmp_path):
