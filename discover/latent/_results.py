@@ -13,7 +13,7 @@ from .._errors import DataError
 from ..data import Trajectories
 from ..distill import SparseDistiller
 from ..equations import EquationSystem
-from ..report import document_latex, equations_text, metrics_table, write_reports
+from ..report import check_output_dir, document_latex, equations_text, metrics_table, write_reports
 from ..report._results import candidate_record, write_folder
 from ..validate import resimulate, trajectory_metrics
 from ._align import Alignment
@@ -36,6 +36,11 @@ def write_latent_results(folder: str | Path, model: LatentODE, heldout: Populati
     (from `distill_latent_field`) add each state's candidates and Pareto front. Written atomically;
     a non-empty `folder` is replaced only with `force`.
     """
+    if not isinstance(system, EquationSystem) or system.residuals:
+        raise DataError("`system` must be the distilled EquationSystem (from distill_latent_field), every residual "
+                        f"replaced by terms; got {type(system).__name__}"
+                        f"{' with residuals on ' + str(sorted(system.residuals)) if isinstance(system, EquationSystem) else ''}.")
+    check_output_dir(folder, force)  # before any work: a folder of the user's is refused at once
     data = aligned_latents(model, heldout, alignment, tuple(system.states))
     predicted = resimulate(system, data)
     record = {
@@ -77,8 +82,8 @@ def aligned_latents(model: LatentODE, data: Population, alignment: Alignment, na
 
 def discovered_rates(model: LatentODE, alignment: Alignment, latents: np.ndarray) -> np.ndarray:
     """Expected counts per bin of aligned latents `latents` through the network's readout
-    (x = z M + c, so z = (x - c) M^-1)."""
-    z = (np.asarray(latents) - alignment.offset) @ np.linalg.pinv(alignment.matrix)
+    (x = z M + c, so z = (x - c) M^-1; M square)."""
+    z = (np.asarray(latents) - alignment.offset) @ np.linalg.inv(alignment.matrix)
     readout = model.model_.readout
     weight, bias = readout.weight.detach().double().numpy(), readout.bias.detach().double().numpy()
     return np.exp(np.clip(z @ weight.T + bias, -50.0, 50.0))
@@ -86,15 +91,19 @@ def discovered_rates(model: LatentODE, alignment: Alignment, latents: np.ndarray
 
 def _rate_record(model: LatentODE, heldout: Population, alignment: Alignment, predicted: np.ndarray) -> dict:
     network = model.predict_rates(heldout)
-    finite = bool(np.all(np.isfinite(predicted)))
+    # a frame of fewer coordinates than latents does not determine the latents: no readout of it
+    readable = alignment.matrix.shape[0] == alignment.matrix.shape[1]
+    finite = readable and bool(np.all(np.isfinite(predicted)))
     discovered = discovered_rates(model, alignment, predicted) if finite else None
     out = {"rate_r2_counts_network": rate_r2(network, heldout.counts),
-           "rate_r2_counts_discovered": rate_r2(discovered, heldout.counts) if finite else float("-inf"),
            "alignment_r2": [float(v) for v in alignment.r2],
            "trials": heldout.n_trials, "bins": heldout.counts.shape[1], "neurons": heldout.n_neurons}
+    if readable:  # a blown-up re-simulation scores -inf, last, as in trajectory_metrics
+        out["rate_r2_counts_discovered"] = rate_r2(discovered, heldout.counts) if finite else float("-inf")
     if heldout.rates is not None:  # synthetic data: against the truth too
         out["rate_r2_true_network"] = rate_r2(network, heldout.rates)
-        out["rate_r2_true_discovered"] = rate_r2(discovered, heldout.rates) if finite else float("-inf")
+        if readable:
+            out["rate_r2_true_discovered"] = rate_r2(discovered, heldout.rates) if finite else float("-inf")
     return out
 
 

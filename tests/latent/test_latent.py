@@ -150,3 +150,6 @@ def test_latent_results_folder_is_one_that_report_and_export_read(tmp_path):
     np.testing.assert_allclose(y, expected[0], rtol=1e-4, atol=1e-6)
     with pytest.raises(ConfigError, match="already holds files"):
         write_latent_results(folder, model, heldout, alignment, system)
+    undistilled = EquationSystem.from_text(["dx/dt = 0", "dy/dt = 0"]).with_residual("x", ["x", "y"])
+    with pytest.raises(DataError, match=r"residuals on \['x'\]"):
+        write_latent_results(tmp_path / "other", model, heldout, alignment, undistilled)
