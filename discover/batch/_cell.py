@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._config import RunConfig
+from ..report._results import write_folder
 
 
 @dataclass(frozen=True)
@@ -74,17 +75,11 @@ def _zip(folder: Path) -> bytes:
 
 def unpack_results(data: bytes, target: Path) -> None:
     """Write a cell's zipped results to `target` whole: extracted beside it, then renamed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    def fill(tmp: Path) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for member in archive.namelist():  # our own archive, but never write outside tmp
                 if member.startswith("/") or ".." in Path(member).parts:
                     raise ValueError(f"unsafe path {member!r} in a cell's results")
             archive.extractall(tmp)
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.replace(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    write_folder(target, fill, force=True)  # the batch's own folder for this cell: a rerun replaces it
