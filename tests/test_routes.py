@@ -48,6 +48,7 @@ def test_at_equal_error_the_simpler_route_wins(lv):
         assert record["routes"][names[0]]["complexity"] < record["routes"][names[1]]["complexity"]
 
 
+@pytest.mark.slow  # a whole run with both routes and the joint choice: ~2 minutes (119 s alone at 6dc165e)
 def test_auto_runs_both_routes_and_reports_both(lv):
     """A deliberately short UDE training: the route choice must see that its model is the worse
     one and keep the direct route's, while the UDE route's model is still re-simulated for comparison."""
