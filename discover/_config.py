@@ -90,13 +90,13 @@ class RunConfig:
         d = self.data
         if "example" in d:
             opts = {k: d[k] for k in ("n_train", "n_heldout", "noise", "seed", "duration") if k in d}
-            return example_data(d["example"], **opts)
+            return self._without_hidden(*example_data(d["example"], **opts))
         path = self.base_dir / d["path"]
         if _is_recording(path, d):
             return self._load_recording(path)
         data = Trajectories.load_npz(path)
         if "heldout_path" in d:
-            return data, Trajectories.load_npz(self.base_dir / d["heldout_path"])
+            return self._without_hidden(data, Trajectories.load_npz(self.base_dir / d["heldout_path"]))
         n_held = int(d.get("heldout", 1))
         if not 0 < n_held < data.n_trajectories:
             raise ConfigError(
@@ -104,7 +104,22 @@ class RunConfig:
                 "hold out at least one and keep at least one for training, or give data.heldout_path."
             )
         cut = data.n_trajectories - n_held
-        return data.select(slice(0, cut)), data.select(slice(cut, None))
+        return self._without_hidden(data.select(slice(0, cut)), data.select(slice(cut, None)))
+
+    def _without_hidden(self, *sets: Trajectories) -> tuple[Trajectories, ...]:
+        """The data without the states declared hidden, after checking they hold every other state."""
+        hidden, out = tuple(self.data.get("hidden", ())), []
+        states = self.build_system().states
+        for data in sets:
+            missing = [s for s in states if s not in data.states and s not in hidden]
+            if missing:
+                raise ConfigError(f"the data have no state {missing} (they have {list(data.states)}); record "
+                                  f"{'it' if len(missing) == 1 else 'them'}, or declare [data] hidden = {missing} "
+                                  "if the model's equations for them are fully known.")
+            keep = [i for i, s in enumerate(data.states) if s not in hidden]
+            out.append(Trajectories(data.t, data.y[..., keep], data.u, tuple(data.states[i] for i in keep),
+                                    data.inputs))
+        return tuple(out)
 
     def _load_recording(self, path: Path) -> tuple[Trajectories, Trajectories]:
         """Sweeps of a recording as (training, held-out) trajectories in the model's units."""
@@ -133,9 +148,9 @@ class RunConfig:
         """States, inputs, their units and the time unit the model wants the data in."""
         if self.cell is not None:
             return ["V"], ["I"], {"V": "mV", "I": "pA"}, "ms"
-        system = self.build_system()
+        system, hidden = self.build_system(), self.data.get("hidden", ())
         time_unit = system.time_unit if system.time_unit in ("s", "ms", "us") else "ms"
-        return list(system.states), list(system.inputs), dict(system.units), time_unit
+        return [s for s in system.states if s not in hidden], list(system.inputs), dict(system.units), time_unit
 
 
 def _prepare_cell(c: Mapping[str, Any], train: Trajectories, heldout: Trajectories
@@ -224,10 +239,24 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=TRAINING_EXCLUDED)
     config = RunConfig(data, model, residual, dict(raw.get("training", {})), dict(raw.get("distill", {})), output, Path(base_dir))
     try:
-        config.build_system()  # fail now on a bad model, not after loading data
+        system = config.build_system()  # fail now on a bad model, not after loading data
     except DiscoverError as exc:
         raise ConfigError(f"[model]/[residual]: {exc}") from None
+    _check_hidden(data.get("hidden", []), system)
     return config
+
+
+def _check_hidden(hidden: Any, system: EquationSystem) -> None:
+    if not (isinstance(hidden, list) and all(isinstance(s, str) for s in hidden)):
+        raise ConfigError(f"[data] hidden = {hidden!r}: give the names of states the data do not record as a list, "
+                          "e.g. hidden = [\"w\"].")
+    for state in hidden:
+        if state not in system.states:
+            raise ConfigError(f"[data] hidden names {state!r}, which is not a state of the model "
+                              f"({list(system.states)}).{did_you_mean(state, system.states)}")
+        if state in system.residuals:
+            raise ConfigError(f"[data] hidden names {state!r}, which has a [residual]: a state that is not recorded "
+                              "needs fully known equations. Record it, or move the residual to a recorded state.")
 
 
 def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:

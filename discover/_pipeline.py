@@ -26,6 +26,7 @@ from .distill._combine import choice_rule
 from .distill._joint import choose_routes_jointly
 from .equations import EquationSystem
 from .ude import UDE
+from .ude._hidden import hidden_states
 from .validate import resimulate, resimulate_spiking, spike_thresholds, torch_rhs, trajectory_metrics
 
 
@@ -94,10 +95,11 @@ def discover(
     distill = check_distill_options(distill or {})
     for name, data in (("train", train), ("heldout", heldout)):
         check_voltage_units(system, data, name)
+    hidden = _check_hidden(system, train, heldout, distill)
 
     # Main loop
     seconds = {}
-    full_train, route = train, _route(system, distill)
+    full_train, route = train, "ude" if hidden else _route(system, distill)
     if system.spike is not None and "window" not in training:
         # Near the threshold a spiking model diverges within a few samples: a 20-sample window
         # started from a noisy sample there cannot follow the upstroke's timing, and the loss is then
@@ -110,8 +112,8 @@ def discover(
         # a smooth ODE cannot follow a spike: train and distil on the stretches between spikes
         train = spike_free_chunks(train, system.spike, 3 * window)
     fit_data, chosen_on, selection = _selection_split(train, distill.get("selection", 0.2), training)
-    ude, found, routes = _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill,
-                                     progress, seconds, window, substeps)
+    ude, found, routes, (chosen_on, train) = _run_routes(system, route, fit_data, chosen_on, train, selection,
+                                                         training, distill, progress, seconds, window, substeps)
     start = time.perf_counter()
     distillation, discovered = found[routes["chosen"]]
     if _joint_applies(system, distill):
@@ -139,6 +141,9 @@ def discover(
     seconds["distillation"] += time.perf_counter() - start
 
     start = time.perf_counter()
+    recorded, heldout = [system.state_index(s) for s in heldout.states], ude.complete(heldout) if hidden else heldout
+    if hidden:
+        full_train = train
     predictions = _predictions(system, ude, discovered, heldout)
     for name, (_, other) in found.items():  # the route not chosen, re-simulated for comparison
         if name != routes["chosen"]:
@@ -146,8 +151,10 @@ def discover(
     thresholds = spike_thresholds(system, heldout)
     if system.spike is not None:  # the model's spikes are its threshold crossings
         thresholds = {system.spike.state: system.spike.threshold}
-    metrics = {
-        name: trajectory_metrics(pred, heldout, time_unit=system.time_unit, spike_threshold=thresholds)
+    scored = heldout if not hidden else Trajectories(heldout.t, heldout.y[..., recorded], heldout.u,
+                                                     tuple(heldout.states[i] for i in recorded), heldout.inputs)
+    metrics = {  # recorded states only: a hidden state has no data to score against
+        name: trajectory_metrics(pred[..., recorded], scored, time_unit=system.time_unit, spike_threshold=thresholds)
         for name, pred in predictions.items()
     }
     seconds["validation"] = time.perf_counter() - start
@@ -161,6 +168,11 @@ def discover(
     )
     if not selection["held_out"]:
         notes += (selection["why"],)
+    if hidden:
+        notes += (f"{', '.join(hidden)} not recorded (hidden): trained from a start learned per trajectory through "
+                  "the known equations, driven by the recorded states; every model re-simulates the held-out data "
+                  "from a hidden start fitted to their first two windows, and what the data show for "
+                  f"{', '.join(hidden)} is that estimate, not a recording (scores cover recorded states only)",)
     if ude is not None and ude.stride_ > 1:
         error = (f" (error {ude.stride_error_:.2g} noise s.d. when last checked)" if np.isfinite(ude.stride_error_)
                  else "")
@@ -199,13 +211,17 @@ def check_voltage_units(system: EquationSystem, data: Trajectories, argument: st
 def _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill, progress, seconds, window,
                 substeps):
     """Train and distil by the route(s) asked for; returns (the UDE or None, route -> (state ->
-    `StateDistillation`, discovered system), the route record with the choice)."""
+    `StateDistillation`, discovered system), the route record with the choice, (`chosen_on`,
+    `train`) with any hidden states' estimated trajectories added)."""
     ude, found, smoothing = None, {}, None
     start = time.perf_counter()
     if route != "direct":
         ude = UDE(system, progress=progress, **training).fit(fit_data)
         seconds["training"] = time.perf_counter() - start
         start = time.perf_counter()
+        if ude.hidden_:  # every later stage sees the hidden states' estimated trajectories
+            fit_data, train = ude.completed_, ude.complete(train)
+            chosen_on = None if chosen_on is None else ude.complete(chosen_on)
         found["ude"] = distill_residuals(ude, fit_data, distill, selection=chosen_on), \
             "distilled from the trained residual"
     if route != "ude":
@@ -230,7 +246,25 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
     if smoothing is not None:
         routes["smoothing"] = smoothing
     seconds["distillation"] = time.perf_counter() - start
-    return ude, found, routes
+    return ude, found, routes, (chosen_on, train)
+
+
+def _check_hidden(system: EquationSystem, train: Trajectories, heldout: Trajectories,
+                  distill: Mapping[str, Any]) -> tuple[str, ...]:
+    """The states the data do not record (none, usually), after checking both data sets leave out
+    the same ones and that the run can handle them."""
+    hidden = hidden_states(system, train)
+    if hidden_states(system, heldout) != hidden:
+        raise DataError(f"`train` records states {list(train.states)} but `heldout` records {list(heldout.states)}; "
+                        "record the same states in both.")
+    if hidden and system.spike is not None:
+        raise ConfigError(f"hidden states {list(hidden)} with a spike rule are not supported: between spikes the "
+                          "pieces are too short to learn where a hidden state starts. Record them, or compute them "
+                          "from the spike times (as `[cell] adaptation` does).")
+    if hidden and distill.get("route", "auto") == "direct":
+        raise ConfigError(f"distill route \"direct\" needs every state's derivative, but {list(hidden)} are not "
+                          "recorded; use route = \"ude\" or \"auto\" (which takes the UDE route then).")
+    return hidden
 
 
 def _constant_features(system: EquationSystem, data: Trajectories) -> list[str]:

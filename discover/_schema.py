@@ -72,6 +72,9 @@ _DATA = Section("data", "Where the trajectories come from: exactly one of `examp
     Key("units", "table", "Units of signals whose file does not say them, e.g. { V = \"mV\", I = \"pA\" }.",
         group="recording"),
     Key("time_unit", "string", "Time unit of a file that does not say it (\"s\", \"ms\").", group="recording"),
+    Key("hidden", "list of strings", "States of the model the data do not record (e.g. [\"w\"]; dropped from the "
+        "data if there): their equations must be fully known (no [residual]). Each trajectory's hidden start is "
+        "learned with the networks; held-out data start from one fitted to their first two windows.", []),
 ))
 
 _MODEL = Section("model", "The known dynamics: exactly one of `library`, `equations` or `states`.", (

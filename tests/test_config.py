@@ -44,6 +44,9 @@ def _with(section, key, value):
         ({"data": {"example": "fitzhugh_nagumo"}, "model": {"states": ["v"], "parameters": {"a": 1.0}}},
          "unknown key 'parameters' in \\[model\\] with `states`"),
         ({"data": {"example": "fitzhugh_nagumo"}, "model": {"equations": ["dv/dt = -v"]}}, "no \\[residual\\] section"),
+        (_with("data", "hidden", "w"), "hidden = 'w': give the names .* as a list"),
+        (_with("data", "hidden", ["W"]), "'W', which is not a state of the model .*Did you mean `w`"),
+        (_with("data", "hidden", ["v"]), "'v', which has a \\[residual\\]"),
     ],
 )
 def test_bad_configs_are_clear_errors(raw, message):
@@ -72,6 +75,24 @@ def test_npz_data_with_heldout_split(tmp_path):
     raw["data"] = {"path": "d.npz", "heldout": 3}
     with pytest.raises(ConfigError, match="hold out at least one"):
         config_from_dict(raw, base_dir=tmp_path).load_data()
+
+
+def test_hidden_states_are_left_out_of_the_data_and_others_must_be_there(tmp_path):
+    from discover import Trajectories, example_data
+
+    train, _ = example_data(n_train=3, n_heldout=1, duration=5.0)
+    raw = {k: dict(v) for k, v in DEMO_CONFIG.items()}
+    raw["residual"] = {"v": ["v"]}
+    raw["data"] = {**raw["data"], "hidden": ["w"]}
+    tr, held = config_from_dict(raw).load_data()  # built-in data record w: dropped
+    assert tr.states == held.states == ("v",) and tr.y.shape[-1] == 1
+    Trajectories(train.t, train.y[..., :1], train.u, ("v",), train.inputs).save_npz(tmp_path / "v.npz")
+    raw["data"] = {"path": "v.npz", "heldout": 1}
+    with pytest.raises(ConfigError, match=r"no state \['w'\] .* declare \[data\] hidden = \['w'\]"):
+        config_from_dict(raw, base_dir=tmp_path).load_data()
+    raw["data"]["hidden"] = ["w"]
+    tr, held = config_from_dict(raw, base_dir=tmp_path).load_data()
+    assert (tr.states, tr.n_trajectories, held.n_trajectories) == (("v",), 2, 1)
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.signal import savgol_filter
+from torch import nn
 from tqdm.auto import tqdm
 
 from .._errors import DataError, FitError
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
+from ._hidden import HiddenWindows, drive_hidden, fit_hidden_start, hidden_states
 from ._hybrid import HybridODE, MLPResidual
 from ._solvers import SOLVERS, integrate_windows
 from ._windows import STRIDES, Windows, choose_stride, noise_level
@@ -31,6 +33,12 @@ class UDE:
        part (seconds; makes the second phase converge from a sensible start);
     2. multiple shooting: integrate many short windows (`window` steps) from observed points and
        match the observations, with Adam (cosine-decayed learning rate) then an L-BFGS polish.
+
+    Hidden states: `data` may record only some of the system's states (in the system's order), e.g.
+    the voltage alone. A state it does not record must have fully known dynamics (no residual; a
+    network may still take it as a feature). Its trajectory is its known equation driven by the
+    recorded states and inputs from a start learned per trajectory, so every window starts from a
+    learned hidden value; `complete` does the same for new data from their first two windows.
 
     **Arguments:** `system`; `width`, `depth` of each MLP; `window` (steps per window),
     `batch_size` (windows per step), `iterations` (Adam steps), `learning_rate`,
@@ -53,7 +61,9 @@ class UDE:
     `constant_features_` (features that never varied in the data, so their effect is not
     identifiable), `recoveries_` (step and new learning rate of each rollback),
     `resumed_from_` (the Adam step a resumed run started at, or None), `stride_` (the stride
-    used last) and `stride_error_` (its integration error when last checked, in noise s.d.s).
+    used last) and `stride_error_` (its integration error when last checked, in noise s.d.s),
+    `hidden_` (the states `data` did not record) and `completed_` (the training data with their
+    learned trajectories; the data themselves when nothing is hidden).
     """
 
     def __init__(
@@ -84,11 +94,12 @@ class UDE:
             raise DataError(f"`data` must be Trajectories, got {type(data).__name__}; wrap arrays with Trajectories(t, y).")
         if not self.system.residuals:
             raise FitError("`system` has no residual placeholder; add one with `system.with_residual('v')`.")
-        if tuple(data.states) != self.system.states or tuple(data.inputs) != self.system.inputs:
+        if tuple(data.inputs) != self.system.inputs:
             raise DataError(
                 f"data columns (states {list(data.states)}, inputs {list(data.inputs)}) do not match the system "
                 f"(states {list(self.system.states)}, inputs {list(self.system.inputs)}); rename or reorder them."
             )
+        hidden_states(self.system, data)  # recorded states in the system's order; hidden ones fully known
         for name, low in self._COUNTS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -121,16 +132,19 @@ class UDE:
     def fit(self, data: Trajectories) -> UDE:
         dtype = self._validate(data)
         start = time.perf_counter()
+        self.hidden_ = hidden_states(self.system, data)
+        fingerprint = self._fingerprint(data) if self.checkpoint else ""
+        # hidden states: their known equations driven by the recorded states, from rest (then learned)
+        full = drive_hidden(self.system, data, self.hidden_) if self.hidden_ else data
         with _torch_settings(self.threads, dtype):
             torch.manual_seed(self.seed)
             rng = np.random.default_rng(self.seed)
-            targets = self._residual_targets(data)  # derivative estimate minus the known part
-            self.model_ = self._build(data, targets)
-            fingerprint = self._fingerprint(data) if self.checkpoint else ""
+            targets = self._residual_targets(full)  # derivative estimate minus the known part
+            self.model_ = self._build(full, targets)
             state = self._resume_state(fingerprint)
             self.resumed_from_ = None if state is None else int(state["iteration"])
-            self.loss_history_ = self._prefit(data, targets) if state is None else list(state["prefit"])
-            self.loss_history_ += self._train(data, rng, state, fingerprint)
+            self.loss_history_ = self._prefit(full, targets) if state is None else list(state["prefit"])
+            self.loss_history_ += self._train(full, data, rng, state, fingerprint)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -197,9 +211,15 @@ class UDE:
         return history
 
     # Main loop: multiple shooting on random windows
-    def _train(self, data: Trajectories, rng: np.random.Generator, state: dict | None = None,
+    def _train(self, data: Trajectories, recorded: Trajectories, rng: np.random.Generator, state: dict | None = None,
                fingerprint: str = "") -> list[float]:
-        windows = Windows(data, self.window, torch.get_default_dtype())
+        dtype = torch.get_default_dtype()
+        if self.hidden_:  # a resumed run drives the hidden states from where the checkpoint's trace started
+            reference = None if state is None else state["hidden_reference"].double().numpy()
+            windows = HiddenWindows(data, self.window, dtype, self.system, recorded, reference)
+        else:
+            windows = Windows(data, self.window, dtype)
+        trainable = _Trainable(self.model_, getattr(windows, "start", None))
         noise = noise_level(data)
         if state is not None and "stride" in state:
             self.stride_, self.stride_error_ = int(state["stride"]), float(state["stride_error"])
@@ -209,17 +229,19 @@ class UDE:
         def loss_on(batch: np.ndarray, stride: int | None = None) -> torch.Tensor:
             return windows.loss(self.model_, batch, self.solver, self.substeps, stride or self.stride_)
 
-        opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+        opt = torch.optim.Adam(trainable.parameters(), lr=self.learning_rate)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1), eta_min=self.learning_rate / 20)
         prefit, history, start = list(self.loss_history_), [], 0
         if state is not None:  # resume: networks, optimiser, schedule, sampler and history as saved
             self.model_.load_state_dict(state["model"])
+            if self.hidden_:
+                windows.start.data.copy_(state["hidden_start"])
             opt.load_state_dict(state["optimizer"])
             sched.load_state_dict(state["scheduler"])
             rng.bit_generator.state = state["rng"]
             history, start = list(state["history"]), int(state["iteration"])
         self.recoveries_: list[tuple[int, float]] = []
-        good = _snapshot(self.model_, opt, sched)
+        good = _snapshot(trainable, opt, sched)
         bar = tqdm(range(start, self.iterations), desc="training UDE", disable=None if self.progress else True,
                    leave=False)
         for it in bar:
@@ -227,15 +249,18 @@ class UDE:
             loss = loss_on(windows.sample(rng, self.batch_size))
             if torch.isfinite(loss):
                 loss.backward()
-            if not torch.isfinite(loss) or not _finite_grads(self.model_):
-                self._recover(it, loss.item(), good, opt, sched)
+            if not torch.isfinite(loss) or not _finite_grads(trainable):
+                self._recover(it, loss.item(), good, trainable, opt, sched)
                 continue
             opt.step()
             sched.step()
             history.append(loss.item())
             if it % 25 == 0:
-                good = _snapshot(self.model_, opt, sched)
+                good = _snapshot(trainable, opt, sched)
             self._recheck_stride(it, windows, noise)
+            if self.hidden_ and (it + 1) % self.STRIDE_CHECK_EVERY == 0:
+                windows.redrive()  # the hidden trace from the starts learned so far, not a linearisation
+                good = _snapshot(trainable, opt, sched)  # its starts count from the new trace
             if it % 20 == 0:
                 bar.set_postfix(loss=f"{history[-1]:.2e}")
             if self.checkpoint and (it + 1) % max(int(self.checkpoint_every), 1) == 0:
@@ -243,10 +268,13 @@ class UDE:
                     "iteration": it + 1, "model": self.model_.state_dict(), "optimizer": opt.state_dict(),
                     "scheduler": sched.state_dict(), "rng": rng.bit_generator.state, "history": history,
                     "prefit": prefit, "fingerprint": fingerprint, "stride": self.stride_,
-                    "stride_error": self.stride_error_,
+                    "stride_error": self.stride_error_, **trainable.hidden_state(windows),
                 })
         bar.close()
-        history += self._polish(lambda batch: loss_on(batch, 1), windows.sample(rng, 4 * self.batch_size))
+        history += self._polish(lambda batch: loss_on(batch, 1), windows.sample(rng, 4 * self.batch_size), trainable)
+        # the training data with each hidden state's trajectory from its learned start
+        self.completed_ = drive_hidden(self.system, recorded, self.hidden_, windows.starts_learned()) \
+            if self.hidden_ else data
         return history
 
     STRIDE_CHECK_EVERY = 100  # Adam steps
@@ -262,7 +290,7 @@ class UDE:
         strides = STRIDES if self.stride == "auto" else (int(self.stride),)
         return choose_stride(self.model_, windows, noise, np.random.default_rng(seed), strides)
 
-    def _recover(self, it: int, loss: float, good: dict, opt, sched) -> None:
+    def _recover(self, it: int, loss: float, good: dict, trainable: nn.Module, opt, sched) -> None:
         """Roll back to the last good state with half the learning rate, or stop with a clear error."""
         if len(self.recoveries_) >= int(self.max_recoveries):
             raise FitError(
@@ -270,7 +298,7 @@ class UDE:
                 f"{len(self.recoveries_) + 1} times (learning rate already lowered to "
                 f"{opt.param_groups[0]['lr']:.3g}). Lower `learning_rate`, raise `substeps` or shorten `window`."
             )
-        self.model_.load_state_dict(good["model"])
+        trainable.load_state_dict(good["model"])
         opt.load_state_dict(good["optimizer"])
         sched.load_state_dict(good["scheduler"])
         for group in opt.param_groups:
@@ -279,10 +307,10 @@ class UDE:
         sched.eta_min /= 2
         self.recoveries_.append((it, opt.param_groups[0]["lr"]))
 
-    def _polish(self, loss_on, batch: np.ndarray) -> list[float]:
+    def _polish(self, loss_on, batch: np.ndarray, trainable: nn.Module) -> list[float]:
         if self.lbfgs_iterations <= 0:
             return []
-        opt = torch.optim.LBFGS(self.model_.parameters(), max_iter=self.lbfgs_iterations, line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(trainable.parameters(), max_iter=self.lbfgs_iterations, line_search_fn="strong_wolfe")
         history: list[float] = []
 
         def closure() -> torch.Tensor:
@@ -305,13 +333,54 @@ class UDE:
         with torch.no_grad():
             return net(torch.as_tensor(features, dtype=net.mean.dtype)).double().numpy()
 
+    def complete(self, data: Trajectories) -> Trajectories:
+        """`data` with the hidden states added (unchanged if it records every state): each
+        trajectory's hidden start fitted so the trained model follows the recorded states over
+        the first two windows, then the hidden states' known equations driven by the recorded ones."""
+        hidden = hidden_states(self.system, data)
+        if not hidden:
+            return data
+        with _torch_settings(self.threads, self.model_.residuals[0].mean.dtype), _frozen(self.model_):
+            start = fit_hidden_start(self.model_, self.system, data, hidden, 2 * self.window)
+        return drive_hidden(self.system, data, hidden, start)
+
     def simulate(self, data: Trajectories) -> np.ndarray:
-        """Re-simulate the hybrid model from each trajectory's first sample with its inputs."""
+        """Re-simulate the hybrid model from each trajectory's first sample with its inputs (and,
+        where `data` does not record a hidden state, from the start `complete` fits); every state."""
+        data = self.complete(data)
         net_dtype = self.model_.residuals[0].mean.dtype
         with torch.no_grad(), _torch_settings(self.threads, net_dtype):
             y0 = torch.as_tensor(data.y[:, 0], dtype=net_dtype)
             u = torch.as_tensor(data.u, dtype=net_dtype)
             return integrate_windows(self.model_, y0, u, data.dt, "rk4", self.substeps).double().numpy()
+
+
+class _Trainable(nn.Module):
+    """What training updates: the networks, and each trajectory's hidden start where states are hidden."""
+
+    def __init__(self, model: HybridODE, start: nn.Parameter | None) -> None:
+        super().__init__()
+        self.model = model
+        self.start = start
+
+    def hidden_state(self, windows: Windows) -> dict:
+        """For a checkpoint: the starts the hidden trace was driven from, and the offsets learned since."""
+        if self.start is None:
+            return {}
+        return {"hidden_reference": torch.as_tensor(windows.reference), "hidden_start": self.start.detach().clone()}
+
+
+@contextmanager
+def _frozen(module: nn.Module):
+    """No gradients for `module`'s parameters inside (a fit of something else through it)."""
+    flags = [p.requires_grad for p in module.parameters()]
+    for p in module.parameters():
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
 
 
 def _snapshot(model, opt, sched) -> dict:
