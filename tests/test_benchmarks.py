@@ -120,7 +120,8 @@ def test_latent_benchmark_scores_terms_of_the_true_equations():
     assert latent.score("lorenz", lorenz)["terms"] == "7/7" and latent.score("lorenz", lorenz)["spurious"] == 0
     wrong = {**lorenz, "z": x**2 + y**2 - z}  # xy missing, x**2 and y**2 spurious
     assert latent.score("lorenz", wrong) == {**latent.score("lorenz", wrong), "terms": "6/7", "spurious": 2}
-    row = {"system": "lorenz", "dim": 3, "neurons": 100, "trials": 4, "bins": 5, "iterations": 1, "batch": 4, "rate_r2": 0.95,
+    row = {"system": "lorenz", "dim": 3, "neurons": 100, "trials": 4, "bins": 5, "iterations": 1, "batch": 4, "lr": 0.01,
+           "rate_r2": 0.95,
            "align_r2": 0.9, "distilled": latent.score("lorenz", lorenz), "refit": latent.score("lorenz", wrong),
            "seconds": 1.0}
-    assert "| lorenz | 3 | 100 | 4 x 5 | 1 x 4 | 0.950 | 0.900 | 7/7 | 0 | 6/7 | 2 | 1 |" in latent.table([row])
+    assert "| lorenz | 3 | 100 | 4 x 5 | 1 x 4, 0.01 | 0.950 | 0.900 | 7/7 | 0 | 6/7 | 2 | 1 |" in latent.table([row])

@@ -70,6 +70,8 @@ class LatentODE:
         with _torch_settings(self.threads, torch.float32):
             model = SequentialAutoencoder(data.n_neurons, dim, self.hidden, known)
             counts = torch.as_tensor(data.counts, dtype=torch.float32)
+            with torch.no_grad():  # start at each neuron's mean rate, not at 1 count per bin
+                model.readout.bias.copy_(torch.log(counts.mean((0, 1)) + 1e-3))
             optimiser = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
             schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(self.iterations, 1))
             for step in tqdm(range(self.iterations), disable=not self.progress, desc="latent ODE"):

@@ -43,10 +43,14 @@ def integrate(field: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, n
 
 def batch_loss(net: nn.Module, counts: torch.Tensor, batch_size: int, generator: torch.Generator, dt: float,
                substeps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(latent trajectories, Poisson negative log-likelihood up to a constant) of a random batch of trials."""
-    batch = counts[torch.randint(0, len(counts), (min(batch_size, len(counts)),), generator=generator)]
+    """(latent trajectories, Poisson negative log-likelihood of the counts relative to a perfect fit)
+    of a random batch of trials, drawn without replacement (every trial once when `batch_size` covers
+    them all)."""
+    batch = counts[torch.randperm(len(counts), generator=generator)[:batch_size]]
     z, log_rates = net(batch, dt, substeps)
-    return z, (torch.exp(log_rates) - batch * log_rates).mean()
+    # minus the saturated model's likelihood (c - c log c per count c): half the Poisson deviance per
+    # bin and neuron, 0 for a perfect fit and never negative, so losses compare across data sets
+    return z, (torch.exp(log_rates) - batch * log_rates - batch + torch.xlogy(batch, batch)).mean()
 
 
 def descend(optimiser: torch.optim.Optimizer, net: nn.Module, loss: torch.Tensor) -> None:

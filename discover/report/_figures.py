@@ -131,7 +131,8 @@ def phase_figure(r: Results, folder: Path) -> str:
 def loss_figure(r: Results, folder: Path) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.semilogy(np.arange(1, r.loss_history.size + 1), r.loss_history, color="tab:orange", lw=1)
+    plot = ax.semilogy if np.all(r.loss_history > 0) else ax.plot  # a loss may be a likelihood up to a constant
+    plot(np.arange(1, r.loss_history.size + 1), r.loss_history, color="tab:orange", lw=1)
     ax.set_xlabel("iteration (derivative pre-fit, Adam, then L-BFGS)")
     ax.set_ylabel("training loss (scaled MSE)")
     ax.set_title("UDE training")
