@@ -26,6 +26,12 @@ class Alignment:
         """A time derivative in the frame (the offset drops out)."""
         return np.asarray(dz) @ self.matrix
 
+    def readout(self, weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A linear readout `z @ weight.T + bias` of the latents as one of the frame's states:
+        z = (x - offset) M^-1 gives weight M^-T and bias - offset M^-1 weight.T (M square)."""
+        inverse = np.linalg.inv(self.matrix)
+        return (inverse @ np.asarray(weight).T).T, np.asarray(bias) - self.offset @ inverse @ np.asarray(weight).T
+
 
 def _flat(a: np.ndarray, name: str) -> np.ndarray:
     a = np.asarray(a, dtype=float)

@@ -31,14 +31,21 @@ def distill_latent_field(model: LatentODE, data: Population, alignment: Alignmen
     names = tuple(names or (f"z{k + 1}" for k in range(x.shape[1])))
     if len(names) != x.shape[1]:
         raise DataError(f"`names` gives {len(names)} names for {x.shape[1]} aligned latent states.")
-    system = EquationSystem.from_text([f"d{n}/dt = 0" for n in names], name="latent_field")
     distillers, found = {}, {}
     for k, name in enumerate(names):
         distillers[name] = SparseDistiller(**{"degree": 2, **(sparse or {})}).fit(x, dx[:, k], names)
-        system = system.with_residual(name, names)
         found[name] = distillers[name].expression_
+    system = field_skeleton(names, names)
     provenance = "latent field distilled by SparseDistiller in an aligned frame"
     return system.replace_residuals(found, provenance), distillers
+
+
+def field_skeleton(names, residual, name: str = "latent_field", time_unit: str = "1") -> EquationSystem:
+    """Latent states `names` with nothing known: each state in `residual` gets a residual of every state."""
+    system = EquationSystem.from_text([f"d{n}/dt = 0" for n in names], name=name, time_unit=time_unit)
+    for state in residual:
+        system = system.with_residual(state, names)
+    return system
 
 
 def rate_r2(predicted: np.ndarray, true: np.ndarray) -> float:

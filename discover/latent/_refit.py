@@ -88,12 +88,12 @@ class AlignedAutoencoder(nn.Module):
             raise FitError("refitting needs an invertible alignment between latents of the same dimension; "
                            f"got a {alignment.matrix.shape} map with condition number "
                            f"{np.linalg.cond(alignment.matrix):.3g}. Align to a reference of the model's latent_dim.")
-        inverse = np.linalg.inv(alignment.matrix)  # z = (x - c) M^-1, so log rate = x M^-1 W' + b - c M^-1 W'
-        weight, bias = fitted.readout.weight.detach().numpy(), fitted.readout.bias.detach().numpy()
+        weight, bias = alignment.readout(fitted.readout.weight.detach().double().numpy(),
+                                         fitted.readout.bias.detach().double().numpy())
         self.readout = nn.Linear(weight.shape[1], weight.shape[0])
         with torch.no_grad():
-            self.readout.weight.copy_(torch.tensor((inverse @ weight.T).T, dtype=torch.float32))
-            self.readout.bias.copy_(torch.tensor(bias - alignment.offset @ inverse @ weight.T, dtype=torch.float32))
+            self.readout.weight.copy_(torch.tensor(weight, dtype=torch.float32))
+            self.readout.bias.copy_(torch.tensor(bias, dtype=torch.float32))
 
     def forward(self, counts: torch.Tensor, dt: float, substeps: int) -> tuple[torch.Tensor, torch.Tensor]:
         x0 = self.encoder(counts) @ self.matrix + self.offset

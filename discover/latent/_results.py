@@ -18,7 +18,7 @@ from ..report._results import candidate_record, write_folder
 from ..validate import resimulate, trajectory_metrics
 from ._align import Alignment
 from ._data import Population
-from ._distill import rate_r2
+from ._distill import field_skeleton, rate_r2
 from ._fit import LatentODE
 
 
@@ -36,16 +36,19 @@ def write_latent_results(folder: str | Path, model: LatentODE, heldout: Populati
     (from `distill_latent_field`) add each state's candidates and Pareto front. Written atomically;
     a non-empty `folder` is replaced only with `force`.
     """
-    if not isinstance(system, EquationSystem) or system.residuals:
-        raise DataError("`system` must be the distilled EquationSystem (from distill_latent_field), every residual "
-                        f"replaced by terms; got {type(system).__name__}"
-                        f"{' with residuals on ' + str(sorted(system.residuals)) if isinstance(system, EquationSystem) else ''}.")
+    if not isinstance(system, EquationSystem):
+        raise DataError("`system` must be the distilled EquationSystem (from distill_latent_field), got "
+                        f"{type(system).__name__}.")
+    if system.residuals:
+        raise DataError(f"`system` still has residuals on {sorted(system.residuals)}: distil it first "
+                        "(distill_latent_field) so every residual is replaced by terms.")
     check_output_dir(folder, force)  # before any work: a folder of the user's is refused at once
-    data = aligned_latents(model, heldout, alignment, tuple(system.states))
+    latents, network = model._run(heldout)  # one pass of the network for both
+    data = _trajectories(alignment.apply(latents), heldout.dt, tuple(system.states))
     predicted = resimulate(system, data)
     record = {
         "heldout": {"discovered": trajectory_metrics(predicted, data, time_unit=system.time_unit)},
-        "latent": _rate_record(model, heldout, alignment, predicted),
+        "latent": _rate_record(network, heldout, alignment, predicted, model),
         "distillation": {s: _distillation(d) for s, d in (distillers or {}).items()},
         "seconds": {"latent ODE": float(getattr(model, "fit_seconds_", 0.0))},
         "notes": ["held-out data: the latents the network infers from the held-out counts, in the aligned frame"],
@@ -72,25 +75,26 @@ def write_latent_results(folder: str | Path, model: LatentODE, heldout: Populati
 
 def aligned_latents(model: LatentODE, data: Population, alignment: Alignment, names: tuple[str, ...]) -> Trajectories:
     """The latents `model` infers from `data`'s counts, in the frame of `alignment`, as `Trajectories`."""
-    x = alignment.apply(model.transform(data))
+    return _trajectories(alignment.apply(model.transform(data)), data.dt, names)
+
+
+def _trajectories(x: np.ndarray, dt: float, names: tuple[str, ...]) -> Trajectories:
     if x.shape[-1] != len(names):
         raise DataError(f"the alignment gives {x.shape[-1]} coordinates but the system has states {list(names)}; "
                         "align to a frame of as many coordinates as the distilled system has states.")
-    t = np.arange(x.shape[1]) * data.dt
-    return Trajectories(t, x, np.zeros((*x.shape[:2], 0)), names, ())
+    return Trajectories(np.arange(x.shape[1]) * dt, x, np.zeros((*x.shape[:2], 0)), names, ())
 
 
 def discovered_rates(model: LatentODE, alignment: Alignment, latents: np.ndarray) -> np.ndarray:
-    """Expected counts per bin of aligned latents `latents` through the network's readout
-    (x = z M + c, so z = (x - c) M^-1; M square)."""
-    z = (np.asarray(latents) - alignment.offset) @ np.linalg.inv(alignment.matrix)
+    """Expected counts per bin of aligned latents `latents` through the network's readout (square
+    alignments only)."""
     readout = model.model_.readout
-    weight, bias = readout.weight.detach().double().numpy(), readout.bias.detach().double().numpy()
-    return np.exp(np.clip(z @ weight.T + bias, -50.0, 50.0))
+    weight, bias = alignment.readout(readout.weight.detach().double().numpy(), readout.bias.detach().double().numpy())
+    return np.exp(np.clip(np.asarray(latents) @ weight.T + bias, -50.0, 50.0))
 
 
-def _rate_record(model: LatentODE, heldout: Population, alignment: Alignment, predicted: np.ndarray) -> dict:
-    network = model.predict_rates(heldout)
+def _rate_record(network: np.ndarray, heldout: Population, alignment: Alignment, predicted: np.ndarray,
+                 model: LatentODE) -> dict:
     # a frame of fewer coordinates than latents does not determine the latents: no readout of it
     readable = alignment.matrix.shape[0] == alignment.matrix.shape[1]
     finite = readable and bool(np.all(np.isfinite(predicted)))
@@ -115,8 +119,4 @@ def _distillation(d: SparseDistiller) -> dict:
 
 def _skeleton(system: EquationSystem) -> EquationSystem:
     """`system` before distillation: each discovered state's right-hand side a residual alone."""
-    skeleton = EquationSystem.from_text([f"d{s}/dt = 0" for s in system.states], name=system.name,
-                                        time_unit=system.time_unit)
-    for state in system.discovered:
-        skeleton = skeleton.with_residual(state, system.states)
-    return skeleton
+    return field_skeleton(system.states, system.discovered, name=system.name, time_unit=system.time_unit)
