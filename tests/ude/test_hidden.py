@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 from discover import (
     UDE,
@@ -19,9 +18,9 @@ from discover import (
     example_data,
 )
 from discover.equations import SpikeRule
-from discover.ude import _windows
 from discover.ude._hidden import drive_hidden, resting_hidden
 from tests.conftest import FHN_KNOWN, FHN_PARAMETERS
+from tests.ude.test_reliability import assert_same_fit, resume_after_interrupt
 
 A, B = FHN_PARAMETERS["a"], FHN_PARAMETERS["b"]
 
@@ -71,23 +70,11 @@ def test_training_learns_where_the_hidden_state_starts_and_the_missing_term(fhn,
 def test_interrupted_training_with_a_hidden_state_resumes_to_the_same_result(fhn, tmp_path, monkeypatch):
     data, small = voltage_only(fhn[0].select([0, 1])), {"iterations": 120, "lbfgs_iterations": 0, "progress": False}
     whole = UDE(known(), **small).fit(data)
-    checkpoint, real, count = tmp_path / "ude.pt", _windows.Windows.sample, {"n": 0}
-
-    def interrupted(self, rng, size):  # after the hidden trace was re-driven at step 100
-        count["n"] += 1
-        if count["n"] == 115:
-            raise KeyboardInterrupt
-        return real(self, rng, size)
-
-    monkeypatch.setattr(_windows.Windows, "sample", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        UDE(known(), checkpoint=str(checkpoint), checkpoint_every=110, **small).fit(data)
-    monkeypatch.setattr(_windows.Windows, "sample", real)
-    resumed = UDE(known(), checkpoint=str(checkpoint), checkpoint_every=110, resume=True, **small).fit(data)
-    assert resumed.resumed_from_ == 110
-    assert resumed.loss_history_ == pytest.approx(whole.loss_history_, rel=1e-6)
-    for a, b in zip(whole.model_.parameters(), resumed.model_.parameters()):
-        assert torch.allclose(a, b, atol=1e-6)
+    checkpoint = tmp_path / "ude.pt"
+    resumed = resume_after_interrupt(  # interrupted after the hidden trace was re-driven at step 100
+        lambda resume: UDE(known(), checkpoint=str(checkpoint), checkpoint_every=110, resume=resume, **small),
+        data, 115, monkeypatch)
+    assert_same_fit(whole, resumed, resumed_at=110)
     assert resumed.completed_.y == pytest.approx(whole.completed_.y, abs=1e-6)
 
 
