@@ -89,6 +89,11 @@ def discover(
     models), `round` (round them to
     the fewest digits that do not hurt; default True, False for spiking systems), `selection` (fraction of each training
     trajectory's end held out from training, on which candidates are chosen; default 0.2) and `seed`.
+
+    `train` and `heldout` may record only some of `system`'s states (the same ones, in its order): the
+    others are hidden, their known equations driven by the recorded states from learned starts (see
+    `UDE`); the UDE route then runs alone, every later stage sees the estimated hidden trajectories,
+    and held-out scores cover the recorded states.
     """
     # Error checking: option names first, so a typo fails in a second, not after training
     training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
