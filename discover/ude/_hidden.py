@@ -2,11 +2,9 @@
 recovery variable). The known model supplies their dynamics; what is learned is where each one
 starts, per window.
 
-A hidden state's trajectory along the data is first *driven*: its known equation is integrated
-with the recorded states and inputs read off the samples. Training then learns a correction at
-every sample (multiple shooting: each window starts from the corrected hidden value, and the
-hidden values the window integrates to must match the corrected values further on), so a wrong
-guess of where the hidden state started does not bias the networks.
+A hidden state's trajectory along the data is *driven*: its known equation is integrated with the
+recorded states and inputs read off the samples, from a start learned per trajectory with the
+networks (`HiddenWindows`), so a wrong guess of where the hidden state started does not bias them.
 """
 
 from __future__ import annotations
@@ -140,13 +138,10 @@ class HiddenWindows(Windows):
         self._trace = torch.as_tensor(trace, dtype=dtype)
         self._sensitivity = torch.as_tensor(sensitivity, dtype=dtype)
 
-    def hidden_values(self, traj: torch.Tensor | None = None, steps: torch.Tensor | None = None) -> torch.Tensor:
-        """The hidden values at samples `steps` `(batch, n)` of trajectories `traj` `(batch, 1)`;
-        every sample of every trajectory `(n_traj, n_times, n_hidden)` by default."""
-        shift = self.start * self.base
-        if traj is None:
-            return self._trace + (self._sensitivity * shift[:, None, None, :]).sum(-1)
-        return self._trace[traj, steps] + (self._sensitivity[traj, steps] * shift[traj][..., None, :]).sum(-1)
+    def hidden_values(self, traj: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """The hidden values at samples `steps` `(batch, n)` of trajectories `traj` `(batch, 1)`."""
+        shift = (self.start * self.base)[traj]
+        return self._trace[traj, steps] + (self._sensitivity[traj, steps] * shift[..., None, :]).sum(-1)
 
     def batch(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.as_tensor(idx)
@@ -170,26 +165,26 @@ def fit_hidden_start(f: RHS, system: EquationSystem, data: Trajectories, hidden:
     """The hidden states' values at each trajectory's first sample that let the model `f` best
     follow the recorded states over the first `samples` samples (L-BFGS from `resting_hidden`):
     how a trained model starts on data it has not seen, using only their beginning."""
-    full = drive_hidden(system, data, hidden)
-    dtype = torch.get_default_dtype()
+    rest, dtype = resting_hidden(system, data, hidden), torch.get_default_dtype()
     index = [system.state_index(s) for s in hidden]
     recorded = [system.state_index(s) for s in data.states]
     n = min(samples, data.t.size - 1) + 1
-    obs = torch.as_tensor(full.y[:, :n], dtype=dtype)
+    obs = torch.as_tensor(data.y[:, :n], dtype=dtype)
     u = torch.as_tensor(data.u[:, :n], dtype=dtype)
-    scale = torch.as_tensor(full.y.reshape(-1, full.y.shape[-1]).std(0) + 1e-12, dtype=dtype)
-    start = nn.Parameter(obs[:, 0, index].clone())
+    scale = torch.as_tensor(data.y.reshape(-1, data.y.shape[-1]).std(0) + 1e-12, dtype=dtype)
+    start = nn.Parameter(torch.as_tensor(rest, dtype=dtype))
     optimiser = torch.optim.LBFGS([start], max_iter=iterations, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimiser.zero_grad()
-        y0 = obs[:, 0].clone()
+        y0 = torch.zeros(len(obs), len(system.states), dtype=dtype)
+        y0[:, recorded] = obs[:, 0]
         y0[:, index] = start
         pred = integrate_windows(f, y0, u, data.dt)
-        loss = (((pred[:, 1:, recorded] - obs[:, 1:, recorded]) / scale[recorded]) ** 2).mean()
+        loss = (((pred[:, 1:, recorded] - obs[:, 1:]) / scale) ** 2).mean()
         loss.backward()
         return loss
 
     optimiser.step(closure)
     value = start.detach().double().numpy()
-    return value if np.all(np.isfinite(value)) else full.y[:, 0, index]
+    return value if np.all(np.isfinite(value)) else rest

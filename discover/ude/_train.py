@@ -99,7 +99,6 @@ class UDE:
                 f"data columns (states {list(data.states)}, inputs {list(data.inputs)}) do not match the system "
                 f"(states {list(self.system.states)}, inputs {list(self.system.inputs)}); rename or reorder them."
             )
-        hidden_states(self.system, data)  # recorded states in the system's order; hidden ones fully known
         for name, low in self._COUNTS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -132,7 +131,7 @@ class UDE:
     def fit(self, data: Trajectories) -> UDE:
         dtype = self._validate(data)
         start = time.perf_counter()
-        self.hidden_ = hidden_states(self.system, data)
+        self.hidden_ = hidden_states(self.system, data)  # checks: recorded states in order, hidden ones known
         fingerprint = self._fingerprint(data) if self.checkpoint else ""
         # hidden states: their known equations driven by the recorded states, from rest (then learned)
         full = drive_hidden(self.system, data, self.hidden_) if self.hidden_ else data
