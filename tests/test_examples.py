@@ -114,10 +114,10 @@ def test_no_prior_example_rediscovers_fitzhugh_nagumo_whole(tmp_path):
     assert all(m["r2"] > 0.99 for m in result.metrics["discovered"].values())
 
 
-def test_voltage_only_example_recovers_the_cubic_with_w_hidden():
+def test_voltage_only_example_recovers_the_cubic_with_w_hidden(tmp_path):
     """v recorded, w hidden (its known equation driven by v from a learned start): dv/dt's missing
     v - v**3/3 comes back as exactly those two terms, and held-out v is re-simulated from a fitted w."""
-    from discover import discover, load_config
+    from discover import discover, load_config, write_results
 
     config = load_config(EXAMPLES / "voltage_only.toml")
     system, train, heldout = config.prepare()
@@ -130,3 +130,6 @@ def test_voltage_only_example_recovers_the_cubic_with_w_hidden():
     assert float(terms.coeff_monomial(v)) == pytest.approx(1.0, abs=0.05)
     assert set(result.metrics["discovered"]) == {"v"} and result.metrics["discovered"]["v"]["r2"] > 0.99
     assert result.heldout.states == ("v", "w") and any(n.startswith("w not recorded") for n in result.notes)
+    # the report says what the folder holds for w: the estimate, not a recording
+    report = (write_results(result, tmp_path / "out") / "report.md").read_text()
+    assert "Grey dots for w: not recorded" in report

@@ -12,7 +12,7 @@ import sympy as sp
 
 from .._errors import ConfigError
 from ._bundle import Results, load_results
-from ._figures import make_figures
+from ._figures import make_figures, unrecorded_states
 from ._latex import document_latex, equations_latex
 from ._text import OPTIONAL, equations_text
 
@@ -31,6 +31,11 @@ def _caption(key: str, r: Results) -> str:
         return f"Residual of d{key[9:]}/dt: {source} vs the distilled closed form."
     if key.startswith("pareto_"):
         return f"Candidates for d{key[7:]}/dt: complexity vs held-out residual error; the chosen one is starred."
+    if key == "resimulation" and unrecorded_states(r):
+        return (CAPTIONS[key] + f" Grey dots for {', '.join(unrecorded_states(r))}: not recorded, the estimate the "
+                "known equations give driven by the recorded states.")
+    if key == "loss" and "latent" in r.metrics:
+        return "Latent ODE training loss (Poisson likelihood of the counts, relative to a perfect fit)."
     return CAPTIONS.get(key, key)
 
 

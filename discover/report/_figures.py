@@ -52,11 +52,14 @@ def make_figures(r: Results, folder: Path) -> dict[str, str]:
 def resimulation_figure(r: Results, folder: Path) -> str:
     plt, data = _plt(), r.heldout
     n_states, n_traj = len(data.states), min(data.n_trajectories, 3)
+    hidden = unrecorded_states(r)
     fig, axes = plt.subplots(n_states, n_traj, figsize=(4.5 * n_traj, 2.6 * n_states), squeeze=False, sharex=True)
     for j in range(n_traj):
         for i, state in enumerate(data.states):
             ax = axes[i, j]
-            ax.plot(data.t, data.y[j, :, i], ".", color="black", ms=2, label="held-out data")
+            estimate = state in hidden
+            ax.plot(data.t, data.y[j, :, i], ".", color="tab:gray" if estimate else "black", ms=2,
+                    label="estimate (not recorded)" if estimate else "held-out data")
             for name, pred in r.predictions.items():
                 color, ls = STYLES.get(name, (None, "-"))
                 ax.plot(data.t, pred[j, :, i], ls, color=color, lw=1.3, label=name)
@@ -64,8 +67,16 @@ def resimulation_figure(r: Results, folder: Path) -> str:
             if i == 0:
                 ax.set_title(f"held-out trajectory {j + 1}")
         axes[-1, j].set_xlabel(_label("t", r.known.time_unit))
-    axes[0, 0].legend(fontsize=7, loc="upper right")
+    for ax in axes[:, 0]:  # each row: a hidden state's row says its dots are not data
+        ax.legend(fontsize=7, loc="upper right")
     return _save(fig, folder, "resimulation")[0]
+
+
+def unrecorded_states(r: Results) -> list[str]:
+    """States of the held-out data no model is scored on: hidden states, whose values in the folder
+    are the UDE's estimate, not a recording."""
+    scored = {s for per in r.metrics.get("heldout", {}).values() for s in per}
+    return [s for s in r.heldout.states if scored and s not in scored]
 
 
 def residual_figure(r: Results, state: str, folder: Path) -> str:
@@ -133,9 +144,14 @@ def loss_figure(r: Results, folder: Path) -> str:
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     plot = ax.semilogy if np.all(r.loss_history > 0) else ax.plot  # a loss may be a likelihood up to a constant
     plot(np.arange(1, r.loss_history.size + 1), r.loss_history, color="tab:orange", lw=1)
-    ax.set_xlabel("iteration (derivative pre-fit, Adam, then L-BFGS)")
-    ax.set_ylabel("training loss (scaled MSE)")
-    ax.set_title("UDE training")
+    if "latent" in r.metrics:  # a latent results folder: the sequential autoencoder's Poisson loss
+        ax.set_xlabel("Adam step")
+        ax.set_ylabel("Poisson deviance / 2 per bin and neuron")
+        ax.set_title("latent ODE training")
+    else:
+        ax.set_xlabel("iteration (derivative pre-fit, Adam, then L-BFGS)")
+        ax.set_ylabel("training loss (scaled MSE)")
+        ax.set_title("UDE training")
     return _save(fig, folder, "loss")[0]
 
 

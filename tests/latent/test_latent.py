@@ -141,6 +141,8 @@ def test_latent_results_folder_is_one_that_report_and_export_read(tmp_path):
     text = (folder / "summary.txt").read_text()
     assert "dx/dt = [" in text and "0 + [" not in text  # discovered alone, no empty known part
     assert {"report.html", "report.md", "report.tex"} <= {p.name for p in folder.iterdir()}
+    report = (folder / "report.md").read_text()
+    assert "Latent ODE training loss (Poisson" in report and "UDE training" not in report
     (script,) = export_results(folder, ["python"])
     namespace = {}
     exec(compile(script.read_text(), str(script), "exec"), namespace)  # our own export, just written
