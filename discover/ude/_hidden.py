@@ -128,13 +128,16 @@ class HiddenWindows(Windows):
         with torch.no_grad():
             self._reference = self._reference + (self.start * self.base).double().numpy()
             self.start.zero_()
-        index, dtype = self.index.numpy(), self.y.dtype
-        trace = drive_hidden(self.system, self.recorded, self.hidden, self._reference).y[..., index]
+        index, dtype, data = self.index.numpy(), self.y.dtype, self.recorded
         steps = 1e-3 * self.base.double().numpy()
-        sensitivity = np.stack([
-            (drive_hidden(self.system, self.recorded, self.hidden, self._reference + step * np.eye(len(index))[j]
-                          ).y[..., index] - trace) / step
-            for j, step in enumerate(steps)], axis=-1)  # (traj, time, hidden, start)
+        # the trace and one nudged copy per hidden state, driven as one batch (one compile, one loop)
+        starts = [self._reference] + [self._reference + step * np.eye(len(index))[j] for j, step in enumerate(steps)]
+        copies = len(starts)
+        many = Trajectories(data.t, np.tile(data.y, (copies, 1, 1)), np.tile(data.u, (copies, 1, 1)), data.states,
+                            data.inputs)
+        traces = drive_hidden(self.system, many, self.hidden, np.concatenate(starts)).y[..., index]
+        trace, *nudged = np.split(traces, copies)
+        sensitivity = np.stack([(n - trace) / step for n, step in zip(nudged, steps)], axis=-1)  # (traj, time, hidden, start)
         self._trace = torch.as_tensor(trace, dtype=dtype)
         self._sensitivity = torch.as_tensor(sensitivity, dtype=dtype)
 
