@@ -226,7 +226,8 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
         start = time.perf_counter()
         if ude.hidden_:  # every later stage sees the hidden states' estimated trajectories
             fit_data, train = ude.completed_, ude.complete(train)
-            chosen_on = None if chosen_on is None else ude.complete(chosen_on)
+            if chosen_on is not None:  # part of `train`: cut from its completion, not fitted a start of its own
+                _, chosen_on, _ = _selection_split(train, distill.get("selection", 0.2), training)
         found["ude"] = distill_residuals(ude, fit_data, distill, selection=chosen_on), \
             "distilled from the trained residual"
     if route != "ude":
