@@ -212,12 +212,7 @@ class UDE:
     # Main loop: multiple shooting on random windows
     def _train(self, data: Trajectories, recorded: Trajectories, rng: np.random.Generator, state: dict | None = None,
                fingerprint: str = "") -> list[float]:
-        dtype = torch.get_default_dtype()
-        if self.hidden_:  # a resumed run drives the hidden states from where the checkpoint's trace started
-            reference = None if state is None else state["hidden_reference"].double().numpy()
-            windows = HiddenWindows(data, self.window, dtype, self.system, recorded, reference)
-        else:
-            windows = Windows(data, self.window, dtype)
+        windows = self._windows(data, recorded, state)
         trainable = _Trainable(self.model_, getattr(windows, "start", None))
         noise = noise_level(data)
         if state is not None and "stride" in state:
@@ -232,13 +227,7 @@ class UDE:
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1), eta_min=self.learning_rate / 20)
         prefit, history, start = list(self.loss_history_), [], 0
         if state is not None:  # resume: networks, optimiser, schedule, sampler and history as saved
-            self.model_.load_state_dict(state["model"])
-            if self.hidden_:
-                windows.start.data.copy_(state["hidden_start"])
-            opt.load_state_dict(state["optimizer"])
-            sched.load_state_dict(state["scheduler"])
-            rng.bit_generator.state = state["rng"]
-            history, start = list(state["history"]), int(state["iteration"])
+            history, start = self._resume(state, windows, opt, sched, rng)
         self.recoveries_: list[tuple[int, float]] = []
         good = _snapshot(trainable, opt, sched)
         bar = tqdm(range(start, self.iterations), desc="training UDE", disable=None if self.progress else True,
@@ -254,12 +243,7 @@ class UDE:
             opt.step()
             sched.step()
             history.append(loss.item())
-            if it % 25 == 0:
-                good = _snapshot(trainable, opt, sched)
-            self._recheck_stride(it, windows, noise)
-            if self.hidden_ and (it + 1) % self.STRIDE_CHECK_EVERY == 0:
-                windows.redrive()  # the hidden trace from the starts learned so far, not a linearisation
-                good = _snapshot(trainable, opt, sched)  # its starts count from the new trace
+            good = self._after_step(it, windows, noise, trainable, opt, sched, good)
             if it % 20 == 0:
                 bar.set_postfix(loss=f"{history[-1]:.2e}")
             if self.checkpoint and (it + 1) % max(int(self.checkpoint_every), 1) == 0:
@@ -275,6 +259,36 @@ class UDE:
         self.completed_ = drive_hidden(self.system, recorded, self.hidden_, windows.starts_learned()) \
             if self.hidden_ else data
         return history
+
+    def _windows(self, data: Trajectories, recorded: Trajectories, state: dict | None) -> Windows:
+        dtype = torch.get_default_dtype()
+        if not self.hidden_:
+            return Windows(data, self.window, dtype)
+        # a resumed run drives the hidden states from where the checkpoint's trace started
+        reference = None if state is None else state["hidden_reference"].double().numpy()
+        return HiddenWindows(data, self.window, dtype, self.system, recorded, reference)
+
+    def _resume(self, state: dict, windows: Windows, opt, sched, rng: np.random.Generator) -> tuple[list[float], int]:
+        """Load a checkpoint's networks, hidden starts, optimiser, schedule and sampler; (history, next step)."""
+        self.model_.load_state_dict(state["model"])
+        if self.hidden_:
+            windows.start.data.copy_(state["hidden_start"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        rng.bit_generator.state = state["rng"]
+        return list(state["history"]), int(state["iteration"])
+
+    def _after_step(self, it: int, windows: Windows, noise: np.ndarray, trainable: nn.Module, opt, sched,
+                    good: dict) -> dict:
+        """Periodic work after an Adam step: a snapshot to roll back to, the stride re-checked, the hidden
+        trace re-driven. Returns the snapshot now current."""
+        if it % 25 == 0:
+            good = _snapshot(trainable, opt, sched)
+        self._recheck_stride(it, windows, noise)
+        if self.hidden_ and (it + 1) % self.STRIDE_CHECK_EVERY == 0:
+            windows.redrive()  # the hidden trace from the starts learned so far, not a linearisation
+            good = _snapshot(trainable, opt, sched)  # its starts count from the new trace
+        return good
 
     STRIDE_CHECK_EVERY = 100  # Adam steps
 
