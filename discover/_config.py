@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConfigError, DiscoverError, check_keywords, did_you_mean
+from ._population import PopulationConfig, population_config
 from ._schema import CELL, DATA, MODEL, OUTPUT, SECTION_NAMES, TRAINING_EXCLUDED
 from .data import Trajectories, example_data
 from .distill import check_distill_options
@@ -180,8 +181,8 @@ def _prepare_cell(c: Mapping[str, Any], train: Trajectories, heldout: Trajectori
     return system, train, heldout
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """Read and check a TOML run configuration."""
+def load_config(path: str | Path) -> RunConfig | PopulationConfig:
+    """Read and check a TOML run configuration (a `PopulationConfig` where it has [population])."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist; see examples/fitzhugh_nagumo.toml for one.")
@@ -192,8 +193,13 @@ def load_config(path: str | Path) -> RunConfig:
     return config_from_dict(raw, base_dir=path.parent)
 
 
-def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunConfig:
+def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunConfig | PopulationConfig:
     _check_keys("config", raw, _SECTIONS)
+    if "population" in raw:
+        return population_config(raw, base_dir)
+    if "latent" in raw:
+        raise ConfigError("[latent] sets the latent model of a population run: add [population] (spike counts), "
+                          "or remove [latent]; a trajectory run is trained by [training].")
     if "cell" in raw:
         return _cell_config(raw, base_dir)
     for section in ("data", "model"):

@@ -112,6 +112,27 @@ _CELL = Section("cell", "A current-clamp cell instead of [model] and [residual]:
         "time constant, a number (ms) fixes it.", False),
 ))
 
+_POPULATION = Section("population", "Population spike counts instead of [data], [model], [residual] and "
+                      "[training]: latent dynamics are fitted by a neural-ODE sequential autoencoder ([latent]), "
+                      "put in a frame, and their field distilled ([distill.sparse]). Exactly one of `example` or "
+                      "`path`.", (
+    Key("example", "string", "Simulated counts with a known latent truth: \"lorenz\" (3-D) or "
+        "\"fitzhugh_nagumo\" (2-D) seen through Poisson neurons.", group="example"),
+    Key("n_neurons", "integer", "Neurons (simulated counts).", 100, "example"),
+    Key("n_trials", "integer", "Trials, training and held-out together (simulated counts).", 200, "example"),
+    Key("n_bins", "integer", "Bins per trial (simulated counts).", 50, "example"),
+    Key("seed", "integer", "Seed of the simulated trials, readout and spikes.", 0, "example"),
+    Key("path", "string", "An .npz of `counts` (n_trials, n_bins, n_neurons) and `dt` (the bin width); "
+        "optional `latents` (n_trials, n_bins, n_latents) and `latent_names`, a known truth to align to.",
+        group="npz"),
+    Key("heldout", "float", "Fraction of the trials (the last ones) held out to validate on, in (0, 0.5].", 0.2),
+    Key("align", "string", "The frame the field is distilled in: \"truth\" (least-squares affine map onto the "
+        "data's `latents`), \"canonical\" (principal axes, unit variance), or \"auto\" (truth where the data have "
+        "latents of the fitted dimension).", "auto"),
+    Key("names", "list of strings", "Names of the latent states in the frame (default: the data's "
+        "`latent_names` when aligned to them, else z1, z2, ...)."),
+))
+
 _DISTILL = Section("distill", "How the learned residual becomes closed-form terms, and how one is chosen.", (
     Key("route", "string", "\"ude\" distils the trained network, \"direct\" the data's smoothed derivatives "
         "(no network), \"auto\" runs both and keeps the one that re-simulates better.", "auto"),
@@ -168,6 +189,17 @@ TRAINING_DOCS = {
     "resume": "Continue from `checkpoint` if it exists (`discover run --resume` sets it).",
     "max_recoveries": "Rollbacks after a non-finite loss (each halves the learning rate) before giving up.",
 }
+LATENT_DOCS = {
+    "latent_dim": "Latent states (the model's dimension).",
+    "hidden": "Width of the encoder's GRU and of the field's MLP.",
+    "iterations": "Adam steps (cosine-decayed learning rate).",
+    "learning_rate": "Adam's initial learning rate (FitzHugh-Nagumo's benchmark needs 3e-3).",
+    "batch_size": "Trials per step, drawn without replacement (the benchmarks use every trial).",
+    "substeps": "RK4 steps per bin.",
+    "seed": "Seed of the weights and the batches.",
+    "threads": "Torch threads.",
+}
+LATENT_EXCLUDED = ("known", "progress")  # a config run has no known latent part; progress follows --quiet
 SPARSE_DOCS = {
     "library": "Feature libraries: any of \"polynomial\", \"exp\" (exp(x/k)), \"sigmoid\" (Boltzmann "
                "1/(1+exp(-(x-c)/k)), alone and times each feature).",
@@ -211,6 +243,7 @@ def _estimator_section(name: str, doc: str, cls: type, docs: dict[str, str], exc
 def sections() -> tuple[Section, ...]:
     """Every section of a config file, in the order of the reference."""
     from .distill import SparseDistiller, SymbolicDistiller
+    from .latent import LatentODE
     from .ude import UDE
 
     return (
@@ -222,12 +255,15 @@ def sections() -> tuple[Section, ...]:
                            SPARSE_DOCS),
         _estimator_section("distill.symbolic", "Keyword arguments of `discover.distill.SymbolicDistiller`.",
                            SymbolicDistiller, SYMBOLIC_DOCS),
+        _POPULATION,
+        _estimator_section("latent", "How the latent model is fitted (with [population]): keyword arguments of "
+                           "`discover.latent.LatentODE`.", LatentODE, LATENT_DOCS, LATENT_EXCLUDED),
         _OUTPUT,
     )
 
 
-SECTION_NAMES = ("data", "model", "residual", "cell", "training", "distill", "output")
-DATA, MODEL, CELL, DISTILL, OUTPUT = _DATA, _MODEL, _CELL, _DISTILL, _OUTPUT
+SECTION_NAMES = ("data", "model", "residual", "cell", "training", "distill", "population", "latent", "output")
+DATA, MODEL, CELL, DISTILL, OUTPUT, POPULATION = _DATA, _MODEL, _CELL, _DISTILL, _OUTPUT, _POPULATION
 
 
 def toml_value(value: Any) -> str:
@@ -263,7 +299,8 @@ def config_reference() -> str:
                 "|---|---|---|---|"]
         for k in section.keys:
             default = toml_value(k.default)
-            group = f" *({k.group} data)*" if section is _DATA and k.group in ("example", "npz", "recording") else ""
+            group = f" *({k.group} data)*" if section in (_DATA, _POPULATION) and k.group in (
+                "example", "npz", "recording") else ""
             out.append(f"| `{k.name}` | {k.type} | {f'`{default}`' if default else ''} | {k.doc}{group} |")
         out.append("")
     return "\n".join(out)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from . import __version__
 from ._config import DEMO_CONFIG, RunConfig, config_from_dict, load_config
-from ._errors import DiscoverError
+from ._errors import ConfigError, DiscoverError
 from ._pipeline import discover
+from ._population import PopulationConfig, run_population
 from .export import TARGETS, export_results
 from .report import check_output_dir, summary_text, write_reports, write_results
 
@@ -51,6 +52,21 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
     return 0
 
 
+def _run_population(config: PopulationConfig, out: str | None, force: bool, quiet: bool) -> int:
+    out_dir = Path(out) if out else Path(config.output)
+    check_output_dir(out_dir, force)  # before minutes of training, not after
+    say = _printer(quiet)
+    try:
+        path = run_population(config, out_dir, force=force, progress=not quiet, say=say)
+    except KeyboardInterrupt:
+        print(f"\ndiscover: interrupted; nothing was written to {out_dir}.", file=sys.stderr)
+        return 130
+    print((path / "summary.txt").read_text().rstrip())
+    print(f"\nResults written to {path}/: report.html, report.md, report.tex (pdflatex), figures/, "
+          "equations.json, metrics.json")
+    return 0
+
+
 def _batch(args) -> int:
     from .batch import run_batch
 
@@ -79,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"discover {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="recover FitzHugh–Nagumo's cubic term from simulated data (about a minute)")
-    run = sub.add_parser("run", help="run the pipeline from a TOML config (see examples/fitzhugh_nagumo.toml)")
+    run = sub.add_parser("run", help="run the pipeline from a TOML config (see examples/fitzhugh_nagumo.toml; "
+                         "examples/lorenz_population.toml for spike counts)")
     run.add_argument("config", help="path to the TOML config")
     batch = sub.add_parser("batch", help="run a config on many recordings in parallel (Dask), with a summary table")
     batch.add_argument("config", help="path to the TOML config; its [data] path is replaced by each input")
@@ -121,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path}")
             return 0
         config = config_from_dict(copy.deepcopy(DEMO_CONFIG)) if args.command == "demo" else load_config(args.config)
+        if isinstance(config, PopulationConfig):
+            if args.resume:
+                raise ConfigError("--resume continues an interrupted UDE training; a [population] run has no "
+                                  "checkpoint yet: run it again without --resume.")
+            return _run_population(config, args.out, args.force, args.quiet)
         return _run(config, args.out, args.force, args.quiet, args.resume)
     except DiscoverError as exc:
         print(f"discover: error: {exc}", file=sys.stderr)

@@ -60,9 +60,10 @@ def test_python_snippet_runs(code, tmp_path, monkeypatch):
 
 
 def _as_config(raw: dict) -> dict:
-    """A config fragment on top of the demo's: its sections replace the demo's ([distill] tables merge);
+    """A config fragment on top of the demo's (a population config stands alone): its sections replace the
+    demo's ([distill] tables merge);
     a new [model] or [cell] drops the demo's [residual], which belongs to the demo's model."""
-    if "data" in raw and ("model" in raw or "cell" in raw):
+    if "data" in raw and ("model" in raw or "cell" in raw) or "population" in raw:  # a whole config
         return raw
     config = copy.deepcopy(DEMO_CONFIG)
     if "model" in raw or "cell" in raw:

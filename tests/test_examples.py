@@ -133,3 +133,30 @@ def test_voltage_only_example_recovers_the_cubic_with_w_hidden(tmp_path):
     # the report says what the folder holds for w: the estimate, not a recording
     report = (write_results(result, tmp_path / "out") / "report.md").read_text()
     assert "Grey dots for w: not recorded" in report
+
+
+def test_lorenz_population_example_is_the_benchmark_setting_and_runs(tmp_path):
+    """The config example claims the Lorenz benchmark's setting: its [latent] keywords and data are the
+    benchmark's (`benchmarks/latent.py`); it runs end to end here on a few trials for a few steps (the
+    whole run is the benchmark's ~15 minutes; what it finds is in benchmarks/RESULTS.md)."""
+    import dataclasses
+
+    from discover import load_config
+    from discover._population import run_population
+    from discover.report import load_results
+
+    sys.path.insert(0, str(EXAMPLES.parent / "benchmarks"))
+    try:
+        import latent as benchmark
+    finally:
+        sys.path.remove(str(EXAMPLES.parent / "benchmarks"))
+    config = load_config(EXAMPLES / "lorenz_population.toml")
+    _, dim, data_keywords, settings, _, _ = benchmark.SYSTEMS["lorenz"]
+    assert config.latent == {"latent_dim": dim, "iterations": 3000, **settings}
+    assert data_keywords == {"dt": 0.01} and config.population["example"] == "lorenz"
+    train, heldout = config.load_data()
+    assert (train.n_trials, train.counts.shape[1], train.n_neurons) == (400, 50, 100) and heldout.n_trials == 100
+    brief = dataclasses.replace(config, latent={**config.latent, "iterations": 2},
+                                population={**config.population, "n_trials": 10})
+    folder = run_population(brief, tmp_path / "out", progress=False, say=lambda *a: None)
+    assert load_results(folder).discovered.states == ("x", "y", "z")

@@ -62,6 +62,9 @@ def run_batch(
     scheduler (its workers need discover installed and must be able to read the input paths);
     default: a local cluster of `workers` single-threaded processes (default: one per core).
     """
+    if not isinstance(config, RunConfig):
+        raise ConfigError("`discover batch` runs a recording's config on many cells; a [population] config runs "
+                          "one population: use `discover run`.")
     if "path" not in config.data:
         raise ConfigError("a batch config needs [data] path = one of the recordings (each input replaces it); "
                           "its [data] uses `example`.")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .._errors import DataError
 from ..data import simulate
+from ..data._trajectories import check_npz
 from ..equations import EquationSystem
 from ..models import fitzhugh_nagumo
 
@@ -60,6 +62,41 @@ class Population:
     def select(self, trials: slice | np.ndarray) -> Population:
         pick = (lambda a: None if a is None else a[trials])
         return Population(self.counts[trials], self.dt, pick(self.latents), pick(self.rates), self.latent_names)
+
+    def save_npz(self, path: str | Path) -> Path:
+        """Write `counts`, `dt` and, where present, `latents`, `rates` and `latent_names` (read back by `load_npz`)."""
+        arrays = {"counts": self.counts, "dt": np.float64(self.dt)}
+        arrays.update({k: getattr(self, k) for k in ("latents", "rates") if getattr(self, k) is not None})
+        if self.latent_names:
+            arrays["latent_names"] = np.array(self.latent_names)
+        np.savez(path, **arrays)
+        return Path(path)
+
+    @classmethod
+    def load_npz(cls, path: str | Path) -> Population:
+        """Read spike counts from an .npz: `counts` `(n_trials, n_bins, n_neurons)` and `dt` (the bin
+        width) are required; `latents`, `rates` and `latent_names` (a known truth) are optional. Never unpickles."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"population file {str(path)!r} does not exist; check the path (relative paths start at "
+                            "the config file).")
+        check_npz(path)
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                keys = set(f.files)
+                if not {"counts", "dt"} <= keys:
+                    raise DataError(f"{str(path)!r} has arrays {sorted(keys)}; a population file needs `counts` "
+                                    "(n_trials, n_bins, n_neurons) and `dt` (the bin width), e.g. "
+                                    "numpy.savez(path, counts=counts, dt=0.01).")
+                if f["dt"].size != 1:
+                    raise DataError(f"{str(path)!r}: `dt` must be one number (the bin width), got shape {f['dt'].shape}.")
+                names = tuple(str(s) for s in f["latent_names"]) if "latent_names" in keys else ()
+                return cls(f["counts"], float(f["dt"]), f["latents"] if "latents" in keys else None,
+                           f["rates"] if "rates" in keys else None, names)
+        except (OSError, ValueError, EOFError, TypeError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"cannot read {str(path)!r} as a population .npz: {exc or type(exc).__name__}.") from None
 
 
 def lorenz() -> EquationSystem:

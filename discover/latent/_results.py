@@ -100,8 +100,9 @@ def _rate_record(network: np.ndarray, heldout: Population, alignment: Alignment,
     finite = readable and bool(np.all(np.isfinite(predicted)))
     discovered = discovered_rates(model, alignment, predicted) if finite else None
     out = {"rate_r2_counts_network": rate_r2(network, heldout.counts),
-           "alignment_r2": [float(v) for v in alignment.r2],
            "trials": heldout.n_trials, "bins": heldout.counts.shape[1], "neurons": heldout.n_neurons}
+    if np.all(np.isfinite(alignment.r2)):  # a canonical frame has no reference to explain (NaN is not JSON)
+        out["alignment_r2"] = [float(v) for v in alignment.r2]
     if readable:  # a blown-up re-simulation scores -inf, last, as in trajectory_metrics
         out["rate_r2_counts_discovered"] = rate_r2(discovered, heldout.counts) if finite else float("-inf")
     if heldout.rates is not None:  # synthetic data: against the truth too

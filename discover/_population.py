@@ -1,0 +1,129 @@
+"""Population runs from a config: spike counts -> latent ODE -> aligned frame -> distilled field -> results folder.
+
+`discover run` takes this path when a config has a [population] section (see `_schema.POPULATION`);
+the Python API it drives is `discover.latent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._errors import ConfigError, check_keywords, did_you_mean
+from ._schema import LATENT_EXCLUDED, POPULATION
+from .distill import SparseDistiller
+from .latent import (
+    LatentODE,
+    Population,
+    affine_align,
+    canonical_frame,
+    distill_latent_field,
+    fitzhugh_nagumo_population,
+    lorenz_population,
+    write_latent_results,
+)
+
+EXAMPLES: dict[str, Callable[..., Population]] = {"lorenz": lorenz_population,
+                                                  "fitzhugh_nagumo": fitzhugh_nagumo_population}
+ALIGN = ("auto", "truth", "canonical")
+# sections of a trajectory run that a population run has no use for
+NOT_HERE = ("data", "model", "residual", "cell", "training")
+
+
+@dataclass(frozen=True)
+class PopulationConfig:
+    """A population run: where the counts come from ([population]), how the latent model is fitted
+    ([latent]: `LatentODE` keywords), how its field is distilled ([distill.sparse]), where results go."""
+
+    population: Mapping[str, Any]
+    latent: Mapping[str, Any] = field(default_factory=dict)
+    sparse: Mapping[str, Any] = field(default_factory=dict)
+    output: str = "results"
+    base_dir: Path = Path(".")
+
+    def load_data(self) -> tuple[Population, Population]:
+        """`(training, held-out)` trials: the last `heldout` fraction is held out."""
+        p = self.population
+        if "example" in p:
+            opts = {k: p[k] for k in ("n_neurons", "n_trials", "n_bins", "seed") if k in p}
+            data = EXAMPLES[p["example"]](**{"n_neurons": 100, "n_trials": 200, "n_bins": 50, **opts})
+        else:
+            data = Population.load_npz(self.base_dir / p["path"])
+        n_held = int(round(data.n_trials * float(p.get("heldout", 0.2))))
+        if not 1 <= n_held < data.n_trials:
+            raise ConfigError(f"[population] heldout = {p.get('heldout', 0.2)} of {data.n_trials} trials holds out "
+                              f"{n_held}; hold out at least one trial and keep at least one, or give more trials.")
+        cut = data.n_trials - n_held
+        return data.select(slice(0, cut)), data.select(slice(cut, None))
+
+    def frame(self, model: LatentODE, train: Population):
+        """(alignment, state names): onto the data's true latents or the canonical frame, as `align` says."""
+        align, z = self.population.get("align", "auto"), model.transform(train)
+        truth = train.latents is not None and train.latents.shape[-1] == z.shape[-1]
+        if align == "truth" and not truth:
+            raise ConfigError("[population] align = \"truth\" needs `latents` in the data with as many states as "
+                              f"[latent] latent_dim ({z.shape[-1]}); use align = \"canonical\".")
+        if align in ("truth", "auto") and truth:
+            alignment, default = affine_align(z, train.latents), train.latent_names
+        else:
+            alignment, default = canonical_frame(z), ()
+        names = tuple(self.population.get("names") or default or (f"z{k + 1}" for k in range(z.shape[-1])))
+        if len(names) != z.shape[-1]:
+            raise ConfigError(f"[population] names = {list(names)} names {len(names)} states; the model has "
+                              f"{z.shape[-1]} (latent_dim).")
+        return alignment, names
+
+
+def population_config(raw: Mapping[str, Any], base_dir: str | Path) -> PopulationConfig:
+    """Check a config with [population] and build its `PopulationConfig`."""
+    from ._config import _check_keys
+
+    extra = [s for s in NOT_HERE if s in raw]
+    if extra:
+        raise ConfigError(f"[population] runs fit latent dynamics to spike counts; remove [{extra[0]}] (a trajectory "
+                          "run's section), or remove [population]. The latent model is set in [latent].")
+    p = dict(raw["population"])
+    _check_keys("[population]", p, POPULATION.names())
+    if ("example" in p) == ("path" in p):
+        raise ConfigError("[population] needs exactly one of `example` (simulated counts) or `path` (an .npz of "
+                          "counts and dt).")
+    if "example" in p and p["example"] not in EXAMPLES:
+        raise ConfigError(f"[population] example = {p['example']!r} is not one of {list(EXAMPLES)}."
+                          f"{did_you_mean(p['example'], EXAMPLES)}")
+    if "path" in p and set(p) & set(POPULATION.names("example")):
+        raise ConfigError(f"[population] {sorted(set(p) & set(POPULATION.names('example')))} set simulated counts; "
+                          "they do nothing with `path`. Remove them.")
+    heldout = p.get("heldout", 0.2)
+    if isinstance(heldout, bool) or not isinstance(heldout, (int, float)) or not 0 < heldout <= 0.5:
+        raise ConfigError(f"[population] heldout = {heldout!r}: give the fraction of trials to hold out, in (0, 0.5].")
+    if p.get("align", "auto") not in ALIGN:
+        raise ConfigError(f"[population] align = {p['align']!r} is not one of {list(ALIGN)}."
+                          f"{did_you_mean(p['align'], ALIGN)}")
+    names = p.get("names", [])
+    if not (isinstance(names, list) and all(isinstance(n, str) and n.isidentifier() for n in names)):
+        raise ConfigError(f"[population] names = {names!r}: give the latent states' names, e.g. [\"x\", \"y\", \"z\"].")
+    latent = check_keywords("[latent]", raw.get("latent", {}), LatentODE, exclude=LATENT_EXCLUDED)
+    distill = dict(raw.get("distill", {}))
+    _check_keys("[distill] of a population run", distill, ("sparse",))
+    sparse = check_keywords("[distill.sparse]", distill.get("sparse", {}), SparseDistiller)
+    output = dict(raw.get("output", {})).get("directory", "results")
+    return PopulationConfig(p, latent, sparse, output, Path(base_dir))
+
+
+def run_population(config: PopulationConfig, out_dir: Path, *, force: bool = False, progress: bool = True,
+                   say: Callable[..., None] = print) -> Path:
+    """Fit, align, distil and write the results folder; returns it."""
+    train, heldout = config.load_data()
+    say(f"Data: {train.n_trials} training and {heldout.n_trials} held-out trials, {train.counts.shape[1]} bins of "
+        f"{train.dt:g}, {train.n_neurons} neurons.")
+    model = LatentODE(progress=progress, **config.latent).fit(train)
+    alignment, names = config.frame(model, train)
+    if not np.all(np.isnan(alignment.r2)):
+        say("Aligned to the data's latents, R² per state: " + ", ".join(f"{n} {r:.3f}" for n, r in
+                                                                     zip(names, alignment.r2)))
+    system, distillers = distill_latent_field(model, train, alignment, names, config.sparse)
+    return write_latent_results(out_dir, model, heldout, alignment, system, distillers, force=force)
