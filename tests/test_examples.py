@@ -138,7 +138,7 @@ def test_voltage_only_example_recovers_the_cubic_with_w_hidden(tmp_path):
 def test_lorenz_population_example_is_the_benchmark_setting_and_runs(tmp_path):
     """The config example claims the Lorenz benchmark's setting: its [latent] keywords and data are the
     benchmark's (`benchmarks/latent.py`); it runs end to end here on a few trials for a few steps (the
-    whole run is the benchmark's ~15 minutes; what it finds is in benchmarks/RESULTS.md)."""
+    whole run is the benchmark's ~45 minutes; what it finds is in benchmarks/RESULTS.md)."""
     import dataclasses
 
     from discover import load_config
@@ -152,7 +152,7 @@ def test_lorenz_population_example_is_the_benchmark_setting_and_runs(tmp_path):
         sys.path.remove(str(EXAMPLES.parent / "benchmarks"))
     config = load_config(EXAMPLES / "lorenz_population.toml")
     _, dim, data_keywords, settings, _, _ = benchmark.SYSTEMS["lorenz"]
-    assert config.latent == {"latent_dim": dim, "iterations": 3000, **settings}
+    assert config.latent == {"latent_dim": dim, "iterations": benchmark.ITERATIONS["lorenz"], **settings}
     assert data_keywords == {"dt": 0.01} and config.population["example"] == "lorenz"
     train, heldout = config.load_data()
     assert (train.n_trials, train.counts.shape[1], train.n_neurons) == (400, 50, 100) and heldout.n_trials == 100
