@@ -3,16 +3,18 @@
     python benchmarks/latent.py                                  # Lorenz (3-D) and FitzHugh-Nagumo (2-D)
     python benchmarks/latent.py --systems lorenz --neurons 100
     python benchmarks/latent.py --write benchmarks/RESULTS.md    # replaces this benchmark's section
+    python benchmarks/latent.py --save fits/ ...; python benchmarks/latent.py --load fits/   # distil saved fits again
 
 A latent system is simulated, cut into trials that start on its attractor, and observed only through
 Poisson neurons with a random linear-exponential readout (`discover.latent.population_from_system`).
 `LatentODE` (GRU encoder -> neural ODE -> exp readout, Poisson likelihood) is fitted at the true
 latent dimension; its inferred latents are aligned to the true ones by least squares (an affine map:
 latents are identifiable only up to one), and the learned field, in that frame, is distilled by
-sparse regression (polynomials to degree 2, 3 for FitzHugh-Nagumo), then those terms are refit through
-the counts' Poisson likelihood with sequential thresholding (`refit_latent_equations`). Reported: R^2 of the fitted against the true rates (every
-trial, bin and neuron), the alignment's R^2 (worst latent coordinate), the true terms found and the
-spurious ones. Success for Lorenz (issue 11): rates R^2 > 0.9, all 7 terms, at most 2 spurious.
+sparse regression (polynomials to degree 2, 3 for FitzHugh-Nagumo; the simplest candidate that no
+denser one beats by more than 1.25x per extra term), then those terms are refit through the counts'
+Poisson likelihood with sequential thresholding (`refit_latent_equations`). Reported: R^2 of the
+fitted against the true rates (every trial, bin and neuron), the alignment's R^2 (worst latent
+coordinate), the true terms found and the spurious ones. Success for Lorenz (issue 11): rates R^2 > 0.9, all 7 terms, at most 2 spurious.
 """
 
 from __future__ import annotations
@@ -86,14 +88,15 @@ def run(name: str, neurons: int, trials: int, bins: int, iterations: int | None,
         Path(save).mkdir(parents=True, exist_ok=True)
         torch.save(model.model_.state_dict(), Path(save) / f"{name}.pt")
         (Path(save) / f"{name}.json").write_text(json.dumps({"settings": [neurons, trials, bins, iterations, seed],
-                                                             "fit_seconds": model.fit_seconds_}))
+                                                             "fit_seconds": model.fit_seconds_, "fitted": machine()}))
     alignment = affine_align(model.transform(data), data.latents)
     degree = 3 if name == "fitzhugh_nagumo" else 2
     system, _ = distill_latent_field(model, data, alignment, data.latent_names, {"degree": degree})
     row = {"system": name, "dim": dim, "neurons": neurons, "trials": trials, "bins": bins, "iterations": iterations,
            "rate_r2": rate_r2(model.predict_rates(data), data.rates), "align_r2": float(alignment.r2.min()),
            "field_r2": field_r2(model, data, alignment, truth(), inputs), "distilled": score(name, system.discovered),
-           "batch": min(model.batch_size, trials), "lr": model.learning_rate}
+           "batch": min(model.batch_size, trials), "lr": model.learning_rate,
+           "fitted": getattr(model, "fitted_on_", "in this run")}
     try:  # the distilled terms, refit through the counts' likelihood with sequential thresholding
         row["refit"] = score(name, refit_latent_equations(model, data, alignment, system, degree=degree, seed=seed))
     except FitError as exc:
@@ -109,6 +112,7 @@ def _load(model: LatentODE, data, folder: Path, name: str, settings: tuple) -> L
     net = SequentialAutoencoder(data.n_neurons, model.latent_dim, model.hidden)
     net.load_state_dict(torch.load(folder / f"{name}.pt", weights_only=True))
     model.model_, model.fit_seconds_ = net.eval(), float(record["fit_seconds"])
+    model.fitted_on_ = record.get("fitted", "unrecorded")
     return model
 
 
@@ -171,8 +175,10 @@ def main() -> None:
                       for r in rows for stage in ("distilled", "refit"))
     print(text, found, sep="\n\n")
     if args.write:
-        write_section(Path(args.write), f"{SECTION}\n\nCommand: `python benchmarks/latent.py --write {args.write}`"
-                      f"\n\nMachine: {header}\n\n{__doc__.split(chr(10) * 2, 2)[2].strip()}\n\n## Results\n\n"
+        command = "python benchmarks/latent.py " + " ".join(sys.argv[1:])
+        fitted = "".join(f"\n\nFitted ({r['system']}): {r['fitted']}" for r in rows if args.load)
+        write_section(Path(args.write), f"{SECTION}\n\nCommand: `{command}`"
+                      f"\n\nMachine: {header}{fitted}\n\n{__doc__.split(chr(10) * 2, 2)[2].strip()}\n\n## Results\n\n"
                       f"{text}\n\n## What was found\n\n{found}\n")
 
 

@@ -207,9 +207,10 @@ SPARSE_DOCS = {
     "thresholds": "STLSQ thresholds on standardised coefficients (default: 40 values from 1e-3 to 1).",
     "alpha": "Ridge strength in STLSQ.",
     "n_bags": "Bootstrap resamples per threshold for inclusion frequencies (0: off).",
-    "criterion": "\"knee\" (simplest within `tolerance` of the best), \"aic\" or \"bic\".",
+    "criterion": "\"knee\" (simplest within `tolerance` of the best), \"per_term\" (simplest that no more "
+                 "complex candidate beats by more than `tolerance` per extra constant), \"aic\" or \"bic\".",
     "max_refine": "Candidates with at most this many exp/sigmoid terms get their inner constants refit.",
-    "tolerance": "The knee rule's factor over the best held-out error.",
+    "tolerance": "The knee rule's factor over the best held-out error (per_term: the factor per extra constant).",
     "floor": "Added to the best error before the tolerance.",
     "holdout": "Fraction of residual samples held out to score candidates.",
     "seed": "Seed of the holdout split and the bootstrap.",

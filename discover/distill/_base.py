@@ -70,6 +70,22 @@ def choose(front: Sequence[Candidate], tolerance: float, floor: float) -> Candid
     return next(c for c in front if c.error <= tolerance * best + floor)
 
 
+def choose_per_term(front: Sequence[Candidate], factor: float, floor: float) -> Candidate:
+    """The simplest candidate that no more complex one on the front beats by more than `factor` per
+    extra constant (error <= factor^(extra constants) x theirs + `floor`).
+
+    For a target without noise, such as a network's field evaluated where the data are, the best error
+    is the network's own non-polynomial remainder, which every superset of the true terms reaches
+    about equally; `choose`'s "within 2x the best" then also accepts a candidate lacking a true term
+    that the others cut the error by 30 % with (Lorenz's -y in dy/dt). Here each term has to pay
+    for itself, while a dense fit that gains a few % per term does not outweigh a simple one."""
+    for i, c in enumerate(front):
+        k = n_constants(c.expression)
+        if all(c.error <= factor ** max(n_constants(o.expression) - k, 0) * o.error + floor for o in front[i + 1:]):
+            return c
+    return front[-1]
+
+
 def check_xy(X, y, feature_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Features `(n, n_features)` and a target `(n,)` whose sizes agree with the names."""
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).ravel()
@@ -96,6 +112,8 @@ class FrontChoice:
         self.front_ = pareto_front(self.candidates_)
         if criterion == "knee":
             self.chosen_ = choose(self.front_, self.tolerance, self.floor)
+        elif criterion == "per_term":
+            self.chosen_ = choose_per_term(self.front_, self.tolerance, self.floor)
         else:  # an information criterion: the lowest AIC or BIC over every candidate
             self.chosen_ = min(self.candidates_, key=lambda c: (getattr(c, criterion), c.complexity))
         self.expression_ = self.chosen_.expression

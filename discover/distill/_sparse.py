@@ -18,7 +18,7 @@ from ._gate import gate_terms
 from ._library import build_library, check_library, inner_constants, refine_inner
 from ._polish import evaluate
 
-CRITERIA = ("knee", "aic", "bic")
+CRITERIA = ("knee", "per_term", "aic", "bic")
 
 
 class SparseDistiller(FrontChoice):
@@ -37,7 +37,8 @@ class SparseDistiller(FrontChoice):
     (ridge strength in STLSQ); `max_refine` (candidates with at most this many exp/sigmoid terms
     get their inner constants refit); `n_bags` (bootstrap resamples per threshold; 0 turns bagging off);
     `criterion`: "knee" (the simplest candidate within `tolerance` x the best error + `floor`,
-    see `choose`), "aic" or "bic"; `holdout` (fraction of samples held out); `seed`.
+    see `choose`), "per_term" (the simplest candidate no more complex one beats by more than
+    `tolerance` per extra constant, see `choose_per_term`; for noise-free targets), "aic" or "bic"; `holdout` (fraction of samples held out); `seed`.
 
     **Learned attributes:** `candidates_` (every distinct support), `front_` (its Pareto front),
     `expression_` (the chosen sympy expression), `chosen_` (its `Candidate`).

@@ -4,6 +4,7 @@ import sympy as sp
 
 from discover import FitError, SparseDistiller
 from discover.distill import Candidate, choose, pareto_front
+from discover.distill._base import choose_per_term
 
 v, w = sp.symbols("v w", real=True)
 
@@ -27,6 +28,32 @@ def test_front_and_choice_rule():
     assert [c.complexity for c in front] == [1, 2, 5]
     assert choose(front, tolerance=2.0, floor=0.0).complexity == 2
     assert choose(front, tolerance=1.0, floor=0.0).complexity == 5
+
+
+def test_per_term_rule_takes_a_term_that_pays_and_leaves_dense_gains_out():
+    """Fronts measured on fitted latent fields (errors as printed): Lorenz's dy/dt, where -y cuts the
+    two-term error by 29 % and the knee rule (within 2x the best) leaves it out; FitzHugh-Nagumo's dv/dt,
+    whose dense fits gain 4-9 % per extra term and must not be taken."""
+    x, y, z = sp.symbols("x y z", real=True)
+
+    def front(*pairs):
+        exprs = [sum((sp.Float(1.5 + k) * t for k, t in enumerate(terms)), sp.Integer(0)) for terms, _ in pairs]
+        return [Candidate(e, 3 * i + 1, err, "t") for i, (e, (_, err)) in enumerate(zip(exprs, pairs))]
+
+    lorenz_y = front(([x], 0.84638), ([x, x * z], 0.00495), ([x, x * z, y], 0.00353),
+                     ([x, x * z, y, y * z], 0.00350), ([x, x * z, x**2, x * y, y**2, y * z], 0.00350))
+    assert choose(lorenz_y, tolerance=2.0, floor=1e-4).expression.free_symbols == {x, z}
+    assert choose_per_term(lorenz_y, 1.25, 1e-4) is lorenz_y[2]
+    v, w = sp.symbols("v w", real=True)
+    fhn_v = front(([w], 0.73467), ([sp.Integer(1), w**3], 0.51649), ([v**3, v, w, sp.Integer(1)], 0.02791),
+                  ([v**3, v * w**2, v * w, v, w, sp.Integer(1)], 0.02558),
+                  ([v**3, v * w**2, v * w, v, w**3, w**2, w, sp.Integer(1)], 0.02237),
+                  ([v**3, v**2 * w, v * w**2, v * w, v, w**3, w, sp.Integer(1), v**2], 0.01895),
+                  ([v**3, v**2 * w, v**2, v * w**2, v * w, v, w**3, w**2, w, sp.Integer(1)], 0.01706))
+    assert choose_per_term(fhn_v, 1.25, 1e-4) is fhn_v[2]
+    assert choose_per_term(fhn_v, 1.05, 1e-4) is fhn_v[-1]  # a rule that asks too little takes everything
+    with pytest.raises(FitError, match="`criterion` must be one of"):
+        SparseDistiller(criterion="per-term").fit(np.zeros((10, 1)), np.zeros(10), ["v"])
 
 
 def test_mismatched_inputs_are_errors():
