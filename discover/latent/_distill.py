@@ -14,7 +14,6 @@ from ._align import Alignment
 from ._data import Population
 from ._fit import LatentODE
 
-
 # The field is the network's, evaluated without noise: each term must cut what the fewer-term fit
 # leaves by a fifth (see `choose_per_term`). Measured on the fronts of fitted benchmark models:
 # Lorenz's -y in dy/dt cut 29 % (8000 steps; taken at factors up to 1.40); at 1.1 FitzHugh-Nagumo's
