@@ -14,7 +14,8 @@ sparse regression (polynomials to degree 2, 3 for FitzHugh-Nagumo; the simplest 
 denser one beats by more than 1.25x per extra term), then those terms are refit through the counts'
 Poisson likelihood with sequential thresholding (`refit_latent_equations`). Reported: R^2 of the
 fitted against the true rates (every trial, bin and neuron), the alignment's R^2 (worst latent
-coordinate), the true terms found and the spurious ones. Success for Lorenz (issue 11): rates R^2 > 0.9, all 7 terms, at most 2 spurious.
+coordinate), the true terms found and the spurious ones. Success for Lorenz (issue 11): rates R^2 >
+0.9, all 7 terms, at most 2 spurious.
 """
 
 from __future__ import annotations
