@@ -60,21 +60,27 @@ class PopulationConfig:
         cut = data.n_trials - n_held
         return data.select(slice(0, cut)), data.select(slice(cut, None))
 
+    @property
+    def latent_dim(self) -> int:
+        return int(self.latent.get("latent_dim", LatentODE().latent_dim))
+
+    def to_truth(self, train: Population) -> bool:
+        """Whether the frame is the data's true latents (checked before training, not after)."""
+        truth = train.latents is not None and train.latents.shape[-1] == self.latent_dim
+        if self.population.get("align", "auto") == "truth" and not truth:
+            found = "none" if train.latents is None else f"{train.latents.shape[-1]} states"
+            raise ConfigError(f"[population] align = \"truth\" needs `latents` in the data with as many states as "
+                              f"[latent] latent_dim ({self.latent_dim}), found {found}; use align = \"canonical\".")
+        return truth and self.population.get("align", "auto") != "canonical"
+
     def frame(self, model: LatentODE, train: Population):
         """(alignment, state names): onto the data's true latents or the canonical frame, as `align` says."""
-        align, z = self.population.get("align", "auto"), model.transform(train)
-        truth = train.latents is not None and train.latents.shape[-1] == z.shape[-1]
-        if align == "truth" and not truth:
-            raise ConfigError("[population] align = \"truth\" needs `latents` in the data with as many states as "
-                              f"[latent] latent_dim ({z.shape[-1]}); use align = \"canonical\".")
-        if align in ("truth", "auto") and truth:
+        z = model.transform(train)
+        if self.to_truth(train):
             alignment, default = affine_align(z, train.latents), train.latent_names
         else:
             alignment, default = canonical_frame(z), ()
         names = tuple(self.population.get("names") or default or (f"z{k + 1}" for k in range(z.shape[-1])))
-        if len(names) != z.shape[-1]:
-            raise ConfigError(f"[population] names = {list(names)} names {len(names)} states; the model has "
-                              f"{z.shape[-1]} (latent_dim).")
         return alignment, names
 
 
@@ -111,7 +117,11 @@ def population_config(raw: Mapping[str, Any], base_dir: str | Path) -> Populatio
     _check_keys("[distill] of a population run", distill, ("sparse",))
     sparse = check_keywords("[distill.sparse]", distill.get("sparse", {}), SparseDistiller)
     output = dict(raw.get("output", {})).get("directory", "results")
-    return PopulationConfig(p, latent, sparse, output, Path(base_dir))
+    config = PopulationConfig(p, latent, sparse, output, Path(base_dir))
+    if names and len(names) != config.latent_dim:
+        raise ConfigError(f"[population] names = {names} names {len(names)} states; the model has "
+                          f"{config.latent_dim} ([latent] latent_dim).")
+    return config
 
 
 def run_population(config: PopulationConfig, out_dir: Path, *, force: bool = False, progress: bool = True,
@@ -120,6 +130,7 @@ def run_population(config: PopulationConfig, out_dir: Path, *, force: bool = Fal
     train, heldout = config.load_data()
     say(f"Data: {train.n_trials} training and {heldout.n_trials} held-out trials, {train.counts.shape[1]} bins of "
         f"{train.dt:g}, {train.n_neurons} neurons.")
+    config.to_truth(train)  # a frame the data cannot give is refused before minutes of training
     model = LatentODE(progress=progress, **config.latent).fit(train)
     alignment, names = config.frame(model, train)
     if not np.all(np.isnan(alignment.r2)):

@@ -26,11 +26,11 @@ def rotation_counts(path, n_trials: int = 48):
     return data.save_npz(path)
 
 
-def write_config(folder, population: dict, latent: dict, extra: str = ""):
+def write_config(folder, population: dict, latent: dict, extra: str = "", name: str = "population.toml"):
     def toml(table):
         return "\n".join(f"{k} = {json.dumps(v)}" for k, v in table.items())
 
-    path = folder / "population.toml"
+    path = folder / name
     path.write_text(f"[population]\n{toml(population)}\n\n[latent]\n{toml(latent)}\n\n{extra}")
     return path
 
@@ -59,6 +59,7 @@ def test_population_npz_round_trips_and_bad_files_are_refused(tmp_path):
     ({"population": {"example": "lorenz", "align": "true"}}, "Did you mean `truth`"),
     ({"population": {"example": "lorenz", "names": "x y z"}}, "names = 'x y z'"),
     ({"population": {"example": "lorenz", "n_trails": 20}}, "Did you mean `n_trials`"),
+    ({"population": {"example": "lorenz", "names": ["v", "w"]}}, "names 2 states; the model has 3"),
     ({"population": {"example": "lorenz"}, "latent": {"iteration": 5}}, "Did you mean `iterations`"),
     ({"population": {"example": "lorenz"}, "latent": {"progress": False}}, "unknown \\[latent\\] option"),
     ({"population": {"example": "lorenz"}, "model": {"library": "fitzhugh_nagumo"}}, "remove \\[model\\]"),
@@ -90,6 +91,10 @@ def test_population_run_from_the_cli_writes_a_folder_report_and_export_read(tmp_
     assert main(["run", str(config), "--quiet", "--out", str(out)]) == 2
     assert "--force" in capsys.readouterr().err
     assert main(["run", str(config), "--quiet", "--out", str(tmp_path / "again"), "--resume"]) == 2
+    three = write_config(tmp_path, {"path": "counts.npz", "align": "truth"}, {"latent_dim": 3, "iterations": 5},
+                         name="three.toml")
+    assert main(["run", str(three), "--quiet", "--out", str(tmp_path / "three")]) == 2  # refused before training
+    assert "found 2 states" in capsys.readouterr().err and not (tmp_path / "three").exists()
     assert main(["batch", str(config), "--inputs", str(tmp_path / "counts.npz"), "--quiet"]) == 2
     assert "use `discover run`" in capsys.readouterr().err
 
