@@ -17,7 +17,7 @@ from ._fit import LatentODE
 # The field is the network's, evaluated without noise: each term must cut what the fewer-term fit
 # leaves by a fifth (see `choose_per_term`). Measured on the fronts of fitted benchmark models:
 # Lorenz's -y in dy/dt cut 29 % (8000 steps; taken at factors up to 1.40); at 1.1 FitzHugh-Nagumo's
-# dv/dt took 5 spurious terms (its dense fits gain 4-9 % per term) and a 3000-step Lorenz dx/dt 2;
+# dv/dt took 4 spurious terms (its dense fits gain 4-9 % per term) and a 3000-step Lorenz dx/dt 2;
 # the damped rotation's spurious quadratics gain 2-8 %. 1.2-1.3 chose the same on all of them. The
 # knee rule (within 2x the best) left -y out; "within 1.3x the best" gave FitzHugh-Nagumo 4 more.
 LATENT_CHOICE = {"criterion": "per_term", "tolerance": 1.25}
@@ -31,8 +31,8 @@ def distill_latent_field(model: LatentODE, data: Population, alignment: Alignmen
     The field is evaluated where the data put the latents (every inferred state of every trial),
     mapped into the frame (x = z M + c, dx/dt = dz/dt M), and each coordinate's derivative is
     distilled by `SparseDistiller` (`sparse`: its keywords; default polynomials to degree 2,
-    chosen by `LATENT_CHOICE`) on the aligned states. Returns the system and each state's fitted distiller (candidates, front,
-    inclusion frequencies).
+    chosen by `LATENT_CHOICE`) on the aligned states. Returns the system and each state's fitted
+    distiller (candidates, front, inclusion frequencies).
     """
     z = model.transform(data).reshape(-1, model.model_.readout.in_features)
     x, dx = alignment.apply(z), alignment.velocity(model.field(z))
