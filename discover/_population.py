@@ -32,6 +32,9 @@ EXAMPLES: dict[str, Callable[..., Population]] = {"lorenz": lorenz_population,
 ALIGN = ("auto", "truth", "canonical")
 # sections of a trajectory run that a population run has no use for
 NOT_HERE = ("data", "model", "residual", "cell", "training")
+# defaults from the schema, which also writes them into the configuration reference
+DEFAULTS = {k.name: k.default for k in POPULATION.keys if k.name in ("n_neurons", "n_trials", "n_bins", "seed",
+                                                                      "heldout", "align")}
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,14 @@ class PopulationConfig:
         """`(training, held-out)` trials: the last `heldout` fraction is held out."""
         p = self.population
         if "example" in p:
-            opts = {k: p[k] for k in ("n_neurons", "n_trials", "n_bins", "seed") if k in p}
-            data = EXAMPLES[p["example"]](**{"n_neurons": 100, "n_trials": 200, "n_bins": 50, **opts})
+            data = EXAMPLES[p["example"]](**{k: p.get(k, DEFAULTS[k]) for k in ("n_neurons", "n_trials", "n_bins",
+                                                                                 "seed")})
         else:
             data = Population.load_npz(self.base_dir / p["path"])
-        n_held = int(round(data.n_trials * float(p.get("heldout", 0.2))))
+        heldout = p.get("heldout", DEFAULTS["heldout"])
+        n_held = int(round(data.n_trials * float(heldout)))
         if not 1 <= n_held < data.n_trials:
-            raise ConfigError(f"[population] heldout = {p.get('heldout', 0.2)} of {data.n_trials} trials holds out "
+            raise ConfigError(f"[population] heldout = {heldout} of {data.n_trials} trials holds out "
                               f"{n_held}; hold out at least one trial and keep at least one, or give more trials.")
         cut = data.n_trials - n_held
         return data.select(slice(0, cut)), data.select(slice(cut, None))
@@ -67,11 +71,11 @@ class PopulationConfig:
     def to_truth(self, train: Population) -> bool:
         """Whether the frame is the data's true latents (checked before training, not after)."""
         truth = train.latents is not None and train.latents.shape[-1] == self.latent_dim
-        if self.population.get("align", "auto") == "truth" and not truth:
+        if self.population.get("align", DEFAULTS["align"]) == "truth" and not truth:
             found = "none" if train.latents is None else f"{train.latents.shape[-1]} states"
             raise ConfigError(f"[population] align = \"truth\" needs `latents` in the data with as many states as "
                               f"[latent] latent_dim ({self.latent_dim}), found {found}; use align = \"canonical\".")
-        return truth and self.population.get("align", "auto") != "canonical"
+        return truth and self.population.get("align", DEFAULTS["align"]) != "canonical"
 
     def frame(self, model: LatentODE, train: Population):
         """(alignment, state names): onto the data's true latents or the canonical frame, as `align` says."""
@@ -103,10 +107,10 @@ def population_config(raw: Mapping[str, Any], base_dir: str | Path) -> Populatio
     if "path" in p and set(p) & set(POPULATION.names("example")):
         raise ConfigError(f"[population] {sorted(set(p) & set(POPULATION.names('example')))} set simulated counts; "
                           "they do nothing with `path`. Remove them.")
-    heldout = p.get("heldout", 0.2)
+    heldout = p.get("heldout", DEFAULTS["heldout"])
     if isinstance(heldout, bool) or not isinstance(heldout, (int, float)) or not 0 < heldout <= 0.5:
         raise ConfigError(f"[population] heldout = {heldout!r}: give the fraction of trials to hold out, in (0, 0.5].")
-    if p.get("align", "auto") not in ALIGN:
+    if p.get("align", DEFAULTS["align"]) not in ALIGN:
         raise ConfigError(f"[population] align = {p['align']!r} is not one of {list(ALIGN)}."
                           f"{did_you_mean(p['align'], ALIGN)}")
     names = p.get("names", [])
