@@ -16,6 +16,7 @@ from .data import Trajectories
 from .distill import (
     StateDistillation,
     check_distill_options,
+    choose_by_spike_times,
     distill_direct,
     distill_residuals,
     prune_terms,
@@ -143,6 +144,10 @@ def discover(
             discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
         )
         refit["rounded_to_digits"] = digits
+    if system.spike is not None:
+        # window errors between spikes cannot see whether the model still reaches its threshold
+        discovered, refit["spike_times"] = choose_by_spike_times(system, discovered, distillation, full_train,
+                                                                 substeps)
     seconds["distillation"] += time.perf_counter() - start
 
     start = time.perf_counter()
@@ -189,6 +194,7 @@ def discover(
         notes += (f"trained and distilled on {train.n_trajectories} spike-free pieces of {train.t.size} samples "
                   f"cut from {full_train.n_trajectories} training sweeps; held-out sweeps re-simulated with the "
                   "spike rule",)
+        notes += (refit["spike_times"]["reason"],)
     return Discovery(
         system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes, selection,
         routes,

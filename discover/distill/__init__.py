@@ -22,11 +22,12 @@ from ._select import (
     round_coefficients as round_coefficients,
 )
 from ._sparse import SparseDistiller as SparseDistiller
+from ._spikes import choose_by_spike_times as choose_by_spike_times
 from ._symbolic import SymbolicDistiller as SymbolicDistiller
 
 __all__ = [
     "DISTILLERS", "ROUTES", "Candidate", "ResidualSamples", "SparseDistiller", "StateDistillation", "SymbolicDistiller",
-    "check_distill_options", "choose", "choose_jointly", "complexity", "derivative_samples", "distill_direct", "distill_residuals",
+    "check_distill_options", "choose", "choose_by_spike_times", "choose_jointly", "complexity", "derivative_samples", "distill_direct", "distill_residuals",
     "estimate_derivatives", "pareto_front", "prune_terms", "refit_coefficients",
     "resimulation_errors", "round_coefficients", "sample_residuals", "shooting_fit",
 ]

@@ -1,0 +1,42 @@
+"""A spiking model's terms chosen by the spike times they give on whole training sweeps."""
+
+import sympy as sp
+
+from discover.cell import estimate_spike_rule, membrane_system
+from discover.distill import StateDistillation, choose_by_spike_times
+from discover.distill._base import Candidate, complexity
+from tests.cell.test_membrane import RULE, TRUE, steps
+
+V = sp.Symbol("V")
+# the EIF's spike-initiation current / C (dT = 2 mV, VT = -50 mV): what the residual should be
+EXPONENTIAL = sp.Float(0.1) * sp.exp(sp.Float(0.5) * V + sp.Float(25.0))
+# an outward current at depolarised V (30 nS more leak): the model never reaches threshold
+OUTWARD = sp.Float(-0.3) * V - sp.Float(18.0)
+
+
+def front(*terms):
+    candidates = tuple(Candidate(t, complexity(t), 0.1, "test") for t in terms)
+    return {"V": StateDistillation("V", candidates, candidates, (0.1,) * len(terms), candidates[0], "test")}
+
+
+def test_front_candidate_that_spikes_replaces_a_window_chosen_term_that_never_does():
+    data = steps(n_sweeps=2)
+    system = membrane_system(TRUE, estimate_spike_rule(data, RULE.threshold))
+    discovered = system.replace_residuals({"V": OUTWARD}, how="window-chosen")
+    chosen, record = choose_by_spike_times(system, discovered, front(OUTWARD, EXPONENTIAL), data, substeps=2)
+    assert record["chosen"] == f"dV/dt term {EXPONENTIAL}"
+    assert chosen.discovered["V"] == EXPONENTIAL
+    assert record["gamma"]["discovered"] == 0.0  # the outward term: no spikes at all
+    assert record["gamma"][record["chosen"]] > 0.95  # the true term: the data's own spike times
+    assert record["gamma"]["known part only"] < record["gamma"][record["chosen"]] - 0.2
+    assert "known part alone" in record["reason"]
+
+
+def test_known_part_alone_is_kept_when_no_term_improves_spike_times():
+    data = steps(n_sweeps=2)
+    system = membrane_system(TRUE, estimate_spike_rule(data, RULE.threshold))
+    discovered = system.replace_residuals({"V": OUTWARD}, how="window-chosen")
+    chosen, record = choose_by_spike_times(system, discovered, front(OUTWARD), data, substeps=2)
+    assert record["chosen"] == "known part only"
+    assert chosen.discovered == {"V": 0}
+    assert record["gamma"]["known part only"] > record["gamma"]["discovered"]
