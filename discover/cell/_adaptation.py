@@ -10,7 +10,7 @@ from .._errors import DataError
 from ..data import Trajectories
 from ..equations import SpikeRule
 from ..validate import spike_times
-from ._membrane import passive_fit
+from ._membrane import estimate_passive, passive_fit
 
 
 def add_adaptation(data: Trajectories, rule: SpikeRule, tau: float, name: str = "w") -> Trajectories:
@@ -40,8 +40,9 @@ def estimate_adaptation(data: Trajectories, rule: SpikeRule, *, bounds: tuple[fl
     current, with C, gL, EL and the adaptation strength `a_w` (pA per unit of w) fitted with it.
 
     For each trial tau_w the passive fit I = C dV/dt + gL (V - EL) + a_w w is solved by least
-    squares (`estimate_passive` with the trace of `add_adaptation`); tau_w minimises its error
-    over `bounds` (log-scaled search). On a simulated adapting cell this recovers tau_w and a_w
+    squares (`passive_fit` with the trace of `add_adaptation`); tau_w minimises its error over
+    `bounds` (log-scaled search), and C, gL, EL and a_w at that tau_w are then refined by
+    re-simulation (`estimate_passive`). On a simulated adapting cell this recovers tau_w and a_w
     within a few per cent (tests/cell/test_adaptation.py).
     """
     def error(log_tau: float) -> float:
@@ -53,7 +54,7 @@ def estimate_adaptation(data: Trajectories, rule: SpikeRule, *, bounds: tuple[fl
     left, right = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     found = minimize_scalar(error, bounds=(left, right), method="bounded", options={"xatol": 0.01})
     tau = float(np.exp(found.x))
-    fitted, _ = passive_fit(add_adaptation(data, rule, tau), rule, adaptation="w")
+    fitted = estimate_passive(add_adaptation(data, rule, tau), rule, adaptation="w")  # refined by re-simulation
     if fitted["a_w"] <= 0:
         raise DataError(f"the recording shows no spike-triggered adaptation (best a_w = {fitted['a_w']:.3g} pA at "
                         f"tau_w = {tau:.3g} ms, not positive); leave out `adaptation`.")
