@@ -5,8 +5,8 @@ scored by window errors there. Those errors cannot see whether the model still r
 threshold: on the real fast-spiking interneuron of examples/fsi_cell.toml the window-chosen term
 was an outward current at depolarised V (2.41 V exp(0.079 V)) and the discovered model never
 spiked (held-out Gamma 0, against 0.66 for the known part alone). This check re-simulates whole
-training sweeps with the spike rule and keeps the simplest model whose spike times are as good as
-the best, where the known part alone is one of the models.
+training sweeps with the spike rule; when the window-chosen model's spike times fall well short of
+the best model's, the simplest model close to the best replaces it (the known part alone is one).
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from ..validate import integrate_spiking
 from ..validate._metrics import _ms_per_unit, spike_metrics
 from ._base import n_constants
 
-SPIKE_MARGIN = 0.02
-"""Models whose mean training Gamma is within this of the best count as equally good (Gamma of
-one sweep moves by ~0.01 when one spike of ~100 moves out of its ±4 ms window)."""
+SPIKE_MARGIN = 0.1
+"""Models whose mean training Gamma is within this of the best count as equally good. The check
+guards against models that lose the spike times, not for the last spike: on a simulated adapting
+EIF the window-chosen single exponential (the truth's form) scored 0.914 against 1.000 for an
+8-constant fit, and on the real FSI the known part 0.407 against 0.422 for the best candidate."""
 
 
 def spike_candidates(system: EquationSystem, discovered: EquationSystem,
@@ -61,18 +63,20 @@ def training_gammas(models: Mapping[str, EquationSystem], data: Trajectories, su
 
 def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, distillation: Mapping,
                           data: Trajectories, substeps: int) -> tuple[EquationSystem, dict]:
-    """The model with the fewest discovered constants whose mean Gamma on `data` (whole training
-    sweeps) is within `SPIKE_MARGIN` of the best, among `spike_candidates`; ties go to the
-    window-chosen model. Returns (model, a record with every model's Gamma and the reason)."""
+    """The window-chosen model `discovered` if its mean Gamma on `data` (whole training sweeps) is
+    within `SPIKE_MARGIN` of the best of `spike_candidates`; otherwise the one with the fewest
+    discovered constants that is. Returns (model, a record with every model's Gamma and the reason)."""
     models = spike_candidates(system, discovered, distillation)
     gammas = training_gammas(models, data, substeps)
     best = max(gammas.values())
     constants = {name: sum(n_constants(e) for e in m.discovered.values()) for name, m in models.items()}
     good = [name for name in models if gammas[name] >= best - SPIKE_MARGIN]
-    chosen = min(good, key=lambda name: (constants[name], name != "discovered"))
-    reason = (f"{chosen} kept: fewest discovered constants ({constants[chosen]}) of the {len(models)} models whose "
-              f"mean spike-time coincidence Gamma on the {data.n_trajectories} whole training sweeps "
-              f"({gammas[chosen]:.3f}) is within {SPIKE_MARGIN:g} of the best ({best:.3f}); the window-chosen model "
-              f"gave {gammas['discovered']:.3f}, the known part alone {gammas['known part only']:.3f}")
+    chosen = "discovered" if "discovered" in good else min(good, key=lambda name: constants[name])
+    reason = (f"{chosen} kept: " + ("the window-chosen model" if chosen == "discovered" else
+                                    f"fewest discovered constants ({constants[chosen]}) of the models")
+              + f" whose mean spike-time coincidence Gamma on the {data.n_trajectories} whole training sweeps "
+              f"({gammas[chosen]:.3f}) is within {SPIKE_MARGIN:g} of the best of {len(models)} ({best:.3f}); the "
+              f"window-chosen model gave {gammas['discovered']:.3f}, the known part alone "
+              f"{gammas['known part only']:.3f}")
     record = {"chosen": chosen, "reason": reason, "gamma": gammas, "constants": constants}
     return models[chosen], record
