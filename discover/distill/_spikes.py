@@ -11,6 +11,7 @@ the best model's, the simplest model close to the best replaces it (the known pa
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -57,8 +58,10 @@ def training_gammas(models: Mapping[str, EquationSystem], data: Trajectories, su
     out = integrate_spiking(f, rule, index, y0, np.tile(data.u, (len(systems), 1, 1)), data.dt, substeps,
                             systems[0].states)
     ms = _ms_per_unit(systems[0].time_unit)
-    return {name: spike_metrics(data.t, data.y[..., index], out[k * n:(k + 1) * n, :, index], rule.threshold,
-                                ms)["gamma"] for k, name in enumerate(names)}
+    with warnings.catch_warnings():  # Gamma is undefined (NaN) for a model firing every 2 windows or faster
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {name: spike_metrics(data.t, data.y[..., index], out[k * n:(k + 1) * n, :, index], rule.threshold,
+                                    ms)["gamma"] for k, name in enumerate(names)}
 
 
 def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, distillation: Mapping,
@@ -68,9 +71,11 @@ def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, di
     discovered constants that is. Returns (model, a record with every model's Gamma and the reason)."""
     models = spike_candidates(system, discovered, distillation)
     gammas = training_gammas(models, data, substeps)
-    best = max(gammas.values())
+    # a model too fast for Gamma to be defined has lost the spike times: it ranks below any other
+    score = {name: g if np.isfinite(g) else -np.inf for name, g in gammas.items()}
+    best = max(score.values())
     constants = {name: sum(n_constants(e) for e in m.discovered.values()) for name, m in models.items()}
-    good = [name for name in models if gammas[name] >= best - SPIKE_MARGIN]
+    good = [name for name in models if score[name] >= best - SPIKE_MARGIN]
     chosen = "discovered" if "discovered" in good else min(good, key=lambda name: constants[name])
     reason = (f"{chosen} kept: " + ("the window-chosen model" if chosen == "discovered" else
                                     f"fewest discovered constants ({constants[chosen]}) of the models")
@@ -78,5 +83,6 @@ def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, di
               f"({gammas[chosen]:.3f}) is within {SPIKE_MARGIN:g} of the best of {len(models)} ({best:.3f}); the "
               f"window-chosen model gave {gammas['discovered']:.3f}, the known part alone "
               f"{gammas['known part only']:.3f}")
-    record = {"chosen": chosen, "reason": reason, "gamma": gammas, "constants": constants}
+    record = {"chosen": chosen, "reason": reason, "constants": constants,
+              "gamma": {name: g if np.isfinite(g) else None for name, g in gammas.items()}}  # JSON has no NaN
     return models[chosen], record

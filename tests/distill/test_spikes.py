@@ -40,3 +40,15 @@ def test_known_part_alone_is_kept_when_no_term_improves_spike_times():
     assert record["chosen"] == "known part only"
     assert chosen.discovered == {"V": 0}
     assert record["gamma"]["known part only"] > record["gamma"]["discovered"]
+
+
+def test_a_model_too_fast_for_gamma_ranks_last_and_is_recorded_as_undefined():
+    """Gamma is undefined (NaN) for a train at 1 / (2 x 4 ms) or faster; such a model must lose,
+    not crash the choice or write NaN (not JSON) into metrics.json."""
+    data = steps(n_sweeps=2)
+    system = membrane_system(TRUE, estimate_spike_rule(data, RULE.threshold))
+    racing = sp.Float(50.0)  # 50 mV/ms inward: a spike every refractory period
+    discovered = system.replace_residuals({"V": racing}, how="window-chosen")
+    chosen, record = choose_by_spike_times(system, discovered, front(racing, EXPONENTIAL), data, substeps=2)
+    assert record["gamma"]["discovered"] is None
+    assert record["chosen"] == f"dV/dt term {EXPONENTIAL}"
