@@ -8,8 +8,9 @@ sweeps of current steps. We fit on some sweeps and validate on others:
 2. a neural network of V learns the current the passive membrane lacks, trained on the
    stretches between spikes;
 3. the network is distilled into closed-form terms (exponentials and polynomials of V);
-4. the final model is the simplest whose re-simulated training sweeps match the cell's spike times
-   as well as the best (the known part alone competes);
+4. the distilled terms are checked on the cell's spike times: the whole training sweeps are
+   re-simulated, and if the chosen terms fall more than 0.1 in Gamma short of the best front
+   candidate (or of the known part alone), the simplest model within 0.1 of the best replaces them;
 5. the held-out sweeps are re-simulated with the spike rule, and the model's spike times are
    compared with the cell's by the coincidence factor Gamma (1 = every spike within 4 ms, 0 = chance).
 
@@ -65,8 +66,8 @@ result = discover(
 print("Discovered membrane equation:")
 print(result.discovered, "\n")
 # Window errors between spikes cannot see whether a model still reaches threshold, so the final
-# choice re-simulates the whole training sweeps: the known part alone competes and wins when no
-# distilled term improves the spike times (what happens on this cell; see docs/how-to/recordings.md).
+# check re-simulates the whole training sweeps, the known part alone among the models (on this cell
+# it is what remains: no distilled term times the spikes better; see docs/how-to/recordings.md).
 print("Chosen by spike times:", result.refit["spike_times"]["reason"], "\n")
 for model in ("known only", "discovered"):
     m = result.metrics[model]["V"]
