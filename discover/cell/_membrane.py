@@ -65,9 +65,9 @@ def estimate_passive(data: Trajectories, rule: SpikeRule, *, state: str = "V", c
     alongside as a current a_w * w (pA per unit of w), so that samples still adapted from
     earlier spikes do not bias C, gL and EL; a_w is returned too.
     """
-    start, _ = passive_fit(data, rule, state=state, current=current, margin=margin, adaptation=adaptation)
-    stretches = _quiet(data, rule, data.states.index(state), margin)
-    return refine_passive(data, stretches, start, state=state, current=current, adaptation=adaptation)
+    quiet = _quiet(data, rule, data.states.index(state), margin)
+    start, _ = _least_squares(data, quiet, state, current, adaptation)
+    return refine_passive(data, quiet, start, state=state, current=current, adaptation=adaptation)
 
 
 def _quiet(data: Trajectories, rule: SpikeRule, i: int, margin: float) -> np.ndarray:
@@ -87,9 +87,14 @@ def _quiet(data: Trajectories, rule: SpikeRule, i: int, margin: float) -> np.nda
 def passive_fit(data: Trajectories, rule: SpikeRule, *, state: str = "V", current: str = "I",
                 margin: float = 20.0, adaptation: str | None = None) -> tuple[dict[str, float], float]:
     """The least-squares start of `estimate_passive` and the RMS error (pA) of that fit."""
+    return _least_squares(data, _quiet(data, rule, data.states.index(state), margin), state, current, adaptation)
+
+
+def _least_squares(data: Trajectories, masks: np.ndarray, state: str, current: str,
+                   adaptation: str | None) -> tuple[dict[str, float], float]:
+    """Least squares of I = C dV/dt + gL (V - EL) (+ a_w w) over the samples of `masks`."""
     i, j = data.states.index(state), data.inputs.index(current)
     w = data.y[..., data.states.index(adaptation)] if adaptation is not None else None
-    masks = _quiet(data, rule, i, margin)
     window = max(5, int(round(1.0 / data.dt)) | 1)
     rows, targets = [], []
     for k, (y, u, mask) in enumerate(zip(data.y[..., i], data.u[..., j], masks)):

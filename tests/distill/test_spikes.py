@@ -1,5 +1,6 @@
 """A spiking model's terms chosen by the spike times they give on whole training sweeps."""
 
+import pytest
 import sympy as sp
 
 from discover.cell import estimate_spike_rule, membrane_system
@@ -19,9 +20,15 @@ def front(*terms):
     return {"V": StateDistillation("V", candidates, candidates, (0.1,) * len(terms), candidates[0], "test")}
 
 
-def test_front_candidate_that_spikes_replaces_a_window_chosen_term_that_never_does():
+@pytest.fixture(scope="module")
+def cell():
+    """Two sweeps of the simulated EIF and its membrane system with a residual (simulated once)."""
     data = steps(n_sweeps=2)
-    system = membrane_system(TRUE, estimate_spike_rule(data, RULE.threshold))
+    return data, membrane_system(TRUE, estimate_spike_rule(data, RULE.threshold))
+
+
+def test_front_candidate_that_spikes_replaces_a_window_chosen_term_that_never_does(cell):
+    data, system = cell
     discovered = system.replace_residuals({"V": OUTWARD}, how="window-chosen")
     chosen, record = choose_by_spike_times(system, discovered, front(OUTWARD, EXPONENTIAL), data, substeps=2)
     assert record["chosen"] == f"dV/dt term {EXPONENTIAL}"
@@ -32,9 +39,8 @@ def test_front_candidate_that_spikes_replaces_a_window_chosen_term_that_never_do
     assert "known part alone" in record["reason"]
 
 
-def test_known_part_alone_is_kept_when_no_term_improves_spike_times():
-    data = steps(n_sweeps=2)
-    system = membrane_system(TRUE, estimate_spike_rule(data, RULE.threshold))
+def test_known_part_alone_is_kept_when_no_term_improves_spike_times(cell):
+    data, system = cell
     discovered = system.replace_residuals({"V": OUTWARD}, how="window-chosen")
     chosen, record = choose_by_spike_times(system, discovered, front(OUTWARD), data, substeps=2)
     assert record["chosen"] == "known part only"
@@ -42,11 +48,10 @@ def test_known_part_alone_is_kept_when_no_term_improves_spike_times():
     assert record["gamma"]["known part only"] > record["gamma"]["discovered"]
 
 
-def test_a_model_too_fast_for_gamma_ranks_last_and_is_recorded_as_undefined():
+def test_a_model_too_fast_for_gamma_ranks_last_and_is_recorded_as_undefined(cell):
     """Gamma is undefined (NaN) for a train at 1 / (2 x 4 ms) or faster; such a model must lose,
     not crash the choice or write NaN (not JSON) into metrics.json."""
-    data = steps(n_sweeps=2)
-    system = membrane_system(TRUE, estimate_spike_rule(data, RULE.threshold))
+    data, system = cell
     racing = sp.Float(50.0)  # 50 mV/ms inward: a spike every refractory period
     discovered = system.replace_residuals({"V": racing}, how="window-chosen")
     chosen, record = choose_by_spike_times(system, discovered, front(racing, EXPONENTIAL), data, substeps=2)
