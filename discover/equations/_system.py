@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,17 @@ class Parameter:
     value: float
     unit: str = "1"
     description: str = ""
+
+    def __post_init__(self) -> None:
+        # an infinite or NaN value would only surface later as a "training divergence"
+        try:
+            finite = math.isfinite(float(self.value))
+        except (TypeError, ValueError):
+            raise EquationError(
+                f"parameter {self.name!r} has value {self.value!r}; give a number, e.g. {self.name} = 0.5."
+            ) from None
+        if not finite:
+            raise EquationError(f"parameter {self.name!r} has value {self.value!r}; give a finite number.")
 
 
 @dataclass(frozen=True)
