@@ -7,14 +7,18 @@ import copy
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from ._config import DEMO_CONFIG, RunConfig, config_from_dict, load_config
+from ._choices import DEMO_OUT, EXPORT_TARGETS
 from ._errors import ConfigError, DiscoverError
-from ._pipeline import discover
-from ._population import PopulationConfig, run_population
-from .export import TARGETS, export_results
-from .report import check_output_dir, summary_text, write_reports, write_results
+
+if TYPE_CHECKING:
+    from ._config import RunConfig
+    from ._population import PopulationConfig
+
+# The pipeline's modules (torch, sympy, matplotlib: seconds to import) are imported where a command needs
+# them, so `--help`, `--version` and argument errors answer at once.
 
 
 def _printer(quiet: bool):
@@ -23,6 +27,9 @@ def _printer(quiet: bool):
 
 
 def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: bool = False) -> int:
+    from ._pipeline import discover
+    from .report import check_output_dir, summary_text, write_results
+
     out_dir = Path(out) if out else Path(config.output)
     check_output_dir(out_dir, force)  # before minutes of training, not after
     # training state lives beside the results folder until the run succeeds, so an interrupted
@@ -53,6 +60,9 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
 
 
 def _run_population(config: PopulationConfig, out: str | None, force: bool, quiet: bool) -> int:
+    from ._population import run_population
+    from .report import check_output_dir
+
     out_dir = Path(out) if out else Path(config.output)
     check_output_dir(out_dir, force)  # before minutes of training, not after
     say = _printer(quiet)
@@ -68,6 +78,7 @@ def _run_population(config: PopulationConfig, out: str | None, force: bool, quie
 
 
 def _batch(args) -> int:
+    from ._config import load_config
     from .batch import run_batch
 
     config = load_config(args.config)
@@ -81,6 +92,8 @@ def _batch(args) -> int:
 
 
 def _report(folder: str, force: bool, quiet: bool) -> int:
+    from .report import write_reports
+
     written = write_reports(folder, force=force)
     if not quiet:
         print("Wrote " + ", ".join(str(p) for p in written) + f" and {Path(folder) / 'figures'}/")
@@ -95,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"discover {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="recover FitzHugh–Nagumo's cubic term from simulated data (about a minute)")
+    demo.add_argument("--out", help=f"results folder (default: {DEMO_OUT})")
     run = sub.add_parser("run", help="run the pipeline from a TOML config (see examples/fitzhugh_nagumo.toml; "
                          "examples/lorenz_population.toml for spike counts)")
     run.add_argument("config", help="path to the TOML config")
@@ -112,13 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", help="a results folder written by `discover run` or `discover demo`")
     report.add_argument("--force", action="store_true", help="replace reports already in the folder")
     report.add_argument("--quiet", action="store_true", help="print nothing on success")
-    export = sub.add_parser("export", help="write the discovered model for brian2, neuron, python (or all)")
+    export = sub.add_parser("export", help=f"write the discovered model for {', '.join(EXPORT_TARGETS)} (or all)")
     export.add_argument("results", help="a results folder written by `discover run` or `discover demo`")
     export.add_argument("--to", nargs="+", default=["all"], metavar="TARGET",
-                        help=f"one or more of {', '.join(TARGETS)}, or all (default)")
+                        help=f"one or more of {', '.join(EXPORT_TARGETS)}, or all (default)")
     export.add_argument("--force", action="store_true", help="replace exported files already there")
+    run.add_argument("--out", help="results folder (default: the config's [output] directory)")
     for p in (demo, run):
-        p.add_argument("--out", help="results folder (default: the config's [output] directory)")
         p.add_argument("--force", action="store_true", help="replace the results folder if it holds files")
         p.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
         p.add_argument("--resume", action="store_true",
@@ -134,9 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _report(args.results, args.force, args.quiet)
         if args.command == "export":
+            from .export import export_results
+
             for path in export_results(args.results, args.to, force=args.force):
                 print(f"wrote {path}")
             return 0
+        from ._config import DEMO_CONFIG, config_from_dict, load_config
+        from ._population import PopulationConfig
+
         config = config_from_dict(copy.deepcopy(DEMO_CONFIG)) if args.command == "demo" else load_config(args.config)
         if isinstance(config, PopulationConfig):
             if args.resume:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._choices import EXPORT_TARGETS
 from .._errors import ConfigError, did_you_mean
 from ..equations import EquationSystem
 from . import brian2, nestml, neuroml, neuron, python
 from ._common import inert
 
-TARGETS = ("python", "brian2", "neuron", "neuroml", "nestml")
+TARGETS = EXPORT_TARGETS
 SPIKING_TARGETS = ("python", "brian2", "neuroml", "nestml")
 """Targets that write any `SpikeRule` (threshold, reset, refractory); NEURON writes one on the membrane
 voltage (`supported_targets`)."""
