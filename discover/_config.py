@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ._errors import ConfigError, DiscoverError, check_keywords, did_you_mean
+from ._errors import ConfigError, DiscoverError, FitError, check_keywords, did_you_mean
 from ._population import PopulationConfig, population_config
 from ._schema import CELL, DATA, MODEL, OUTPUT, SECTION_NAMES, TRAINING_EXCLUDED
 from .data import Trajectories, example_data
+from .data._trajectories import npz_names
 from .distill import check_distill_options
 from .equations import EquationSystem, Parameter
 from .models import get_model
+from .recordings._selection import check_recording_options
 from .ude import UDE
 
 if sys.version_info >= (3, 11):
@@ -123,27 +124,45 @@ class RunConfig:
         return tuple(out)
 
     def _load_recording(self, path: Path) -> tuple[Trajectories, Trajectories]:
-        """Sweeps of a recording as (training, held-out) trajectories in the model's units."""
-        from .recordings import read_recording
+        """Sweeps of a recording as (training, held-out) trajectories in the model's units: the
+        held-out sweeps from the same file, or from `heldout_path` resampled to the training rate."""
+        from .recordings._selection import check_same_signals, split_sweeps, sweep_list
 
         d = self.data
-        current = self.base_dir / d["current"] if "current" in d else None
-        rec = read_recording(path, current=current, units=d.get("units"), time_unit=d.get("time_unit"),
-                             channel=int(d.get("channel", 0)))
-        states, inputs, units, time_unit = self._signal_units()
+        states, inputs, _, _ = self._signal_units()
+        rec = self._read_recording(path, d.get("current"))
+        if "heldout_path" not in d:
+            train, held = split_sweeps(self._in_model_units(rec), d)
+            return train.to_trajectories(states, inputs), held.to_trajectories(states, inputs)
+        other = self._read_recording(self.base_dir / d["heldout_path"], d.get("heldout_current"))
+        check_same_signals(rec, other, [*states, *inputs], d)  # before conversion, naming both files
+        train = self._in_model_units(rec).select(_or_all(sweep_list(d, "sweeps"))).to_trajectories(states, inputs)
+        # resampled from the held-out file's own rate, not decimated first: one anti-aliasing filter
+        held = self._in_model_units(other, decimate=False).select(_or_all(sweep_list(d, "heldout_sweeps")))
+        return train, held.resample(train.dt).to_trajectories(states, inputs)
+
+    def _read_recording(self, path: Path, current: str | None):
+        """One recording file, read with the [data] options."""
+        from .recordings import read_recording
+        from .recordings._recording import MissingUnitsError
+
+        d = self.data
+        try:
+            return read_recording(path, current=self.base_dir / current if current else None, units=d.get("units"),
+                                  time_unit=d.get("time_unit"), channel=int(d.get("channel", 0)))
+        except MissingUnitsError as exc:  # the fix in the config's own syntax
+            raise exc.in_toml() from None
+
+    def _in_model_units(self, rec, decimate: bool = True):
+        """A recording in the model's units, cropped (`start`, `stop`) and decimated."""
+        d = self.data
+        _, _, units, time_unit = self._signal_units()
         rec = rec.in_units(time_unit, **{k: u for k, u in units.items() if k in rec.signals})
         if "start" in d or "stop" in d:
             rec = rec.crop(d.get("start"), d.get("stop"))
-        if int(d.get("decimate", 1)) > 1:
+        if decimate and int(d.get("decimate", 1)) > 1:
             rec = rec.decimate(int(d["decimate"]))
-        n = rec.n_sweeps
-        held = list(d.get("heldout_sweeps", [n - 1]))
-        train = list(d.get("sweeps", [k for k in range(n) if k not in held and str(k) not in held]))
-        overlap = {rec._sweep_index(k) for k in train} & {rec._sweep_index(k) for k in held}
-        if overlap:
-            raise ConfigError(f"[data] sweeps and heldout_sweeps share {sorted(overlap)}; held-out sweeps must be unseen.")
-        return (rec.select(train).to_trajectories(states, inputs),
-                rec.select(held).to_trajectories(states, inputs))
+        return rec
 
     def _signal_units(self) -> tuple[list[str], list[str], dict[str, str], str]:
         """States, inputs, their units and the time unit the model wants the data in."""
@@ -181,6 +200,10 @@ def _prepare_cell(c: Mapping[str, Any], train: Trajectories, heldout: Trajectori
     return system, train, heldout
 
 
+def _or_all(sweeps: list | None) -> list | slice:
+    return slice(None) if sweeps is None else sweeps
+
+
 def load_config(path: str | Path) -> RunConfig | PopulationConfig:
     """Read and check a TOML run configuration (a `PopulationConfig` where it has [population])."""
     path = Path(path)
@@ -207,6 +230,7 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
             raise ConfigError(f"config has no [{section}] section; see examples/fitzhugh_nagumo.toml.")
     data, model = dict(raw["data"]), dict(raw["model"])
     _check_keys("[data]", data, _DATA_KEYS)
+    check_recording_options(data)
     _check_keys("[model]", model, _MODEL_KEYS)
     if ("example" in data) == ("path" in data):
         raise ConfigError("[data] needs exactly one of `example` (built-in data) or `path` (an .npz file).")
@@ -242,7 +266,7 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     output = str(raw.get("output", {}).get("directory", "results"))
     # option names and values now, so a typo fails before any data are read or trained on
     check_distill_options(dict(raw.get("distill", {})))
-    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=TRAINING_EXCLUDED)
+    check_training(dict(raw.get("training", {})))
     config = RunConfig(data, model, residual, dict(raw.get("training", {})), dict(raw.get("distill", {})), output, Path(base_dir))
     try:
         system = config.build_system()  # fail now on a bad model, not after loading data
@@ -250,6 +274,37 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
         raise ConfigError(f"[model]/[residual]: {exc}") from None
     _check_hidden(data.get("hidden", []), system)
     return config
+
+
+# an Adam step of a small network on one core takes about this long (the demo's 600 take ~6 s);
+# only used to warn of a budget that cannot finish, so the order of magnitude is what matters
+_SECONDS_PER_STEP = 0.01
+
+
+def check_training(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check [training] with the checks `UDE.fit` makes before any data (names, then values), and
+    warn of a step budget that would run for more than a day."""
+    options = check_keywords("[training]", options, UDE, exclude=TRAINING_EXCLUDED)
+    ude = UDE(None, **options)
+    try:
+        ude.check_settings()
+    except FitError as exc:
+        hint = ""
+        for key in UDE._COUNTS:
+            value = options.get(key)
+            if isinstance(value, float) and value.is_integer():  # TOML reads 1e6 and 600.0 as floats
+                hint = (f" TOML reads {key} = {value:g} as a float: write the whole number without a decimal point "
+                        f"or exponent, e.g. {key} = {int(value) if abs(value) < 1e7 else 600}.")
+        raise ConfigError(f"[training] {exc}{hint}") from None
+    steps = ude.iterations + ude.prefit_iterations
+    days = steps * _SECONDS_PER_STEP / 86400
+    if days > 1:
+        warnings.warn(
+            f"[training] iterations = {ude.iterations} (+ prefit_iterations = {ude.prefit_iterations}) would run for "
+            f"about {days:.3g} days at ~{_SECONDS_PER_STEP * 1000:g} ms per step; the demo needs 600. Lower "
+            "iterations (stop a long run with Ctrl-C and continue it with `discover run --resume`).",
+            UserWarning, stacklevel=2)
+    return options
 
 
 def _check_hidden(hidden: Any, system: EquationSystem) -> None:
@@ -274,7 +329,8 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
     if "data" not in raw or "path" not in raw["data"]:
         raise ConfigError("[cell] needs [data] path = a recording (.nwb, .abf, .ibw, .csv or .npz).")
     data, cell = dict(raw["data"]), dict(raw["cell"])
-    _check_keys("[data]", data, ("path", *_RECORDING_KEYS))
+    _check_keys("[data]", data, ("path", "heldout_path", *_RECORDING_KEYS))
+    check_recording_options(data)
     _check_keys("[cell]", cell, _CELL_KEYS)
     adaptation = cell.get("adaptation", False)
     if not (isinstance(adaptation, bool) or (isinstance(adaptation, (int, float)) and 0 < adaptation < float("inf"))):
@@ -296,7 +352,7 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
         raise ConfigError(f"[cell] features = {features!r}: the residual may depend on \"V\", \"s\" (time since the "
                           "last spike) and \"I\", e.g. features = [\"V\", \"s\"].")
     check_distill_options(dict(raw.get("distill", {})))
-    check_keywords("[training]", dict(raw.get("training", {})), UDE, exclude=TRAINING_EXCLUDED)
+    check_training(dict(raw.get("training", {})))
     output = str(raw.get("output", {}).get("directory", "results"))
     return RunConfig(data, {}, {}, dict(raw.get("training", {})), dict(raw.get("distill", {})), output,
                      Path(base_dir), cell)
@@ -310,11 +366,8 @@ def _is_recording(path: Path, data: Mapping[str, Any]) -> bool:
         return path.suffix.lower() in FORMATS
     if any(k in data for k in _RECORDING_KEYS):
         return True
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return "y" not in f.files
-    except (OSError, ValueError):
-        return False  # Trajectories.load_npz reports the unreadable file
+    # the same opener as Trajectories.load_npz and read_npz: a damaged file is one DataError here
+    return "y" not in npz_names(path)
 
 
 def _parameter(name: str, spec: Any) -> Parameter:

@@ -54,20 +54,29 @@ _DATA = Section("data", "Where the trajectories come from: exactly one of `examp
     Key("duration", "float", "Length of each simulated trajectory (built-in data).", 100.0, "example"),
     Key("path", "string", "A data file, relative to the config file: saved `Trajectories` (.npz) or a "
         "recording (.nwb, .abf, .ibw, .csv, or a recording's .npz)."),
-    Key("heldout_path", "string", "Held-out trajectories in a second .npz file (saved `Trajectories`).",
-        group="npz"),
+    Key("heldout_path", "string", "The held-out data in a second file. For saved `Trajectories` (.npz): its "
+        "trajectories. For a recording: another recording of the same cell (any format, e.g. a chirp or noise "
+        "protocol after training on steps); then `sweeps` selects in `path` (default: all), `heldout_sweeps` in "
+        "`heldout_path` (default: all), `start`/`stop`, `units`, `time_unit` and `channel` apply to both, and its "
+        "sweeps are resampled to the training rate (after `decimate`) by polyphase filtering "
+        "(scipy.signal.resample_poly). Its signals must be the same quantities as the training file's (a voltage "
+        "`V`, a current `I`); they are converted to the same units."),
     Key("heldout", "integer", "Without `heldout_path`: how many of the file's last trajectories to hold out.",
         1, "npz"),
     Key("sweeps", "list of integers or strings", "Recording sweeps to fit on (index or label); default: every "
-        "sweep not held out.", group="recording"),
-    Key("heldout_sweeps", "list of integers or strings", "Recording sweeps to validate on; default: the last.",
-        group="recording"),
+        "sweep not held out (with `heldout_path`: every sweep of `path`). A sweep that ends in NaN padding ends "
+        "there; sweeps of unequal length are cut to the shortest chosen, with a warning.", group="recording"),
+    Key("heldout_sweeps", "list of integers or strings", "Recording sweeps to validate on; default: the last sweep "
+        "not in `sweeps`. With `heldout_path`: sweeps of that file (default: all). A one-sweep recording needs "
+        "`heldout_path`.", group="recording"),
     Key("start", "float", "Crop every sweep from this time (in the model's time unit, ms for a cell).",
         group="recording"),
     Key("stop", "float", "Crop every sweep up to this time.", group="recording"),
     Key("decimate", "integer", "Average blocks of this many samples (20 kHz with 2 gives 10 kHz).", 1,
         "recording"),
     Key("current", "string", "Igor .ibw only: the file holding the injected current.", group="recording"),
+    Key("heldout_current", "string", "Igor .ibw `heldout_path` only: the file holding its injected current.",
+        group="recording"),
     Key("channel", "integer", "ABF only: the recorded channel.", 0, "recording"),
     Key("units", "table", "Units of signals whose file does not say them, e.g. { V = \"mV\", I = \"pA\" }.",
         group="recording"),

@@ -170,3 +170,46 @@ def test_no_prior_example_config_loads():
     config = load_config(EXAMPLE.parent / "no_prior.toml")
     assert set(config.build_system().residuals) == set(config.build_system().states)
     assert config.distill["route"] == "auto"
+
+
+def test_missing_units_fix_is_toml_in_a_config_and_python_in_the_api(tmp_path):
+    from discover import DataError
+    from discover.recordings import read_recording
+
+    np.savez(tmp_path / "cell.npz", t=np.arange(50.0), V=np.zeros((2, 50)), I=np.zeros((2, 50)))
+    raw = {"data": {"path": "cell.npz"}, "cell": {"threshold": -20.0}}
+    with pytest.raises(DataError) as info:
+        config_from_dict(raw, base_dir=tmp_path).load_data()
+    message = str(info.value)
+    assert '[data] units = { V = "mV", I = "pA" }' in message and '[data] time_unit = "s"' in message
+    assert "{'V'" not in message
+    with pytest.raises(DataError, match="units=\\{'V': 'mV', 'I': 'pA'\\}.*time_unit='s'"):
+        read_recording(tmp_path / "cell.npz")
+    raw["data"]["units"] = {"V": "mV", "I": "pA"}
+    with pytest.raises(DataError, match='does not say the unit of `t`; give \\[data\\] time_unit = "s"'):
+        config_from_dict(raw, base_dir=tmp_path).load_data()
+
+
+@pytest.mark.parametrize("training, message", [
+    ({"iterations": 1e12}, "\\[training\\] `iterations` must be an integer >= 0, got 1000000000000.0.*TOML reads iterations = "
+                           "1e\\+12 as a float.*e.g. iterations = 600"),
+    ({"learning_rate": -1.0}, "\\[training\\] `learning_rate` must be a positive number"),
+    ({"solver": "euler"}, "\\[training\\] `solver`='euler' is not one of"),
+    ({"window": 20, "stride": 3}, "\\[training\\] `stride`=3 must divide `window`=20"),
+])
+def test_training_values_are_checked_before_any_data_are_read(training, message):
+    """The data file does not exist: the config is refused before anyone looks for it."""
+    for raw in ({**DEMO_CONFIG, "data": {"path": "missing.npz"}, "training": training},
+                {"data": {"path": "missing.abf"}, "cell": {"threshold": -20.0}, "training": training}):
+        with pytest.raises(ConfigError, match=message):
+            config_from_dict(raw)
+
+
+def test_a_training_budget_that_cannot_finish_warns():
+    with pytest.warns(UserWarning, match="iterations = 1000000000000 .* would run for about 1.16e\\+05 days"):
+        config_from_dict({**DEMO_CONFIG, "training": {"iterations": 10**12}})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        config_from_dict({**DEMO_CONFIG, "training": {"iterations": 100000}})  # 17 minutes: no warning

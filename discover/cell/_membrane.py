@@ -106,11 +106,37 @@ def _least_squares(data: Trajectories, masks: np.ndarray, state: str, current: s
     if len(b) < 100:
         raise DataError(f"only {len(b)} subthreshold samples away from spikes; the passive membrane needs more "
                         "(add sweeps with quiet periods, e.g. hyperpolarising steps).")
+    _check_current_varies(data, masks, A, b, current)
     coef, *_ = np.linalg.lstsq(A, b, rcond=None)
     (C, gL, offset, *rest), rms = coef, float(np.sqrt(np.mean((A @ coef - b) ** 2)))
     _check_positive(C, gL)
     fitted = {"C": float(C), "gL": float(gL), "EL": float(-offset / gL)}
     return ({**fitted, "a_w": float(rest[0])} if rest else fitted), rms
+
+
+def _check_current_varies(data: Trajectories, masks: np.ndarray, A: np.ndarray, b: np.ndarray, current: str) -> None:
+    """Refuse quiet samples that all carry one current. C dV/dt = -gL (V - EL) + I with I fixed
+    scales: (C, gL) and (2C, 2gL) fit alike, so only tau = C/gL and EL are determined (least squares
+    returns C = gL = 0, which explains a zero current exactly). A cropped step protocol whose cell
+    fires through every step, leaving quiet samples only at I = 0, is the usual case."""
+    level = float(np.median(b))
+    if np.ptp(b) > 1e-6 * (1.0 + np.abs(data.u).max()):
+        return
+    # what the quiet samples do fix: dV/dt = -(V - EL)/tau
+    (slope, intercept), *_ = np.linalg.lstsq(A[:, 1:3], A[:, 0], rcond=None)
+    fixed = f" (they fix tau = C/gL = {-1 / slope:.3g} ms and EL = {-intercept / slope:.3g} mV)" if slope < 0 else ""
+    j = data.inputs.index(current)
+    values, counts = np.unique(np.round(data.u[..., j], 1), return_counts=True)
+    # levels held for at least 1 ms (not the edges of a step a decimation averaged)
+    others = values[(counts * data.dt >= 1.0) & (np.abs(values - level) > 1e-6 * (1 + abs(level)))]
+    seen = (f"; the other levels in these sweeps ({', '.join(f'{x:g}' for x in others[:6])} pA) have none: "
+            "the cell fires through them, or they are within the margin of a spike" if others.size else "")
+    raise DataError(
+        f"every quiet subthreshold sample ({b.size} in {int(masks.any(axis=1).sum())} sweep(s)) carries the same "
+        f"current {current} = {level:g} pA, so C and gL cannot be told apart{fixed}{seen}. The passive fit needs "
+        "quiet samples at a second current level: include a step the cell does not fire on, e.g. a hyperpolarising "
+        "step (widen [data] start/stop, or choose other sweeps)."
+    )
 
 
 def refine_passive(data: Trajectories, quiet: np.ndarray, start: dict[str, float], *, state: str = "V",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,24 +110,47 @@ class Trajectories:
     @classmethod
     def load_npz(cls, path: str | Path) -> Trajectories:
         """Read a file written by `save_npz` (`t`, `y`, optional `u`, `states`, `inputs`); never unpickles."""
-        path = Path(path)
-        if not path.is_file():
-            raise DataError(f"data file {str(path)!r} does not exist; check the path (relative paths start at the config file).")
-        check_npz(path)
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                keys = set(f.files)
-                if not {"t", "y"} <= keys:
-                    raise DataError(f"{str(path)!r} has arrays {sorted(keys)}; it needs at least `t` and `y`.")
-                return cls(
-                    t=f["t"], y=f["y"], u=f["u"] if "u" in keys else None,
-                    states=tuple(str(s) for s in f["states"]) if "states" in keys else (),
-                    inputs=tuple(str(s) for s in f["inputs"]) if "inputs" in keys else (),
-                )
-        except (OSError, ValueError, EOFError, TypeError) as exc:  # EOFError: empty file; TypeError: a bare .npy
-            if isinstance(exc, DataError):
-                raise
-            raise DataError(f"cannot read {str(path)!r} as .npz: {exc or type(exc).__name__}.") from None
+        with open_npz(path) as f:
+            keys = set(f.files)
+            if not {"t", "y"} <= keys:
+                raise DataError(f"{str(path)!r} has arrays {sorted(keys)}; it needs at least `t` and `y`.")
+            return cls(
+                t=f["t"], y=f["y"], u=f["u"] if "u" in keys else None,
+                states=tuple(str(s) for s in f["states"]) if "states" in keys else (),
+                inputs=tuple(str(s) for s in f["inputs"]) if "inputs" in keys else (),
+            )
+
+
+# What numpy and zipfile raise for a damaged archive: EOFError for an empty or cut member,
+# BadZipFile for a truncated or corrupt archive (also while reading a member: a bad CRC),
+# TypeError for a bare .npy, OSError/ValueError for the rest.
+_NPZ_ERRORS = (OSError, ValueError, EOFError, TypeError, zipfile.BadZipFile)
+
+
+@contextmanager
+def open_npz(path: str | Path) -> Iterator[np.lib.npyio.NpzFile]:
+    """The one way discover opens an .npz (saved `Trajectories`, recordings, reader detection):
+    never unpickles, and turns every failure to read it, while opening or while reading its
+    arrays in the `with` block, into one `DataError` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {str(path)!r} does not exist; check the path (relative paths start at the "
+                        "config file).")
+    check_npz(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            yield f
+    except DataError:
+        raise
+    except _NPZ_ERRORS as exc:
+        raise DataError(f"cannot read {str(path)!r} as .npz ({type(exc).__name__}: {exc}); the file is damaged "
+                        "or truncated: copy it again, or write it again with numpy.savez.") from None
+
+
+def npz_names(path: str | Path) -> list[str]:
+    """The array names of an .npz, read as `open_npz` reads it."""
+    with open_npz(path) as f:
+        return list(f.files)
 
 
 def check_npz(path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError
-from ._recording import Recording, canonical_unit
+from ._recording import Recording, canonical_unit, pad_nan
 
 
 def read_igor(voltage: Sequence[str | Path], current: Sequence[str | Path]) -> Recording:
@@ -30,10 +30,10 @@ def read_igor(voltage: Sequence[str | Path], current: Sequence[str | Path]) -> R
                 raise DataError(f"{str(path)!r} is in {unit!r}, other {name} waves in {units[name]!r}.")
     if len(dts) != 1:
         raise DataError(f"Igor waves have different time steps {sorted(dts)}; resample them to one first.")
-    n = min(len(x) for x in (*V, *I))
+    n = max(len(x) for x in (*V, *I))  # padded: `Recording.finite` cuts once sweeps are chosen
     t = np.arange(n) * dts.pop()
     meta = {"file": [str(p) for p in voltage], "current_file": [str(p) for p in current], "format": "Igor binary wave"}
-    return Recording(t, {"V": np.stack([v[:n] for v in V]), "I": np.stack([i[:n] for i in I])},
+    return Recording(t, {"V": np.stack([pad_nan(v, n) for v in V]), "I": np.stack([pad_nan(i, n) for i in I])},
                      units, "s", tuple(p.stem for p in voltage), meta)
 
 

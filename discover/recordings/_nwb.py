@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError
-from ._recording import Recording
+from ._recording import Recording, pad_nan
 
 
 def read_nwb(path: str | Path) -> Recording:
@@ -41,12 +41,13 @@ def read_nwb(path: str | Path) -> Recording:
         raise
     except Exception as exc:  # h5py/hdmf raise many kinds for unreadable files
         raise DataError(f"cannot read {str(path)!r} as NWB: {type(exc).__name__}: {exc}.") from None
-    n = min(len(v) for v in (*V, *I))
+    n = max(len(v) for v in (*V, *I))
     if len({len(v) for v in (*V, *I)}) > 1:
-        meta["note"] = f"sweeps of unequal length were cut to the shortest ({n} samples)"
+        meta["note"] = f"sweeps of unequal length were NaN-padded to the longest ({n} samples)"
     t = start + np.arange(n) / rate
+    # padded, not cut: which sweeps are used is chosen later, and `Recording.finite` cuts then
     return Recording(
-        t, {"V": np.stack([v[:n] for v in V]) * 1e3, "I": np.stack([i[:n] for i in I]) * 1e12},
+        t, {"V": np.stack([pad_nan(v, n) for v in V]) * 1e3, "I": np.stack([pad_nan(i, n) for i in I]) * 1e12},
         {"V": "mV", "I": "pA"}, "s", labels, meta,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,41 @@ def conversion(source: str, target: str, argument: str) -> float:
     return f1 / f2
 
 
+def pad_nan(values: np.ndarray, n: int) -> np.ndarray:
+    """`values` (1-D) NaN-padded at the end to `n` samples: how sweeps of unequal length share a grid."""
+    values = np.asarray(values, dtype=float)
+    return np.concatenate([values, np.full(n - values.size, np.nan)])
+
+
+_EXAMPLE_UNITS = {"V": "mV", "I": "pA"}
+
+
+class MissingUnitsError(DataError):
+    """A file that does not say the units of some signals (or of time). The fix is worded for the
+    Python API (`units={'V': 'mV'}`); `in_toml()` words it for a config file's [data] table."""
+
+    def __init__(self, path: str, signals: Sequence[str] = (), time: bool = False, toml: bool = False) -> None:
+        self.path, self.signals, self.time, self.toml = str(path), tuple(signals), time, toml
+        super().__init__(self._message())
+
+    def in_toml(self) -> MissingUnitsError:
+        return MissingUnitsError(self.path, self.signals, self.time, toml=True)
+
+    def _message(self) -> str:
+        examples = {k: _EXAMPLE_UNITS.get(k, "mV") for k in self.signals}
+        if self.toml:
+            units = "[data] units = { " + ", ".join(f'{k} = "{u}"' for k, u in examples.items()) + " }"
+            time = '[data] time_unit = "s" (or "ms")'
+        else:
+            units = "units={" + ", ".join(f"{k!r}: {u!r}" for k, u in examples.items()) + "}"
+            time = "time_unit='s' (or 'ms')"
+        if not self.signals:
+            return f"{self.path!r} does not say the unit of `t`; give {time}."
+        also = f", and {time}" if self.time else ""
+        return (f"{self.path!r} does not say the units of {list(self.signals)}; give them, e.g. {units} "
+                f"(with the file's real units: V, mV, pA, nA, ...){also}.")
+
+
 @dataclass(frozen=True, eq=False)
 class Recording:
     """Sweeps of named signals (e.g. membrane potential `V` and injected current `I`) on one time grid.
@@ -76,10 +112,8 @@ class Recording:
                 raise DataError(
                     f"signal {name!r} must have shape (n_sweeps, n_times={t.size}), got {np.shape(values)}."
                 )
-            if not np.all(np.isfinite(arr)):
-                sweep, sample = np.argwhere(~np.isfinite(arr))[0].tolist()
-                raise DataError(f"signal {name!r} holds NaN or inf (sweep {sweep}, sample {sample}); crop the "
-                                "recording or select other sweeps.")
+            # NaN and inf are checked once sweeps are chosen (`finite`): a bad sweep the user
+            # leaves out must not stop the file from being read, and ragged sweeps are NaN-padded
             signals[name] = arr
         counts = {a.shape[0] for a in signals.values()}
         if len(counts) != 1 or 0 in counts:
@@ -98,8 +132,8 @@ class Recording:
         for attr, value in (("t", t), ("signals", signals), ("units", units), ("sweeps", sweeps),
                             ("time_unit", canonical_unit(self.time_unit, "time")), ("metadata", dict(self.metadata))):
             object.__setattr__(self, attr, value)
-        # the same checks as every other data path: finite, increasing, uniform
-        Trajectories(t, np.stack(list(signals.values()), axis=-1))
+        # the same time checks as every other data path: finite, increasing, uniform
+        Trajectories(t, np.zeros((1, t.size, 1)))
 
     @property
     def n_sweeps(self) -> int:
@@ -124,7 +158,8 @@ class Recording:
     def _sweep_index(self, sweep: int | str) -> int:
         if isinstance(sweep, (int, np.integer)) and not isinstance(sweep, bool):
             if not -self.n_sweeps <= sweep < self.n_sweeps:
-                raise DataError(f"sweep {sweep} does not exist; this recording has {self.n_sweeps} (0..{self.n_sweeps - 1}).")
+                raise DataError(f"sweep {sweep} does not exist; this recording has {self.n_sweeps} (0..{self.n_sweeps - 1}"
+                                f", labels {list(self.sweeps)}).")
             return int(sweep) % self.n_sweeps
         if str(sweep) in self.sweeps:
             return self.sweeps.index(str(sweep))
@@ -152,6 +187,33 @@ class Recording:
         signals = {k: v[:, :n].reshape(v.shape[0], -1, factor).mean(-1) for k, v in self.signals.items()}
         return dataclasses.replace(self, t=self.t[:n:factor], signals=signals)
 
+    def resample(self, dt: float) -> Recording:
+        """The recording on a grid of step `dt` (in `time_unit`) from its first sample, by polyphase
+        filtering (`scipy.signal.resample_poly`: an anti-aliasing low-pass FIR filter, so going down
+        in rate does not fold noise into the band kept; the ends padded by their linear trend, not
+        zeros, so they do not ring). The rate ratio must be a fraction with a denominator of at most
+        1000 (20 kHz -> 10 kHz, 25 kHz -> 10 kHz, 44.1 kHz -> 10 kHz all are). NaN padding is cut
+        off first (`finite`)."""
+        from fractions import Fraction
+
+        from scipy.signal import resample_poly
+
+        if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating)) or not 0 < dt < np.inf:
+            raise DataError(f"resampling step `dt` must be a positive time in {self.time_unit}, got {dt!r}.")
+        rec = self.finite()
+        ratio = Fraction(rec.dt / dt).limit_denominator(1000)  # new samples per old sample = up / down
+        if abs(float(ratio) * dt / rec.dt - 1) > 1e-6:
+            raise DataError(f"cannot resample from a step of {rec.dt:g} to {dt:g} {self.time_unit}: their ratio is "
+                            "not a fraction with a denominator up to 1000; resample the file first.")
+        if ratio == 1:
+            return rec
+        up, down = ratio.numerator, ratio.denominator
+        signals = {k: resample_poly(v, up, down, axis=1, padtype="line") for k, v in rec.signals.items()}
+        n = next(iter(signals.values())).shape[1]
+        if n < 3:
+            raise DataError(f"resampling {rec.t.size} samples to a step of {dt:g} {self.time_unit} leaves {n}.")
+        return dataclasses.replace(rec, t=rec.t[0] + np.arange(n) * dt, signals=signals)
+
     def in_units(self, time_unit: str | None = None, **units: str) -> Recording:
         """The same recording with times in `time_unit` and each named signal in the unit given."""
         for name in units:
@@ -164,11 +226,48 @@ class Recording:
         t = self.t * conversion(self.time_unit, tu, "time")
         return dataclasses.replace(self, t=t, signals=signals, units=new_units, time_unit=tu)
 
+    def finite(self, names: Sequence[str] | None = None) -> Recording:
+        """The recording with every sample finite: trailing NaN padding (of any signal) ends a sweep
+        early, and sweeps of unequal length after that are cut to the shortest, with a warning
+        naming them (sweeps share one time grid). NaN or inf anywhere else is an error naming the
+        signal, sweep and sample. Call it after `select`, so sweeps left out are never checked;
+        `names`: the signals that must be finite (default: all)."""
+        checked = {k: v for k, v in self.signals.items() if names is None or k in names}
+        stack = np.stack(list(checked.values()))  # (signals, sweeps, times)
+        padding = np.isnan(stack).any(axis=0)
+        # a sweep's length: up to its last sample with no NaN in any signal
+        lengths = np.array([p.size - int(np.argmin(p[::-1])) if not p.all() else 0 for p in padding])
+        for name, values in checked.items():
+            for k, (row, n) in enumerate(zip(values, lengths)):
+                bad = np.flatnonzero(~np.isfinite(row[:n]))
+                if bad.size:
+                    raise DataError(
+                        f"signal {name!r} holds {row[bad[0]]} inside sweep {self.sweeps[k]!r} (index {k}) at sample "
+                        f"{bad[0]} of {n} (only NaN padding at a sweep's end is cut off); leave the sweep out "
+                        f"(`sweeps`), or crop the recording to before t = {self.t[bad[0]]:g} {self.time_unit}.")
+        n = int(lengths.min())
+        if n < 3:
+            short = [self.sweeps[k] for k in np.flatnonzero(lengths < 3)]
+            raise DataError(f"sweeps {short} hold fewer than 3 samples before their NaN padding; leave them out "
+                            f"(`sweeps`); this recording has sweeps {list(self.sweeps)}.")
+        if n == self.t.size:
+            return self
+        if np.any(lengths > n):
+            cut = ", ".join(f"{self.sweeps[k]!r} ({lengths[k]} samples)" for k in np.flatnonzero(lengths > n))
+            shortest = self.sweeps[int(np.argmin(lengths))]
+            warnings.warn(
+                f"sweeps end at different times after their NaN padding: {cut} are cut to the {n} samples "
+                f"(t < {self.t[n - 1] + self.dt:g} {self.time_unit}) of the shortest, {shortest!r}, since sweeps share "
+                "one time grid; leave the short sweep out (`sweeps`) to keep more.", UserWarning, stacklevel=2)
+        return dataclasses.replace(self, t=self.t[:n], signals={k: v[:, :n] for k, v in self.signals.items()})
+
     def to_trajectories(self, states: Sequence[str], inputs: Sequence[str] = ()) -> Trajectories:
-        """Sweeps as trajectories: `states` and `inputs` are signal names, each kept in its own unit."""
+        """Sweeps as trajectories: `states` and `inputs` are signal names, each kept in its own unit.
+        Trailing NaN padding is cut off first (`finite`)."""
         for name in (*states, *inputs):
             if name not in self.signals:
                 raise DataError(f"no signal {name!r} in this recording; it has {list(self.signals)}.{did_you_mean(name, self.signals)}")
-        y = np.stack([self.signals[s] for s in states], axis=-1)
-        u = np.stack([self.signals[s] for s in inputs], axis=-1) if inputs else None
-        return Trajectories(self.t, y, u, tuple(states), tuple(inputs))
+        rec = self.finite((*states, *inputs))
+        y = np.stack([rec.signals[s] for s in states], axis=-1)
+        u = np.stack([rec.signals[s] for s in inputs], axis=-1) if inputs else None
+        return Trajectories(rec.t, y, u, tuple(states), tuple(inputs))

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError
-from ..data._trajectories import check_npz
-from ._recording import Recording, canonical_unit
+from ..data._trajectories import open_npz
+from ._recording import MissingUnitsError, Recording, canonical_unit
 
 _RESERVED = {"t", "units", "time_unit", "sweep_labels", "sweeps", "dt", "fs"}
 
@@ -24,12 +24,8 @@ def read_npz(path: str | Path, *, units: Mapping[str, str] | None = None, time_u
     "I": "pA"}) and `time_unit`: a number without its unit is a 1000x mistake waiting to happen.
     """
     path = Path(path)
-    check_npz(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError, TypeError) as exc:  # EOFError: an empty file; TypeError: a bare .npy
-        raise DataError(f"cannot read {str(path)!r} as .npz: {exc}.") from None
+    with open_npz(path) as f:  # the same opener as saved Trajectories: one error for a damaged file
+        arrays = {k: f[k] for k in f.files}
     if "t" not in arrays:
         raise DataError(f"{str(path)!r} has arrays {sorted(arrays)}; a recording needs `t` (times).")
     t = arrays["t"]
@@ -38,14 +34,9 @@ def read_npz(path: str | Path, *, units: Mapping[str, str] | None = None, time_u
                and np.shape(v)[-1] == np.size(t)}
     chosen = {**stored, **(units or {})}
     missing = [k for k in signals if k not in chosen]
-    if missing:
-        raise DataError(
-            f"{str(path)!r} does not say the units of {missing}; give them, e.g. units = "
-            f"{{{', '.join(f'{k!r}: ...' for k in missing)}}} (mV, pA, ...) and time_unit ('s' or 'ms')."
-        )
     tu = time_unit or (str(arrays["time_unit"]) if "time_unit" in arrays else None)
-    if tu is None:
-        raise DataError(f"{str(path)!r} does not say the unit of `t`; give time_unit = 's' (or 'ms').")
+    if missing or tu is None:
+        raise MissingUnitsError(str(path), missing, time=tu is None)
     labels = tuple(str(s) for s in arrays.get("sweep_labels", arrays.get("sweeps", ())))
     return Recording(t, signals, {k: chosen[k] for k in signals}, tu, labels, {"file": str(path), "format": "NPZ"})
 

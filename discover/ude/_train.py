@@ -99,6 +99,13 @@ class UDE:
                 f"data columns (states {list(data.states)}, inputs {list(data.inputs)}) do not match the system "
                 f"(states {list(self.system.states)}, inputs {list(self.system.inputs)}); rename or reorder them."
             )
+        self.check_settings()
+        if self.window >= data.t.size:
+            raise DataError(f"`window`={self.window} steps is not shorter than the data ({data.t.size} samples); lower it.")
+        return getattr(torch, self.dtype)
+
+    def check_settings(self) -> None:
+        """Check every setting that does not depend on the data (a config checks them before reading any)."""
         for name, low in self._COUNTS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -108,12 +115,9 @@ class UDE:
             raise FitError(f"`learning_rate` must be a positive number (e.g. 1e-2), got {rate!r}.")
         if self.solver not in SOLVERS:
             raise FitError(f"`solver`={self.solver!r} is not one of {list(SOLVERS)}.")
-        if self.window >= data.t.size:
-            raise DataError(f"`window`={self.window} steps is not shorter than the data ({data.t.size} samples); lower it.")
         self._validate_stride()
         if self.dtype not in ("float32", "float64"):
             raise FitError(f"`dtype` must be 'float32' or 'float64', got {self.dtype!r}.")
-        return getattr(torch, self.dtype)
 
     def _validate_stride(self) -> None:
         if self.stride == "auto":

@@ -1,6 +1,7 @@
 """Passive membrane and spike rule estimated from spiking data; the hybrid integrator."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,3 +120,51 @@ def test_membrane_system_and_clear_errors(data):
         estimate_spike_rule(quiet, -30.0)
     with pytest.raises(Exception, match="must lie below `threshold`"):
         SpikeRule("V", threshold=-50.0, reset=-40.0)
+
+
+def cropped_step_cell() -> Trajectories:
+    """What `stop = 1000` leaves of the FSI step protocol: rest at I = 0, one depolarising step the
+    cell fires through (no quiet sample on it), rest again; no hyperpolarising step."""
+    t = np.arange(0, 600, 0.1)
+    u = np.zeros((2, t.size, 1))
+    for k in range(2):
+        u[k, (t > 150) & (t < 450), 0] = 1500.0 + 500.0 * k  # fires within 5 ms of the onset
+    placeholder = Trajectories(t, np.full((2, t.size, 1), -65.0), u, ("V",), ("I",))
+    y = resimulate_spiking(eif(), placeholder, substeps=4)
+    y += 0.05 * np.random.default_rng(0).standard_normal(y.shape)  # recording noise
+    return Trajectories(t, y, u, ("V",), ("I",))
+
+
+def test_quiet_samples_at_one_current_level_are_named_not_fitted_to_zero():
+    """Quiet samples that all carry I = 0 fix C/gL and EL but not C and gL (least squares returns
+    C = gL = 0): the error says so, names the levels that had no quiet sample and the fix."""
+    data = cropped_step_cell()
+    rule = estimate_spike_rule(data, RULE.threshold)
+    with pytest.raises(DataError, match="same current I = 0 pA, so C and gL cannot be told apart") as info:
+        estimate_passive(data, rule)
+    message = str(info.value)
+    assert "(1500, 2000 pA) have none" in message and "second current level" in message
+    assert "hyperpolarising step" in message
+    # with a hyperpolarising step added (the uncropped protocol), the same cell fits
+    t = data.t
+    u = data.u.copy()
+    u[:, (t > 500) & (t < 590), 0] = -80.0
+    placeholder = Trajectories(t, np.full_like(data.y, -65.0), u, ("V",), ("I",))
+    full = Trajectories(t, resimulate_spiking(eif(), placeholder, substeps=4), u, ("V",), ("I",))
+    p = estimate_passive(full, rule)
+    assert p["C"] == pytest.approx(TRUE["C"], rel=0.1) and p["gL"] == pytest.approx(TRUE["gL"], rel=0.1)
+
+
+FSI = Path(__file__).parents[3] / "shared" / "data" / "recordings" / "raw" / "2019_07_24_0055_fsi.abf"
+
+
+@pytest.mark.skipif(not FSI.is_file(), reason=f"the shared FSI recording is not at {FSI}")
+def test_cropped_fsi_recording_says_what_the_passive_fit_is_missing():
+    """Sweeps 6 and 8 cut at 1000 ms: the cell fires through its 50/100 pA steps, so every quiet
+    sample is at 0 pA (the -100 pA step, at 1147-1646 ms, is cropped away)."""
+    from discover import config_from_dict
+
+    config = config_from_dict({"data": {"path": str(FSI), "sweeps": [6, 8], "heldout_sweeps": [9], "decimate": 2,
+                                        "stop": 1000.0}, "cell": {"threshold": -20.0}})
+    with pytest.raises(DataError, match="same current I = 0 pA.*\\(50, 100 pA\\) have none"):
+        config.prepare()

@@ -146,3 +146,31 @@ def test_simulated_spikes_are_found_by_the_chunking_between_spikes():
     chunks = spike_free_chunks(data, system.spike, 30)
     assert chunks.n_trajectories > 10
     assert np.all(np.diff(chunks.y[..., 0], axis=1) > -0.1)  # v only rises between spikes here
+
+
+def _damaged_npz_files(tmp_path):
+    """A cut copy of a saved archive (its directory at the end lost) and one with a member's bytes
+    overwritten (the directory intact, so zipfile accepts it until the member is read)."""
+    data = Trajectories(np.arange(200.0), np.random.default_rng(0).normal(size=(2, 200, 1)))
+    data.save_npz(tmp_path / "whole.npz")
+    raw = (tmp_path / "whole.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(raw[: len(raw) // 2])
+    corrupt = bytearray(raw)
+    corrupt[200:1200] = bytes(1000)
+    (tmp_path / "corrupt.npz").write_bytes(bytes(corrupt))
+    return tmp_path / "cut.npz", tmp_path / "corrupt.npz"
+
+
+def test_damaged_npz_is_one_data_error_whoever_opens_it(tmp_path):
+    """Trajectories.load_npz, read_npz and the config's reader detection share one opener."""
+    from discover import config_from_dict
+    from discover._config import DEMO_CONFIG
+    from discover.recordings import read_npz
+
+    for path in _damaged_npz_files(tmp_path):
+        for read in (Trajectories.load_npz, lambda p: read_npz(p, units={"V": "mV"}, time_unit="ms")):
+            with pytest.raises(DataError, match=f"{path.name}.*(not an .npz archive|damaged or truncated)"):
+                read(path)
+        raw = {**DEMO_CONFIG, "data": {"path": path.name}}
+        with pytest.raises(DataError, match=path.name):
+            config_from_dict(raw, base_dir=tmp_path).load_data()

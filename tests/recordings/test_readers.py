@@ -1,5 +1,6 @@
 """Readers and writers on real files (the shared ABF and Igor recordings) and NWB round trips."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -118,11 +119,61 @@ def test_unusable_files_are_clear_errors(tmp_path):
         Recording(np.arange(4.0), {"V": np.zeros(4)}, {})
 
 
-def test_non_finite_samples_name_the_signal_and_sweep():
-    V = np.zeros((2, 10))
+def test_non_finite_samples_inside_a_sweep_name_the_signal_sweep_and_sample():
+    V = np.zeros((3, 10))
     V[1, 4] = np.nan
-    with pytest.raises(DataError, match="signal 'V' holds NaN or inf \\(sweep 1, sample 4\\)"):
-        Recording(np.arange(10.0), {"V": V}, {"V": "mV"})
+    V[2, 6] = np.inf
+    rec = Recording(np.arange(10.0), {"V": V}, {"V": "mV"})  # read: sweeps are checked once chosen
+    with pytest.raises(DataError, match="signal 'V' holds nan inside sweep '1' \\(index 1\\) at sample 4 of 10"):
+        rec.to_trajectories(["V"])
+    with pytest.raises(DataError, match="holds inf inside sweep '2'"):
+        rec.select([2]).to_trajectories(["V"])
+    assert rec.select([0]).to_trajectories(["V"]).y.shape == (1, 10, 1)  # the bad sweeps left out
+
+
+def ragged() -> Recording:
+    """Three sweeps NaN-padded to one length, as ragged sweeps are stored: 100, 80 and 60 samples
+    of V; the command current I is not padded."""
+    V = np.full((3, 100), np.nan)
+    for k, n in enumerate((100, 80, 60)):
+        V[k, :n] = np.sin(np.arange(n) / 10.0)
+    return Recording(np.arange(100) * 0.1, {"V": V, "I": np.ones((3, 100))}, {"V": "mV", "I": "pA"}, "ms")
+
+
+def test_trailing_nan_padding_ends_a_sweep_and_unequal_sweeps_are_cut_with_a_warning():
+    rec = ragged()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one sweep: shorter, but nothing else to cut
+        assert rec.select([1]).to_trajectories(["V"], ["I"]).t.size == 80
+    with pytest.warns(UserWarning, match="'0' \\(100 samples\\), '1' \\(80 samples\\) are cut to the 60 samples"):
+        data = rec.to_trajectories(["V"], ["I"])
+    assert data.y.shape == (3, 60, 1)
+    np.testing.assert_allclose(data.y[2, :, 0], np.sin(np.arange(60) / 10.0))
+    # NaN in the middle of a padded sweep is still an error
+    rec.signals["V"][0, 30] = np.nan
+    with pytest.raises(DataError, match="inside sweep '0' \\(index 0\\) at sample 30"):
+        rec.select([0]).to_trajectories(["V"])
+
+
+MODEL = {"model": {"states": ["V"], "inputs": ["I"], "units": {"V": "mV", "I": "pA"}, "time_unit": "ms"}}
+
+
+def test_config_selects_sweeps_before_checking_them(tmp_path):
+    """A sweep of NaN only (a failed sweep) does not stop the others from being used."""
+    from discover import config_from_dict
+    from discover.recordings import write_npz
+
+    rec = ragged()
+    rec.signals["V"][2] = np.nan
+    write_npz(rec, tmp_path / "cell.npz")
+    config = config_from_dict({**MODEL, "data": {"path": "cell.npz", "sweeps": [0], "heldout_sweeps": [1]}},
+                              base_dir=tmp_path)
+    train, held = config.load_data()
+    assert (train.t.size, held.t.size) == (100, 80)
+    config = config_from_dict({**MODEL, "data": {"path": "cell.npz", "sweeps": [0, 2]}}, base_dir=tmp_path)
+    with pytest.raises(DataError, match="sweeps \\['2'\\] hold fewer than 3 samples"):
+        config.load_data()
+
 
 
 @pytest.mark.parametrize("suffix", [".nwb", ".abf", ".csv", ".npz"])
@@ -141,3 +192,26 @@ def test_random_bytes_in_any_format_give_only_our_error(suffix, tmp_path):
             pass
 
     check()
+
+
+def test_nwb_sweeps_of_unequal_length_are_padded_so_a_short_one_can_be_left_out(tmp_path):
+    """A short sweep no longer cuts every other sweep at reading: it is padded, and only cuts the
+    others (with a warning) when it is chosen."""
+    from datetime import datetime, timezone
+
+    import pynwb
+
+    nwb = pynwb.NWBFile(session_description="ragged", identifier="r", session_start_time=datetime.now(timezone.utc))
+    electrode = nwb.create_icephys_electrode(name="e", description="e", device=nwb.create_device(name="amp"))
+    for k, n in enumerate((300, 200)):
+        common = {"electrode": electrode, "gain": 1.0, "rate": 10000.0, "starting_time": 0.0, "sweep_number": np.uint32(k)}
+        nwb.add_intracellular_recording(
+            electrode=electrode, response=pynwb.icephys.CurrentClampSeries(name=f"V_{k}", data=np.full(n, -0.06), **common),
+            stimulus=pynwb.icephys.CurrentClampStimulusSeries(name=f"I_{k}", data=np.zeros(n), **common))
+    with pynwb.NWBHDF5IO(str(tmp_path / "r.nwb"), "w") as io:
+        io.write(nwb)
+    rec = read_recording(tmp_path / "r.nwb")
+    assert rec.t.size == 300 and "NaN-padded" in rec.metadata["note"]
+    assert rec.select([0]).to_trajectories(["V"], ["I"]).t.size == 300
+    with pytest.warns(UserWarning, match="cut to the 200 samples"):
+        assert rec.to_trajectories(["V"], ["I"]).t.size == 200
