@@ -149,7 +149,8 @@ class RunConfig:
         d = self.data
         try:
             return read_recording(path, current=self.base_dir / current if current else None, units=d.get("units"),
-                                  time_unit=d.get("time_unit"), channel=int(d.get("channel", 0)))
+                                  time_unit=d.get("time_unit"), channel=int(d.get("channel", 0)),
+                                  current_channel=d.get("current_channel"))
         except MissingUnitsError as exc:  # the fix in the config's own syntax
             raise exc.in_toml() from None
 

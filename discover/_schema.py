@@ -77,7 +77,9 @@ _DATA = Section("data", "Where the trajectories come from: exactly one of `examp
     Key("current", "string", "Igor .ibw only: the file holding the injected current.", group="recording"),
     Key("heldout_current", "string", "Igor .ibw `heldout_path` only: the file holding its injected current.",
         group="recording"),
-    Key("channel", "integer", "ABF only: the recorded channel.", 0, "recording"),
+    Key("channel", "integer", "ABF only: the channel that records the voltage.", 0, "recording"),
+    Key("current_channel", "integer", "ABF only: the channel that records the injected current (default: the "
+        "protocol's command waveform).", group="recording"),
     Key("units", "table", "Units of signals whose file does not say them, e.g. { V = \"mV\", I = \"pA\" }.",
         group="recording"),
     Key("time_unit", "string", "Time unit of a file that does not say it (\"s\", \"ms\").", group="recording"),

@@ -18,14 +18,15 @@ FORMATS = (".nwb", ".abf", ".ibw", ".csv", ".npz")
 
 def read_recording(
     path: str | Path, *, current: str | Path | None = None, units: Mapping[str, str] | None = None,
-    time_unit: str | None = None, channel: int = 0,
+    time_unit: str | None = None, channel: int = 0, current_channel: int | None = None,
 ) -> Recording:
     """Read a current-clamp recording: NWB, ABF, Igor .ibw, CSV or NPZ (by suffix).
 
     - `.ibw`: `path` and `current` are glob patterns for the voltage and current waves, sorted
       so the k-th of each is sweep k.
     - `.npz` without stored units: give `units` and `time_unit`.
-    - `.abf`: `channel` picks the ADC channel.
+    - `.abf`: `channel` picks the ADC channel of the voltage; `current_channel` the one of a recorded
+      current (default: the command waveform of the protocol).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -45,7 +46,7 @@ def read_recording(
     if suffix == ".nwb":
         return read_nwb(path)
     if suffix == ".abf":
-        return read_abf(path, channel=channel)
+        return read_abf(path, channel=channel, current_channel=current_channel)
     if suffix == ".csv":
         return read_csv(path)
     return read_npz(path, units=units, time_unit=time_unit)

@@ -67,7 +67,7 @@ def check_recording_options(d: Mapping[str, Any]) -> None:
     for key in ("path", "heldout_path", "current", "heldout_current", "time_unit"):
         if key in d and not isinstance(d[key], str):
             raise ConfigError(f"[data] {key} = {d[key]!r}: give text, e.g. {key} = \"{_EXAMPLES[key]}\".")
-    for key, low in (("decimate", 1), ("channel", 0)):
+    for key, low in (("decimate", 1), ("channel", 0), ("current_channel", 0)):
         value = d.get(key, low)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"[data] {key} = {value!r}: give a whole number >= {low}, e.g. {key} = {low + 1}.")

@@ -215,3 +215,20 @@ def test_nwb_sweeps_of_unequal_length_are_padded_so_a_short_one_can_be_left_out(
     assert rec.select([0]).to_trajectories(["V"], ["I"]).t.size == 300
     with pytest.warns(UserWarning, match="cut to the 200 samples"):
         assert rec.to_trajectories(["V"], ["I"]).t.size == 200
+
+
+DRN = Path(__file__).parents[3] / "shared" / "data" / "recordings" / "gifk_drn" / "DRN158_GABA" / "DRN158_gaba_test.abf"
+
+
+def test_abf_current_from_a_recorded_channel_and_labels_not_trusted():
+    if not DRN.is_file():
+        pytest.skip(f"the shared dorsal raphe recordings are not at {DRN} (a user's clone does not have them)")
+    # this rig labels channel 0 'Im' and channel 1 'Vm'; their units (mV, pA) say which is which
+    rec = read_recording(DRN, channel=0, current_channel=1)
+    assert rec.n_sweeps == 10 and rec.units == {"V": "mV", "I": "pA"}
+    assert rec.signals["V"].max() > 30 and rec.signals["I"].std() > 50  # spikes; the frozen noise current
+    np.testing.assert_allclose(rec.signals["I"][0], rec.signals["I"][1], atol=5.0)  # repeats of one current
+    with pytest.raises(DataError, match="records 'pA', not a voltage.*Im RIGHT, Vm RIGHT"):
+        read_recording(DRN, channel=1, current_channel=0)
+    with pytest.raises(DataError, match="`current_channel` = 2 .* 2 channel"):
+        read_recording(DRN, channel=0, current_channel=2)
