@@ -1,8 +1,17 @@
 """Shared fixtures: one small FitzHugh–Nagumo discovery, reused by pipeline, report and CLI tests."""
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from discover import EquationSystem, discover, example_data
+
+# Property tests: a quick pass by default (every run of `pytest`), many examples in the thorough tier that
+# .ci/run runs (HYPOTHESIS_PROFILE=thorough). Counts are per test; the UDE-settings test runs half as many.
+settings.register_profile("default", max_examples=30)
+settings.register_profile("thorough", max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FHN_KNOWN = ["dv/dt = -w + I", "dw/dt = (v + a - b*w)/tau"]
 FHN_PARAMETERS = {"a": 0.7, "b": 0.8, "tau": 12.5}

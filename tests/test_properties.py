@@ -12,7 +12,8 @@ from discover.equations._units import parse_unit
 from discover.recordings import Recording
 from tests.conftest import fhn_known
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Example counts come from the hypothesis profile (tests/conftest.py): few by default, many in the thorough tier
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # characters of equation text, weighted towards what breaks parsers
 EQUATION_TEXT = st.lists(st.sampled_from(list("vwxI+-*/()^=.,_ 0123456789eE[]{}:;'\"\\!@#$%&|<>?`~") +
                                          ["exp", "sqrt", "__", "import", "lambda", "**", "tanh(", "exprel("]),
@@ -126,8 +127,8 @@ def tiny_data():
     return example_data("fitzhugh_nagumo", n_train=1, n_heldout=1, duration=20.0, seed=0)[0]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(max_examples=max(settings().max_examples // 2, 5), deadline=None,  # each example fits a UDE
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(["width", "depth", "window", "batch_size", "iterations", "learning_rate", "lbfgs_iterations",
                         "prefit_iterations", "solver", "substeps", "stride", "dtype", "seed", "threads",
                         "max_recoveries"]),
