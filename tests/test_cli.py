@@ -28,6 +28,7 @@ directory = "out"
 """
 
 
+@pytest.mark.slow  # a whole run through the CLI: ~45 s; the wiring is checked without training below
 def test_run_writes_results_and_refuses_to_overwrite(tmp_path, capsys):
     config = tmp_path / "fhn.toml"
     config.write_text(SMALL)
@@ -107,3 +108,19 @@ def test_resume_refuses_a_checkpoint_from_a_different_config(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert "different model, data or training settings" in err and "--resume" in err
     assert not out.exists()
+
+
+def test_run_refuses_a_folder_that_holds_files_before_any_work(tmp_path, capsys):
+    # the wiring of `discover run`, without training: a results folder that holds files is refused at once,
+    # before the data are read (a config naming a file that does not exist would fail later)
+    config = tmp_path / "fhn.toml"
+    config.write_text(SMALL.replace('example = "fitzhugh_nagumo"', 'path = "missing.npz"'))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("user output")
+    assert main(["run", str(config), "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and str(out) in err
+    assert (out / "mine.txt").read_text() == "user output"
+    assert main(["run", str(config), "--quiet", "--out", str(tmp_path / "new")]) == 2
+    assert "missing.npz" in capsys.readouterr().err and not (tmp_path / "new").exists()

@@ -36,6 +36,7 @@ def test_every_example_runs_in_ci():
         assert "--fast" in script.read_text(), f"{script.name} has no --fast mode"
 
 
+@pytest.mark.slow  # a whole discovery: ~30-45 s on 2 cores
 def test_quickstart_runs_and_recovers_cubic(tmp_path, monkeypatch, capsys):
     namespace = run_example("quickstart.py", tmp_path, monkeypatch)
     v = sp.Symbol("v", real=True)
@@ -119,6 +120,7 @@ def test_no_prior_example_rediscovers_fitzhugh_nagumo_whole(tmp_path):
     assert all(m["r2"] > 0.99 for m in result.metrics["discovered"].values())
 
 
+@pytest.mark.slow  # a whole discovery with a hidden state: ~40-50 s
 def test_voltage_only_example_recovers_the_cubic_with_w_hidden(tmp_path):
     """v recorded, w hidden (its known equation driven by v from a learned start): dv/dt's missing
     v - v**3/3 comes back as exactly those two terms, and held-out v is re-simulated from a fitted w."""

@@ -11,6 +11,9 @@ from discover.recordings import Recording, write_nwb
 
 from .test_membrane import steps
 
+# a whole cell run (training, distillation, spike-time check): ~55-75 s on 2 cores
+pytestmark = pytest.mark.slow
+
 CONFIG = """
 [data]
 path = "cell.nwb"
