@@ -48,12 +48,12 @@ def test_known_part_alone_is_kept_when_no_term_improves_spike_times(cell):
     assert record["gamma"]["known part only"] > record["gamma"]["discovered"]
 
 
-def test_a_model_too_fast_for_gamma_ranks_last_and_is_recorded_as_undefined(cell):
-    """Gamma is undefined (NaN) for a train at 1 / (2 x 4 ms) or faster; such a model must lose,
-    not crash the choice or write NaN (not JSON) into metrics.json."""
+def test_a_model_too_fast_for_gamma_scores_as_a_failure_not_as_missing(cell):
+    """Gamma is undefined for a train at 1 / (2 x 4 ms) or faster; such a model predicted no spike
+    time, so it scores 0 on those sweeps (not left out of the mean) and loses."""
     data, system = cell
     racing = sp.Float(50.0)  # 50 mV/ms inward: a spike every refractory period
     discovered = system.replace_residuals({"V": racing}, how="window-chosen")
     chosen, record = choose_by_spike_times(system, discovered, front(racing, EXPONENTIAL), data, substeps=2)
-    assert record["gamma"]["discovered"] is None
+    assert record["gamma"]["discovered"] == 0.0
     assert record["chosen"] == f"dV/dt term {EXPONENTIAL}"
