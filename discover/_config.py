@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import ConfigError, DiscoverError, FitError, check_keywords, did_you_mean
+from ._errors import ConfigError, DiscoverError, FitError, check_keywords, did_you_mean, sentence
 from ._population import PopulationConfig, population_config
 from ._schema import CELL, DATA, MODEL, OUTPUT, SECTION_NAMES, TRAINING_EXCLUDED
 from .data import Trajectories, example_data
@@ -213,7 +213,7 @@ def load_config(path: str | Path) -> RunConfig | PopulationConfig:
     try:
         raw = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{str(path)!r} is not valid TOML: {exc}.") from None
+        raise ConfigError(sentence(f"{str(path)!r} is not valid TOML: {exc}")) from None
     return config_from_dict(raw, base_dir=path.parent)
 
 

@@ -26,6 +26,13 @@ class FitError(DiscoverError, RuntimeError):
     """Training or distillation could not produce a usable result."""
 
 
+def sentence(text: str) -> str:
+    """`text` ended by exactly one full stop. Messages embed others (an exception's, a hint) that
+    may end a sentence already: appending "." to those printed "column 1.."."""
+    text = str(text).rstrip()
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' Did you mean `x`?' for the closest choice, or '' when none is close."""
     choices = list(choices)

@@ -99,6 +99,10 @@ def test_shell_snippet_names_real_commands(code, monkeypatch):
                 build_parser().parse_args(words[1:])
             except SystemExit as exc:  # --help and --version exit 0; a bad command exits 2
                 assert exc.code == 0, line
+        elif words[:2] == ["python", "-m"]:  # a module of ours, run as a command
+            import importlib.util
+
+            assert importlib.util.find_spec(words[2]) is not None, f"no module {words[2]}: {line}"
         elif words[0] == "python":
             assert (ROOT / words[1]).is_file(), f"{words[1]} does not exist: {line}"
         elif words[:2] == ["pip", "install"]:

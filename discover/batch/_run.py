@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import glob
 import os
@@ -117,7 +118,20 @@ class _Connection:
     def __exit__(self, *exc) -> None:
         self.client.close()
         if self.cluster is not None:
+            self.cluster.sync(_close_workers, self.cluster, WORKER_EXIT_S)
             self.cluster.close()
+
+
+WORKER_EXIT_S = 60.0
+"""How long a local worker process may take to exit. One that has run a cell (torch, sympy, the
+distillers imported) needs seconds to shut its interpreter down on a busy machine; the cluster's
+own close allows each 4 s, then kills it with a "Worker process still alive after 4.0 seconds,
+killing" warning. Closing the workers first, with this much time, lets them exit cleanly."""
+
+
+async def _close_workers(cluster, timeout: float) -> None:
+    """Close every worker of a LocalCluster (its nanny stops the process), all at once."""
+    await asyncio.gather(*(worker.close(timeout=timeout) for worker in list(cluster.workers.values())))
 
 
 def _run_on(client, config: RunConfig, pending: dict[str, Path], cells: Path, logs: Path, say) -> dict[str, CellOutcome]:

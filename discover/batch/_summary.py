@@ -15,12 +15,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from ..equations import EquationSystem
 from ..report._documents import atomic_write
 
 MODELS = ("known only", "discovered")
+DIGITS = 6
+"""Significant digits of the numbers in summary.csv and terms.csv: estimates and metrics carry no
+more (a NRMSE's 17th digit is noise), and full precision makes the table unreadable."""
 
 
 def load_cell(folder: Path) -> tuple[EquationSystem, dict[str, Any]]:
@@ -61,11 +65,12 @@ def term_frequencies(systems: Mapping[str, EquationSystem]) -> list[dict[str, An
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
-    """CSV with the union of the rows' columns, first-seen order; written whole (temp + rename)."""
+    """CSV with the union of the rows' columns, first-seen order, numbers to `DIGITS` significant
+    digits; written whole (temp + rename)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, _columns(rows), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: _csv_value(value) for key, value in row.items()} for row in rows)
     atomic_write(path, buffer.getvalue())
 
 
@@ -98,6 +103,13 @@ def _html_table(rows: Sequence[Mapping[str, Any]]) -> str:
         for r in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _csv_value(value: Any) -> Any:
+    """A float (Python's or numpy's) to `DIGITS` significant digits; anything else as it is."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{DIGITS}g}"
+    return value
 
 
 def _cell_text(value: Any) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import sympy as sp
 
-from .._errors import EquationError, did_you_mean
+from .._errors import EquationError, did_you_mean, sentence
 from ._functions import exprel
 
 
@@ -184,7 +184,7 @@ class _Builder:
 
     def _reject(self, node: ast.AST, why: str) -> EquationError:
         piece = ast.get_source_segment(self.source, node) or type(node).__name__
-        return EquationError(f"{why} in {self.source!r}: `{piece}`.")
+        return EquationError(sentence(f"`{piece}` in {self.source!r}: {why}"))  # `why` may end a sentence
 
     def build(self, node: ast.AST) -> sp.Expr:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):

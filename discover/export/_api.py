@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from .._choices import EXPORT_TARGETS
 from .._errors import ConfigError, did_you_mean
 from ..equations import EquationSystem
 from . import brian2, nestml, neuroml, neuron, python
-from ._common import inert
+from ._common import identifier, inert
 
 TARGETS = EXPORT_TARGETS
 SPIKING_TARGETS = ("python", "brian2", "neuroml", "nestml")
@@ -56,7 +57,8 @@ def export(
         "brian2": lambda: {f"{stem}_brian2.py": brian2.render(system, y0, inputs, duration)},
         "neuron": lambda: {f"{neuron.mechanism_name(system)}.mod": neuron.render_mod(system),
                            f"run_{stem}_neuron.py": neuron.render_runner(system, y0, inputs, duration)},
-        "neuroml": lambda: {f"LEMS_{stem}.xml": neuroml.render(system, y0, inputs, duration)},
+        "neuroml": lambda: {f"LEMS_{stem}.xml": neuroml.render(system, y0, inputs, duration),
+                            neuroml.runner_name(system): neuroml.render_runner(system)},
         "nestml": lambda: {f"{stem}_neuron.nestml": nestml.render(system, y0, inputs, duration)},
     }[target]()
     folder = Path(folder)
@@ -70,7 +72,9 @@ def export(
 
 
 def export_results(results: str | Path, targets: Sequence[str], *, force: bool = False) -> list[Path]:
-    """Export a results folder's discovered system into RESULTS/export/<target>/.
+    """Export a results folder's models into RESULTS/export/<target>/: the discovered system as
+    `<name>_discovered` and, beside it, the known part alone as `<name>_known_only` (the model
+    before discovery, to compare with in the simulator; left out when nothing was known).
 
     "all" means every target that can represent the system (`supported_targets`).
     The runners start from the first held-out trajectory's initial state, with its inputs'
@@ -86,6 +90,19 @@ def export_results(results: str | Path, targets: Sequence[str], *, force: bool =
     duration = float(data.t[-1] - data.t[0])
     written = []
     for target in targets:
-        written += export(r.discovered, target, Path(results) / "export" / target, y0=y0, inputs=inputs,
-                          duration=duration, force=force)
+        for system in results_models(r.known, r.discovered):
+            written += export(system, target, Path(results) / "export" / target, y0=y0, inputs=inputs,
+                              duration=duration, force=force)
     return written
+
+
+def results_models(known: EquationSystem, discovered: EquationSystem) -> list[EquationSystem]:
+    """The models a results folder exports, named apart: the discovered system and the known part
+    alone (every residual set to zero, as the report's "known only" re-simulation), unless the
+    known part is empty (a latent field learned from nothing: every right-hand side zero)."""
+    name = identifier(discovered.name)
+    models = [dataclasses.replace(discovered, name=f"{name}_discovered")]
+    known_only = known.without_residuals()
+    if any(rhs != 0 for rhs in known_only.rhs):
+        models.append(dataclasses.replace(known_only, name=f"{name}_known_only"))
+    return models

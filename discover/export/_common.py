@@ -31,6 +31,32 @@ def ms_per_time_unit(system: EquationSystem) -> float:
         ) from None
 
 
+def unit_label(unit: str | None) -> str:
+    """A unit as a reader sees it: "mV", or "dimensionless" for none ("1" or "")."""
+    return "dimensionless" if unit in (None, "", "1") else str(unit)
+
+
+def time_label(system: EquationSystem) -> str:
+    """The unit of time the exported runners report: the model's own, or ms for a model in
+    dimensionless time (run with one time unit = 1 ms)."""
+    return "ms" if system.time_unit in ("", "1") else system.time_unit
+
+
+def units_text(system: EquationSystem) -> str:
+    """States and inputs with their units, one readable line: "states V (mV), w (dimensionless); inputs I (pA)"."""
+    def listed(names):
+        return ", ".join(f"{n} ({unit_label(system.units.get(n))})" for n in names)
+
+    inputs = f"; inputs {listed(system.inputs)}" if system.inputs else ""
+    return f"states {listed(system.states)}{inputs}"
+
+
+def print_final_state(states: str, values: str) -> str:
+    """The line an exported runner ends with: the final state as plain numbers. Printing the
+    array's elements would show numpy 2's `np.float64(...)` reprs."""
+    return f'print("final state:", ", ".join(f"{{name}} = {{value:.6g}}" for name, value in zip({states}, {values})))'
+
+
 def check_closed(system: EquationSystem) -> None:
     if system.residuals:
         raise ConfigError(

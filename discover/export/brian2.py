@@ -8,7 +8,7 @@ from sympy.printing.str import StrPrinter
 
 from ..equations import EquationSystem
 from ..equations._units import parse_unit
-from ._common import check_closed, in_model_units, target_names
+from ._common import check_closed, in_model_units, print_final_state, target_names, units_text
 
 # Brian2's own names: its clock, noise, group size, units and functions must not be shadowed
 RESERVED = ("t", "dt", "xi", "i", "N", "e", "pi", "inf", "exp", "log", "sqrt", "tanh", "exprel", "abs",
@@ -99,7 +99,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
                    f"reset={reset!r}, refractory={float(r.refractory)!r} * {tu}")
     return f'''"""{system.name}: exported by discover for Brian2 (numpy code generation; no compiler needed).
 
-States in their model units {[f"{s} ({system.units.get(s, '1')})" for s in system.states]}; time in {tu}.
+Units: {units_text(system)}; time in {tu}.
 Provenance: {"; ".join(system.provenance) or "-"}
 
     python {system.name}_brian2.py     # runs from Y0 for DURATION and prints the final state
@@ -136,5 +136,5 @@ def run_model(duration=DURATION, y0=Y0, inputs=INPUTS, dt=0.01):
 
 if __name__ == "__main__":
     times, states = run_model()
-    print(dict(zip({list(system.states)!r}, states[-1])))
+    {print_final_state(repr(list(system.states)), "states[-1]")}
 '''

@@ -12,7 +12,18 @@ from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import quoteattr
 
 from ..equations import EquationSystem
-from ._common import InfixPrinter, check_closed, expand_exprel, ms_per_time_unit, renamed, target_names
+from ._common import (
+    InfixPrinter,
+    check_closed,
+    expand_exprel,
+    ms_per_time_unit,
+    print_final_state,
+    renamed,
+    target_names,
+    time_label,
+    unit_label,
+    units_text,
+)
 
 RESERVED = ("t", "MSEC", "t_spike", "spike", "exp", "ln", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "abs",
             "H", "random")
@@ -95,7 +106,7 @@ def _spiking_dynamics(system: EquationSystem, names: Mapping[str, str], per_ms: 
 
 def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float,
            dt: float = 0.001) -> str:
-    """A LEMS file that defines, instantiates and simulates the model (writes `<name>.dat`)."""
+    """A LEMS file that defines, instantiates and simulates the model (jLEMS writes `raw_output(system)`)."""
     xml, ctype = component_type(system)
     names = target_names(system, RESERVED)
     values = {**{names[p.name]: p.value for p in system.parameters}, **{names[u]: inputs[u] for u in system.inputs},
@@ -105,7 +116,9 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     columns = "\n".join(f'            <OutputColumn id="{names[s]}" quantity="{names[s]}"/>'
                         for s in system.states)
     return f"""<Lems>
-    <!-- {system.name}: exported by discover. Numbers in model units {dict(system.units)}; time in ms. -->
+    <!-- {system.name}: exported by discover. Numbers in model units: {units_text(system)}.
+         jLEMS writes {raw_output(system)} without a header: t in seconds, then {", ".join(system.states)}.
+         python {runner_name(system)} runs this file and writes {system.name}.dat with a header line, t in {time_label(system)}. -->
     <Target component="sim"/>
     <Include file="Simulation.xml"/>
 
@@ -113,9 +126,61 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
 
     <Component id="cell" type="{ctype}" {attrs}/>
     <Simulation id="sim" length="{duration * scale!r}ms" step="{dt * scale!r}ms" target="cell">
-        <OutputFile id="out" fileName="{system.name}.dat">
+        <OutputFile id="out" fileName="{raw_output(system)}">
 {columns}
         </OutputFile>
     </Simulation>
 </Lems>
 """
+
+
+def raw_output(system: EquationSystem) -> str:
+    """The file jLEMS writes: no header, time in seconds (jLEMS has no option for either)."""
+    return f"{system.name}_jlems.dat"
+
+
+def runner_name(system: EquationSystem) -> str:
+    return f"run_{system.name}_neuroml.py"
+
+
+def render_runner(system: EquationSystem) -> str:
+    """A script that runs the LEMS file in jLEMS (through pyNeuroML) and rewrites jLEMS's output as
+    `<name>.dat`: a header line naming each column with its unit, time in the model's unit."""
+    columns = [f"t ({time_label(system)})", *(f"{s} ({unit_label(system.units.get(s))})" for s in system.states)]
+    per_second = 1000.0 / ms_per_time_unit(system)
+    return f'''"""Run LEMS_{system.name}.xml in jLEMS (through pyNeuroML) and write {system.name}.dat.
+
+jLEMS writes {raw_output(system)} with no header and time in seconds; this runner rewrites it as
+{system.name}.dat: one header line naming each column with its unit, time in {time_label(system)}.
+
+    python {runner_name(system)}
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+LEMS = "LEMS_{system.name}.xml"
+RAW, OUT = {raw_output(system)!r}, "{system.name}.dat"
+COLUMNS = {columns!r}
+PER_SECOND = {per_second!r}  # model time units ({time_label(system)}) per second
+
+
+def run_model():
+    """Run jLEMS; returns (t in {time_label(system)}, states in model units shaped (len(t), {len(system.states)})) and writes OUT."""
+    from pyneuroml.pynml import run_lems_with_jneuroml
+
+    if not run_lems_with_jneuroml(LEMS, nogui=True, exec_in_dir=str(HERE), exit_on_fail=False):
+        raise RuntimeError(f"jLEMS failed on {{LEMS}}; run `pynml {{LEMS}} -nogui` to see why")
+    table = np.loadtxt(HERE / RAW, ndmin=2)
+    table[:, 0] *= PER_SECOND
+    np.savetxt(HERE / OUT, table, delimiter="\\t", header="\\t".join(COLUMNS), fmt="%.10g")
+    return table[:, 0], table[:, 1:]
+
+
+if __name__ == "__main__":
+    times, states = run_model()
+    {print_final_state(repr(list(system.states)), "states[-1]")}
+    print(f"wrote {{OUT}}: columns {{', '.join(COLUMNS)}}")
+'''

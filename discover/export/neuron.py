@@ -13,10 +13,19 @@ states and, for a refractory period, sets the mechanism's `held` so its current 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 from ..equations import EquationSystem
-from ._common import InfixPrinter, check_closed, ms_per_time_unit, renamed, target_names
+from ._common import (
+    InfixPrinter,
+    check_closed,
+    ms_per_time_unit,
+    print_final_state,
+    renamed,
+    target_names,
+    units_text,
+)
 
 RESERVED = ("v", "t", "dt", "i", "celsius", "area", "diam", "cm", "cm_model", "exprel", "exp", "log", "sqrt",
             "tanh", "sin", "cos", "fabs", "e", "PI", "FARADAY", "R", "states", "rates", "init", "breakpoint", "held")
@@ -101,10 +110,7 @@ def render_mod(system: EquationSystem) -> str:
     solve = "    SOLVE states METHOD derivimplicit\n" if others else ""
     states_block = f"STATE {{\n    {' '.join(names[s] for s in others)}\n}}\n\n" if others else ""
     derivative = f"DERIVATIVE states {{\n{derivs}\n}}\n\n" if others else ""
-    return f"""COMMENT
-{system.name}: exported by discover. Model units: {dict(system.units)}; time {system.time_unit!r} (NEURON: ms).
-Provenance: {"; ".join(system.provenance) or "-"}
-ENDCOMMENT
+    return f"""{_header(system)}
 
 NEURON {{
 {neuron_block}}}
@@ -133,6 +139,22 @@ BREAKPOINT {{
     }}
 }}
 """
+
+
+def _header(system: EquationSystem) -> str:
+    """The file's description as `:` comment lines of at most 100 characters: nocmodl refuses a
+    longer line ("Line too long"), and a results folder's provenance runs to many hundreds."""
+    text = [f"{system.name}: exported by discover. Units: {units_text(system)}; {_time_text(system)}.",
+            "Provenance:", *(f"- {note}" for note in system.provenance or ("-",))]
+    return "\n".join(f": {line}" for paragraph in text for line in textwrap.wrap(paragraph, 98))
+
+
+def _time_text(system: EquationSystem) -> str:
+    """How the model's time maps onto NEURON's clock (ms)."""
+    if system.time_unit in ("", "1"):
+        return "time dimensionless, one model time unit = 1 ms in NEURON"
+    scale = ms_per_time_unit(system)
+    return "time in ms" if scale == 1.0 else f"time in {system.time_unit} (1 {system.time_unit} = {scale:g} ms in NEURON)"
 
 
 def render_runner(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
@@ -186,7 +208,7 @@ def run_model(duration=DURATION, y0=Y0, inputs=INPUTS, rtol=1e-8, atol=1e-10, re
 
 if __name__ == "__main__":
     times, states, *_ = run_model()
-    print(dict(zip({list(system.states)!r}, states[-1])))
+    {print_final_state(repr(list(system.states)), "states[-1]")}
 '''
 
 

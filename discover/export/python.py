@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from sympy.printing.str import StrPrinter
 
 from ..equations import EquationSystem
-from ._common import check_closed, renamed, target_names
+from ._common import check_closed, print_final_state, renamed, target_names, units_text
 
 _NUMPY = {"exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "tanh": "np.tanh", "sinh": "np.sinh",
           "cosh": "np.cosh", "sin": "np.sin", "cos": "np.cos", "Abs": "np.abs", "exprel": "exprel"}
@@ -31,17 +31,16 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     check_closed(system)
     names = target_names(system, ("np", "t", "y", "p", "u", "exprel", "solve_ivp"))
     printer = _NumpyPrinter()
-    params = "\n".join(f"    {p.name!r}: {p.value!r},  # {p.unit}{' - ' + p.description if p.description else ''}"
+    params = "\n".join(f"    {p.name!r}: {float(p.value)!r},  # {p.unit}{' - ' + p.description if p.description else ''}"
                        for p in system.parameters)
     unpack = [f"    {names[s]} = y[{i}]" for i, s in enumerate(system.states)]
     unpack += [f"    {names[u]} = u[{u!r}]" for u in system.inputs]
     unpack += [f"    {names[p.name]} = p[{p.name!r}]" for p in system.parameters]
     derivs = ",\n".join(f"        {printer.doprint(renamed(r, system, names))}" for r in system.rhs)
-    units = {s: system.units.get(s, "1") for s in (*system.states, *system.inputs)}
     simulate = _SMOOTH if system.spike is None else _spiking(system)
     return f'''"""{system.name}: exported by discover. Runs with numpy and scipy only.
 
-States {list(system.states)}, inputs {list(system.inputs)}; units {units}, time in {system.time_unit!r}.
+Units: {units_text(system)}; time in {system.time_unit if system.time_unit not in ("", "1") else "model time units"}.
 Provenance: {"; ".join(system.provenance) or "-"}
 
     python {system.name}.py            # integrates from Y0 for DURATION and prints the final state
@@ -81,7 +80,7 @@ def rhs(t, y, inputs=None, **parameters):
 
 if __name__ == "__main__":
     times, ys = simulate()
-    print(dict(zip(STATES, ys[-1])))
+    {print_final_state("STATES", "ys[-1]")}
 '''
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, sentence
 from ..data import simulate
 from ..data._trajectories import check_npz
 from ..equations import EquationSystem
@@ -96,7 +96,7 @@ class Population:
         except (OSError, ValueError, EOFError, TypeError) as exc:
             if isinstance(exc, DataError):
                 raise
-            raise DataError(f"cannot read {str(path)!r} as a population .npz: {exc or type(exc).__name__}.") from None
+            raise DataError(sentence(f"cannot read {str(path)!r} as a population .npz: {exc or type(exc).__name__}")) from None
 
 
 def lorenz() -> EquationSystem:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, sentence
 from ._recording import Recording, canonical_unit
 
 
@@ -27,7 +27,7 @@ def read_abf(path: str | Path, *, channel: int = 0, current_channel: int | None 
     try:
         abf = pyabf.ABF(str(path))
     except Exception as exc:  # pyabf raises bare Exceptions for bad headers
-        raise DataError(f"cannot read {str(path)!r} as ABF: {type(exc).__name__}: {exc}.") from None
+        raise DataError(sentence(f"cannot read {str(path)!r} as ABF: {type(exc).__name__}: {exc}")) from None
     if not 0 <= channel < abf.channelCount:
         raise DataError(f"ABF `channel` = {channel} but {str(path)!r} has {abf.channelCount} channel(s) "
                         f"({', '.join(abf.adcNames)}); use 0..{abf.channelCount - 1}.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, sentence
 from ._recording import Recording, canonical_unit, pad_nan
 
 
@@ -47,7 +47,7 @@ def _load(path: Path) -> tuple[np.ndarray, float, str]:
     try:
         wave = binarywave.load(str(path))["wave"]
     except Exception as exc:  # igor2 raises struct/value errors for bad files
-        raise DataError(f"cannot read {str(path)!r} as an Igor binary wave: {type(exc).__name__}: {exc}.") from None
+        raise DataError(sentence(f"cannot read {str(path)!r} as an Igor binary wave: {type(exc).__name__}: {exc}")) from None
     header = wave["wave_header"]
     values = np.asarray(wave["wData"], dtype=float)
     if values.ndim != 1:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, sentence
 from ._recording import Recording, pad_nan
 
 
@@ -40,7 +40,7 @@ def read_nwb(path: str | Path) -> Recording:
     except DataError:
         raise
     except Exception as exc:  # h5py/hdmf raise many kinds for unreadable files
-        raise DataError(f"cannot read {str(path)!r} as NWB: {type(exc).__name__}: {exc}.") from None
+        raise DataError(sentence(f"cannot read {str(path)!r} as NWB: {type(exc).__name__}: {exc}")) from None
     n = max(len(v) for v in (*V, *I))
     if len({len(v) for v in (*V, *I)}) > 1:
         meta["note"] = f"sweeps of unequal length were NaN-padded to the longest ({n} samples)"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, sentence
 from ..data._trajectories import open_npz
 from ._recording import MissingUnitsError, Recording, canonical_unit
 
@@ -67,7 +67,7 @@ def read_csv(path: str | Path) -> Recording:
             warnings.simplefilter("error")  # loadtxt only warns about a file with no rows
             values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
     except (OSError, StopIteration, ValueError, UnicodeDecodeError, csv.Error, UserWarning) as exc:
-        raise DataError(f"cannot read {str(path)!r} as CSV of numbers with one header row: {exc}.") from None
+        raise DataError(sentence(f"cannot read {str(path)!r} as CSV of numbers with one header row: {exc}")) from None
     if values.shape[1] != len(header) or len(header) < 2:
         raise DataError(f"{str(path)!r} has {len(header)} header names for {values.shape[1]} columns; "
                         "give a time column and at least one signal, each with a header.")

@@ -83,3 +83,39 @@ def test_repeated_file_names_get_distinct_cell_names(tmp_path):
         (tmp_path / day).mkdir()
         (tmp_path / day / "cell.nwb").write_bytes(b"")
     assert sorted(find_inputs([str(tmp_path / "*" / "cell.nwb")])) == ["day1__cell", "day2__cell"]
+
+
+def _slow_to_exit():
+    """Make this worker's interpreter take 5 s to shut down, as one that ran a cell (torch, sympy,
+    the distillers) does on a busy machine."""
+    import atexit
+    import time
+
+    atexit.register(time.sleep, 5.0)
+    return True
+
+
+def test_local_cluster_shuts_down_without_killing_a_slow_worker():
+    """`discover batch` ended with "Worker process still alive after 4.0 seconds, killing" warnings:
+    the local cluster's own close gives each worker 4 s to exit. Its workers are now closed first,
+    with time to finish, so none is killed and nothing is warned about."""
+    import logging
+
+    from discover.batch._run import _Connection
+
+    class Collect(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    collect, nanny = Collect(), logging.getLogger("distributed.nanny")
+    nanny.addHandler(collect)
+    try:
+        with _Connection(None, 1, 1) as client:
+            assert client.submit(_slow_to_exit, pure=False).result()
+    finally:
+        nanny.removeHandler(collect)
+    assert not [m for m in collect.messages if "killing" in m], collect.messages
