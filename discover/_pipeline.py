@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConfigError, DataError, check_keywords
+from ._progress import Progress, as_progress
 from ._routes import choose_route
 from .cell import spike_free_chunks
 from .data import Trajectories
@@ -71,7 +72,7 @@ def discover(
     *,
     training: Mapping[str, Any] | None = None,
     distill: Mapping[str, Any] | None = None,
-    progress: bool = True,
+    progress: bool | Progress = True,
 ) -> Discovery:
     """Fit `system` (with residual placeholders) to `train`, distil, and validate on `heldout`.
 
@@ -95,6 +96,9 @@ def discover(
     others are hidden, their known equations driven by the recorded states from learned starts (see
     `UDE`); the UDE route then runs alone, every later stage sees the estimated hidden trajectories,
     and held-out scores cover the recorded states.
+
+    `progress`: True reports each stage on standard error (a bar for loops in a terminal, a line
+    per stage with its time otherwise), False nothing; or a `Progress` of your own.
     """
     # Error checking: option names first, so a typo fails in a second, not after training
     training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
@@ -102,6 +106,7 @@ def discover(
     for name, data in (("train", train), ("heldout", heldout)):
         check_voltage_units(system, data, name)
     hidden = _check_hidden(system, train, heldout, distill)
+    progress = as_progress(progress)
 
     # Main loop
     seconds = {}
@@ -124,33 +129,41 @@ def discover(
     distillation, discovered = found[routes["chosen"]]
     if _joint_applies(system, distill):
         tolerance, floor = choice_rule(distill)
-        discovered, distillation, routes["joint"] = choose_routes_jointly(
-            system, {name: d for name, (d, _) in found.items()}, routes["chosen"], train, piece=5 * window,
-            substeps=substeps, tolerance=tolerance, floor=floor)
+        with progress.stage("choosing every state's terms together (joint choice)"):
+            discovered, distillation, routes["joint"] = choose_routes_jointly(
+                system, {name: d for name, (d, _) in found.items()}, routes["chosen"], train, piece=5 * window,
+                substeps=substeps, tolerance=tolerance, floor=floor)
     refit = {}
     if distill.get("refit", True):
-        discovered, before, after = refit_coefficients(
-            discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
-        )
+        with progress.stage("refitting the discovered coefficients through the solver"):
+            discovered, before, after = refit_coefficients(
+                discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
+            )
         refit = {"window_error_before": before, "window_error_after": after}
         if distill.get("prune", True):
             tolerance, floor = choice_rule(distill)
-            discovered, refit["pruned"] = prune_terms(discovered, train, window=window, substeps=substeps,
-                                                      tolerance=tolerance, floor=floor, seed=distill.get("seed", 0))
+            with progress.stage("pruning terms that do not pay for themselves"):
+                discovered, refit["pruned"] = prune_terms(discovered, train, window=window, substeps=substeps,
+                                                          tolerance=tolerance, floor=floor,
+                                                          seed=distill.get("seed", 0))
     # window errors on spike-free pieces cannot see what rounding does to spike times (two
     # near-cancelling exponentials rounded to 1 digit passed that check and never spiked)
     if distill.get("round", system.spike is None):
-        discovered, digits = round_coefficients(
-            discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
-        )
+        with progress.stage("rounding the coefficients"):
+            discovered, digits = round_coefficients(
+                discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
+            )
         refit["rounded_to_digits"] = digits
     if system.spike is not None:
         # window errors between spikes cannot see whether the model still reaches its threshold
-        discovered, refit["spike_times"] = choose_by_spike_times(system, discovered, distillation, full_train,
-                                                                 substeps)
+        with progress.stage("comparing candidates by the spike times of whole training sweeps"):
+            discovered, refit["spike_times"] = choose_by_spike_times(system, discovered, distillation, full_train,
+                                                                     substeps)
+    _record_final_terms(routes, discovered)
     seconds["distillation"] += time.perf_counter() - start
 
     start = time.perf_counter()
+    progress.line("validating: re-simulating the held-out data with each model")
     recorded, heldout = [system.state_index(s) for s in heldout.states], ude.complete(heldout) if hidden else heldout
     if hidden:
         full_train = train
@@ -201,6 +214,16 @@ def discover(
     )
 
 
+def _record_final_terms(routes: dict[str, Any], discovered: EquationSystem) -> None:
+    """The chosen route's terms as the model ends up (after the joint choice, refit, pruning,
+    rounding and the spike-time check), with the terms the routes were compared by kept beside
+    them where those differ: every place that prints the discovered model prints the same one."""
+    record = routes["routes"][routes["chosen"]]
+    final = {s: str(e) for s, e in discovered.discovered.items()}
+    if record.get("terms") != final:
+        record["terms_compared"], record["terms"] = record.get("terms"), final
+
+
 def check_voltage_units(system: EquationSystem, data: Trajectories, argument: str) -> None:
     """Refuse voltage data whose range says the other unit: a membrane potential declared in mV
     never stays within +-1, and one declared in V never exceeds it (a 1000x mistake would
@@ -227,18 +250,20 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
     ude, found, smoothing = None, {}, None
     start = time.perf_counter()
     if route != "direct":
-        ude = UDE(system, progress=progress, **training).fit(fit_data)
+        with progress.stage("training the UDE"):
+            ude = UDE(system, progress=progress, **training).fit(fit_data)
         seconds["training"] = time.perf_counter() - start
         start = time.perf_counter()
         if ude.hidden_:  # every later stage sees the hidden states' estimated trajectories
             fit_data, train = ude.completed_, ude.complete(train)
             if chosen_on is not None:  # part of `train`: cut from its completion, not fitted a start of its own
                 _, chosen_on, _ = _selection_split(train, distill.get("selection", 0.2), training)
-        found["ude"] = distill_residuals(ude, fit_data, distill, selection=chosen_on), \
+        found["ude"] = distill_residuals(ude, fit_data, distill, selection=chosen_on, progress=progress), \
             "distilled from the trained residual"
     if route != "ude":
-        distillation, smoothing = distill_direct(system, fit_data, distill, chosen_on, whole=train, window=window,
-                                                 substeps=substeps)
+        with progress.stage("direct route: distilling the data's smoothed derivatives"):
+            distillation, smoothing = distill_direct(system, fit_data, distill, chosen_on, whole=train,
+                                                     window=window, substeps=substeps)
         found["direct"] = distillation, f"distilled from the data's derivatives (smoothed over {smoothing} samples)"
     found = {name: (d, system.replace_residuals({s: v.chosen.expression for s, v in d.items()}, how=how))
              for name, (d, how) in found.items()}
@@ -246,8 +271,10 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
         # each route's model compared at its best: a UDE route's right structure with the bias the
         # network left in its numbers lost to the direct route's spurious terms before this refit
         # (on the fitting part only, so the held-out ends stay held out; the winner is refit on all)
-        found = {name: (d, refit_coefficients(sys_, fit_data, window=window, substeps=substeps,
-                                              seed=distill.get("seed", 0))[0]) for name, (d, sys_) in found.items()}
+        with progress.stage("refitting each route's model before comparing the routes"):
+            found = {name: (d, refit_coefficients(sys_, fit_data, window=window, substeps=substeps,
+                                                  seed=distill.get("seed", 0))[0])
+                     for name, (d, sys_) in found.items()}
     checks = {"the whole training trajectories": train}
     if chosen_on is not None:
         held = "the held-out training trajectories" if "trajectories_held_out" in selection else \

@@ -109,3 +109,10 @@ def _length(iterable: Iterable[Any]) -> int | None:
 
 QUIET = Progress(enabled=False)
 """A `Progress` that reports nothing (`--quiet`, `progress=False`)."""
+
+
+def as_progress(progress: bool | Progress) -> Progress:
+    """The `Progress` a `progress=` argument asks for: True reports to standard error, False nothing."""
+    if isinstance(progress, Progress):
+        return progress
+    return Progress() if progress else QUIET

@@ -18,6 +18,16 @@ def test_recovers_fhn_cubic_exactly(small_fhn_discovery):
     assert float(coefs[v**3]) == pytest.approx(-1 / 3, rel=0.03)
 
 
+def test_every_record_of_the_discovered_model_shows_the_final_one(small_fhn_discovery):
+    # the provenance and metrics.json's routes showed the terms before the final refit and rounding,
+    # while equations.json and the exports carried the refitted ones
+    d = small_fhn_discovery
+    final = sp.sstr(d.discovered.discovered["v"])
+    assert d.routes["routes"][d.routes["chosen"]]["terms"] == {"v": str(d.discovered.discovered["v"])}
+    last = [line for line in d.discovered.provenance if "dv/dt" in line][-1]
+    assert last.endswith(f"dv/dt term {final}"), last
+
+
 def test_heldout_resimulation_reproduces_data(small_fhn_discovery):
     m = small_fhn_discovery.metrics
     for state in ("v", "w"):

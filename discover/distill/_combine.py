@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import sympy as sp
 
 from .._errors import ConfigError, FitError, check_keywords, did_you_mean
+from .._progress import QUIET, Progress, as_progress
 from .._schema import DISTILL
 from ..data import Trajectories
 from ..ude import UDE
@@ -29,17 +31,40 @@ ROUTES = ("auto", "ude", "direct")
 class StateDistillation:
     """What distillation did for one state's residual, for the report.
 
-    `candidates`: every candidate of every backend; `front`: their joint Pareto front
-    (complexity vs held-out residual error); `scores`: the score each front member was chosen
-    by (window re-simulation error, or residual error); `chosen` and `reason`.
+    `candidates`: every candidate of every backend. `scored`: the ones the choice rule scored
+    (`to_score`: the backends' joint Pareto front of complexity vs residual error, plus the
+    sparse candidates off it), by weighted complexity; `scores`: each one's score, in the same
+    order, named by `score_name` (window re-simulation error, or residual error). `threshold`:
+    the score a candidate had to be within to be chosen. `pareto`: the scored candidates no other
+    beats in both complexity and score, the front the choice rule saw. `chosen` and `reason`
+    (short clauses joined by "; ").
     """
 
     state: str
     candidates: tuple[Candidate, ...]
-    front: tuple[Candidate, ...]
+    scored: tuple[Candidate, ...]
     scores: tuple[float, ...]
     chosen: Candidate
     reason: str
+    score_name: str = "score"
+    threshold: float = float("nan")
+
+    @property
+    def pareto(self) -> tuple[Candidate, ...]:
+        """The non-dominated members of `scored` in (complexity, score), by complexity."""
+        return tuple(self.scored[k] for k in nondominated([c.complexity for c in self.scored], self.scores))
+
+
+def nondominated(complexities, scores) -> list[int]:
+    """Indices of the points (complexity, score) that no other point beats, i.e. has both no
+    higher with one of them lower; ordered by complexity. A non-finite score is never on it (a
+    candidate that was not scored, or whose re-simulation blew up)."""
+    finite = [k for k, s in enumerate(scores) if math.isfinite(s)]
+
+    def beaten(k: int) -> bool:
+        return any(complexities[j] <= complexities[k] and scores[j] <= scores[k]
+                   and (complexities[j] < complexities[k] or scores[j] < scores[k]) for j in finite)
+    return sorted((k for k in finite if not beaten(k)), key=lambda k: (complexities[k], scores[k]))
 
 
 def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,7 +110,8 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def distill_residuals(
-    ude: UDE, data: Trajectories, options: Mapping[str, Any], selection: Trajectories | None = None
+    ude: UDE, data: Trajectories, options: Mapping[str, Any], selection: Trajectories | None = None,
+    progress: bool | Progress = False,
 ) -> dict[str, StateDistillation]:
     """Distil every residual of a fitted UDE (options as checked by `check_distill_options`).
 
@@ -96,33 +122,46 @@ def distill_residuals(
     seed = options.get("seed", 0)
     tolerance, floor = choice_rule(options)
     out = {}
+    progress = as_progress(progress)
     for samples in sample_residuals(ude, data, seed=seed):
-        candidates = propose(samples, options)
+        candidates = propose(samples, options, progress)
         if options.get("choose_by", "resimulation") == "resimulation":
-            front = to_score(candidates)
+            scored = to_score(candidates)
             chosen_on = selection if selection is not None else data
             length = min(2 * ude.window, chosen_on.t.size - 1)
-            scores, refit = resimulation_errors(
-                ude, samples.state, front, chosen_on, length=length, seed=seed,
-                refit_on=data if options.get("refit", True) else None, refit_top=options.get("refit_candidates", 6),
-            )
-            # the best few front members are judged, and kept, with their numbers refit through the solver
-            front = as_refit(front, refit)
+            with progress.stage(f"d{samples.state}/dt: scoring {len(scored)} candidates by window re-simulation"):
+                scores, refit = resimulation_errors(
+                    ude, samples.state, scored, chosen_on, length=length, seed=seed,
+                    refit_on=data if options.get("refit", True) else None,
+                    refit_top=options.get("refit_candidates", 6),
+                )
+            # the best few scored candidates are judged, and kept, with their numbers refit through the solver
+            scored = as_refit(scored, refit)
             how = "held-out window re-simulation error" if selection is not None else "window re-simulation error"
+            pool = "the residual-error Pareto front and the sparse candidates off it"
         else:
-            front = pareto_front(candidates)
-            scores = [c.error for c in front]
-            how = "held-out residual error"
-        best, i = min(scores), chosen_index(scores, tolerance, floor, [n_constants(c.expression) for c in front])
-        reason = (
-            f"fewest constants ({n_constants(front[i].expression)}), then lowest error, of {len(front)} candidates "
-            f"(the Pareto front and the other sparse candidates, from {len(candidates)}) whose {how} "
-            f"({scores[i]:.3g}) is within {tolerance:g}x the best ({best:.3g}) + {floor:g}"
-        )
+            scored = pareto_front(candidates)
+            scores = [c.error for c in scored]
+            how, pool = "held-out residual error", "the residual-error Pareto front"
+        i = chosen_index(scores, tolerance, floor, [n_constants(c.expression) for c in scored])
         out[samples.state] = StateDistillation(
-            samples.state, tuple(candidates), tuple(front), tuple(float(s) for s in scores), front[i], reason
+            samples.state, tuple(candidates), tuple(scored), tuple(float(s) for s in scores), scored[i],
+            choice_reason(scored, scores, i, f"{len(candidates)} candidates", pool, how, tolerance, floor),
+            score_name=how, threshold=choice_threshold(scores, tolerance, floor),
         )
     return out
+
+
+def choice_reason(scored, scores, i: int, proposed: str, pool: str, how: str, tolerance: float,
+                  floor: float) -> str:
+    """Why `scored[i]` was chosen, as short clauses joined by "; " (a report lists them): which of the
+    `proposed` candidates were scored (`pool`), by what (`how`), and the rule."""
+    within = sum(1 for s in scores if s <= choice_threshold(scores, tolerance, floor))
+    return (
+        f"{len(scored)} of the {proposed} scored by {how} ({pool}); {within} of them within {tolerance:g}x the best score ({min(scores):.3g}) + "
+        f"{floor:g}; of those, the one with the fewest constants ({n_constants(scored[i].expression)}), then the "
+        f"lowest score ({scores[i]:.3g})"
+    )
 
 
 def choice_rule(options: Mapping[str, Any]) -> tuple[float, float]:
@@ -132,12 +171,13 @@ def choice_rule(options: Mapping[str, Any]) -> tuple[float, float]:
     return float(options.get("tolerance", 1.5)), float(options.get("floor", 1e-4))
 
 
-def propose(samples: ResidualSamples, options: Mapping[str, Any]) -> list[Candidate]:
+def propose(samples: ResidualSamples, options: Mapping[str, Any], progress: Progress = QUIET) -> list[Candidate]:
     """Every candidate of every backend in `options` for one residual's samples."""
     candidates: list[Candidate] = []
     for backend in options["backends"]:
         kwargs = {"seed": options.get("seed", 0), **options.get(backend, {})}
-        candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
+        with progress.stage(f"d{samples.state}/dt: {backend} regression on {samples.y.size} residual samples"):
+            candidates += DISTILLERS[backend](**kwargs).fit(samples.X, samples.y, samples.features).candidates_
     return candidates
 
 
@@ -192,4 +232,4 @@ def chosen_index(scores, tolerance: float, floor: float, constants=None, tie: fl
     return next(k for k in same if scores[k] <= best_same + (floor if tie is None else tie))
 
 
-__all__ = ["DISTILLERS", "StateDistillation", "check_distill_options", "distill_residuals"]
+__all__ = ["DISTILLERS", "StateDistillation", "check_distill_options", "distill_residuals", "nondominated"]

@@ -25,7 +25,9 @@ from ._combine import (
     StateDistillation,
     as_refit,
     check_distill_options,
+    choice_reason,
     choice_rule,
+    choice_threshold,
     chosen_index,
     propose,
     to_score,
@@ -100,7 +102,7 @@ def distill_direct(
         for state in fronts:
             out[state] = _choose_state(system, state, fronts[state], pooled[state], current, data, chosen_on,
                                        options, length, substeps, smoothing, selection is not None, whole, refit_top)
-            current[state], fronts[state] = out[state].chosen.expression, list(out[state].front)
+            current[state], fronts[state] = out[state].chosen.expression, list(out[state].scored)
     return out, smoothing
 
 
@@ -119,13 +121,11 @@ def _choose_state(system, state, front, pooled, current, data, chosen_on, option
     how = "held-out window re-simulation error" if held_out else "window re-simulation error"
     if whole is not None:
         how = f"mean of the {how} and the whole-trajectory re-simulation error"
-    reason = (
-        f"direct route (derivatives smoothed over {smoothing} samples): fewest constants "
-        f"({n_constants(front[i].expression)}), then lowest error, of {len(front)} candidates "
-        f"(the Pareto front and the other sparse candidates, from {len(pooled)}) whose {how} ({scores[i]:.3g}) "
-        f"is within {tolerance:g}x the best ({min(scores):.3g}) + {floor:g}"
-    )
-    return StateDistillation(state, tuple(pooled), tuple(front), tuple(float(s) for s in scores), front[i], reason)
+    reason = (f"distilled from the data's derivatives (the direct route), smoothed over {smoothing} samples; "
+              + choice_reason(front, scores, i, f"{len(pooled)} candidates",
+                              "the residual-error Pareto front and the sparse candidates off it", how, tolerance, floor))
+    return StateDistillation(state, tuple(pooled), tuple(front), tuple(float(s) for s in scores), front[i], reason,
+                             score_name=how, threshold=choice_threshold(scores, tolerance, floor))
 
 
 def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, substeps: int, sparse: Mapping[str, Any],

@@ -47,9 +47,9 @@ def candidate_pools(distillations: Iterable[Mapping[str, object]], top: int = 3,
         for state, d in distillation.items():
             order = sorted(range(len(d.scores)), key=lambda k: d.scores[k])
             order = [k for k in order if np.isfinite(d.scores[k])]
-            picked = [d.chosen.expression, *(d.front[k].expression for k in order[:top])]
+            picked = [d.chosen.expression, *(d.scored[k].expression for k in order[:top])]
             for n in range(up_to + 1):
-                picked += [d.front[k].expression for k in order if n_constants(d.front[k].expression) == n][:fewest]
+                picked += [d.scored[k].expression for k in order if n_constants(d.scored[k].expression) == n][:fewest]
             pools.setdefault(state, []).extend(picked)
     out = {}
     for state, exprs in pools.items():
@@ -119,15 +119,16 @@ def choose_jointly(
         i = combos.index((0,) * len(states))
         why = f"kept the route's choice: every combination's fit to {piece}-step stretches of the data blew up"
     else:
-        why = (f"chosen jointly: fewest constants ({constants[i]}), then lowest error, of {len(combos)} combinations "
-               f"of the states' candidates whose error fitted to {piece}-step stretches of the data (numbers and "
-               f"initial states fitted) ({errors[i]:.3g}) is within {tolerance:g}x the best ({min(errors):.3g}) + "
-               f"{floor:g}")
+        within = sum(1 for e in errors if e <= tolerance * min(errors) + floor)
+        why = (f"chosen jointly: {len(combos)} combinations of the states' candidates fitted to {piece}-step "
+               f"stretches of the data (numbers and initial states fitted); {within} of them within {tolerance:g}x "
+               f"the best error ({min(errors):.3g}) + {floor:g}; of those, the one with the fewest constants "
+               f"({constants[i]}), then the lowest error ({errors[i]:.3g})")
     chosen = fits[combos[i]].result()[0]
     record = tuple(({s: str(pools[s][k]) for s, k in zip(states, c)}, float(e), n, fits[c].iterations)
                    for c, e, n in zip(combos, errors, constants))
     note = f"discovered terms chosen jointly and their numbers fitted to {piece}-step stretches (initial states fitted)"
-    return JointChoice(dataclasses.replace(chosen, provenance=(*chosen.provenance, note)), record, why)
+    return JointChoice(chosen.with_note(note), record, why)
 
 
 def _pick(options, score, tolerance, floor, states, pools):
@@ -247,10 +248,10 @@ def _with_choice(d, state: str, joint: JointChoice, others: list) -> object:
     front member of the same structure, or added to the front (score NaN: it was not scored
     alone on this route) from another route's front or as a new candidate."""
     expr = joint.system.discovered[state]
-    front, scores = list(d.front), list(d.scores)
+    front, scores = list(d.scored), list(d.scores)
     k = next((i for i, c in enumerate(front) if structure(c.expression) == structure(expr)), None)
     if k is None:
-        origin = next((c for o in others for c in o.front if structure(c.expression) == structure(expr)), None)
+        origin = next((c for o in others for c in o.scored if structure(c.expression) == structure(expr)), None)
         front.append(origin or Candidate(expr, complexity(expr), float("nan"), "joint choice"))
         scores.append(float("nan"))
         k = len(front) - 1
@@ -259,7 +260,7 @@ def _with_choice(d, state: str, joint: JointChoice, others: list) -> object:
         reason = f"{d.reason}; kept, {joint.why}"
     else:
         reason = f"{joint.why}; on its own, {sp.sstr(d.chosen.expression)} had been chosen: {d.reason}"
-    return dataclasses.replace(d, front=tuple(front), scores=tuple(scores), chosen=chosen, reason=reason)
+    return dataclasses.replace(d, scored=tuple(front), scores=tuple(scores), chosen=chosen, reason=reason)
 
 
 __all__ = ["JointChoice", "candidate_pools", "choose_jointly", "choose_routes_jointly", "shooting_fit", "structure"]

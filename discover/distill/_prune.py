@@ -56,7 +56,7 @@ def prune_terms(
             break
         note = (f"term {sp.sstr(part)} dropped from d{state}/dt: without it, refit through the solver, the window "
                 f"error is {error:.3g}, within {tolerance:g}x the error with it ({reference:.3g}) + {floor:g}")
-        system = dataclasses.replace(trial, provenance=(*trial.provenance, note))
+        system = trial.with_note(note)
         notes.append(note)
     return system, notes
 

@@ -201,7 +201,7 @@ def refit_coefficients(
     refit = {f: sp.Float(v, 6) for f, v in zip(floats, values.detach().tolist())}
     note = "discovered coefficients refit through the ODE solver (L-BFGS on trajectory windows)"
     new = _swap_terms(system, {s: e.xreplace(refit) for s, e in system.discovered.items()})
-    return dataclasses.replace(new, provenance=(*new.provenance, note)), before, after
+    return new.with_note(note), before, after
 
 
 def round_coefficients(
@@ -238,7 +238,7 @@ def round_coefficients(
         candidate = _swap_terms(system, {s: e.xreplace(rounded) for s, e in system.discovered.items()})
         if error(candidate) <= limit:
             note = f"discovered coefficients rounded to {digits} significant digits (window error within {tolerance:.0%})"
-            return dataclasses.replace(candidate, provenance=(*candidate.provenance, note)), digits
+            return candidate.with_note(note), digits
     return system, None
 
 
@@ -263,7 +263,7 @@ def _drop_negligible_terms(system: EquationSystem, data: Trajectories, error, li
             trial = _swap_terms(system, {state: system.discovered[state] - term})
             if error(trial) <= limit:
                 note = f"negligible term {sp.sstr(term)} dropped from d{state}/dt (window error unchanged)"
-                system = dataclasses.replace(trial, provenance=(*trial.provenance, note))
+                system = trial.with_note(note)
     return system
 
 

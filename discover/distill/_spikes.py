@@ -32,14 +32,14 @@ EIF the window-chosen single exponential (the truth's form) scored 0.914 against
 def spike_candidates(system: EquationSystem, discovered: EquationSystem,
                      distillation: Mapping) -> dict[str, EquationSystem]:
     """The models to compare: the discovered one, the known part alone, and the discovered one with
-    each residual's term replaced by each member of that residual's Pareto front."""
+    each residual's term replaced by each candidate that residual's choice scored."""
     models = {"discovered": discovered, "known part only": system.without_residuals()}
     for state, record in distillation.items():
-        for candidate in record.front:
+        for candidate in record.scored:
             terms = {**discovered.discovered, state: candidate.expression}
             label = f"d{state}/dt term {candidate.expression}"
             if label not in models and terms != discovered.discovered:
-                models[label] = system.replace_residuals(terms, how="front candidate, compared by spike times")
+                models[label] = system.replace_residuals(terms, how="scored candidate, compared by spike times")
     return models
 
 
@@ -58,7 +58,7 @@ def training_gammas(models: Mapping[str, EquationSystem], data: Trajectories, su
     out = integrate_spiking(f, rule, index, y0, np.tile(data.u, (len(systems), 1, 1)), data.dt, substeps,
                             systems[0].states)
     ms = _ms_per_unit(systems[0].time_unit)
-    with warnings.catch_warnings():  # Gamma is undefined (NaN) for a model firing every 2 windows or faster
+    with warnings.catch_warnings():  # a blown-up trace compares NaN with the threshold
         warnings.simplefilter("ignore", RuntimeWarning)
         return {name: spike_metrics(data.t, data.y[..., index], out[k * n:(k + 1) * n, :, index], rule.threshold,
                                     ms)["gamma"] for k, name in enumerate(names)}
@@ -71,7 +71,8 @@ def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, di
     discovered constants that is. Returns (model, a record with every model's Gamma and the reason)."""
     models = spike_candidates(system, discovered, distillation)
     gammas = training_gammas(models, data, substeps)
-    # a model too fast for Gamma to be defined has lost the spike times: it ranks below any other
+    # NaN only where neither the sweeps nor the model spike (estimate_spike_rule refuses sweeps without
+    # spikes, so not in a run); a too-fast model already scores 0 (spike_metrics)
     score = {name: g if np.isfinite(g) else -np.inf for name, g in gammas.items()}
     best = max(score.values())
     constants = {name: sum(n_constants(e) for e in m.discovered.values()) for name, m in models.items()}

@@ -235,6 +235,13 @@ class EquationSystem:
             provenance=(*self.provenance, *notes),
         )
 
+    def with_note(self, note: str) -> EquationSystem:
+        """A copy whose provenance ends with `note` and the discovered terms it left. A change of
+        the numbers (refit, rounding, pruning) names the terms it produced, so the last term a
+        reader meets in the provenance is the one the equations, reports and exports carry."""
+        terms = "; ".join(f"d{s}/dt term {sp.sstr(e)}" for s, e in self.discovered.items())
+        return dataclasses.replace(self, provenance=(*self.provenance, f"{note}: {terms}" if terms else note))
+
     def with_parameters(self, values: Mapping[str, float]) -> EquationSystem:
         """A copy with some parameter values changed (units and descriptions kept)."""
         for name in values:

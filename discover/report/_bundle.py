@@ -28,7 +28,8 @@ class Results:
     `metrics` is metrics.json as written (held-out metrics, distillation record, seconds,
     notes); `predictions`: model -> re-simulation of `heldout`; `residuals`: state ->
     {"t", "X", "features", "learned", "distilled"} along the first training trajectory;
-    `loss_history`: the UDE's training loss per iteration.
+    `loss_history`: the UDE's training loss per iteration; `loss_phases`: (phase, index of its
+    first loss) of each training phase (pre-fit, Adam, L-BFGS), empty where the folder has none.
     """
 
     folder: Path
@@ -39,6 +40,7 @@ class Results:
     predictions: Mapping[str, np.ndarray]
     residuals: Mapping[str, Mapping[str, Any]]
     loss_history: np.ndarray
+    loss_phases: tuple[tuple[str, int], ...] = ()
 
     @property
     def distilled_from_data(self) -> bool:
@@ -74,12 +76,14 @@ def load_results(folder: str | Path) -> Results:
                     "t": f["t"], "X": f[f"X_{state}"], "features": [str(x) for x in f[f"features_{state}"]],
                     "learned": f[f"learned_{state}"], "distilled": f[f"distilled_{state}"],
                 }
-    loss = np.zeros(0)
+    loss, phases = np.zeros(0), ()
     if (folder / "training.npz").is_file():
         with np.load(folder / "training.npz", allow_pickle=False) as f:
             loss = f["loss_history"]
+            if "phase_names" in f.files:  # older folders do not say where each phase starts
+                phases = tuple((str(n), int(k)) for n, k in zip(f["phase_names"], f["phase_starts"]))
     heldout = Trajectories.load_npz(folder / "data_heldout.npz")
-    return Results(folder, known, discovered, metrics, heldout, predictions, residuals, loss)
+    return Results(folder, known, discovered, metrics, heldout, predictions, residuals, loss, phases)
 
 
 def save_arrays(discovery, folder: Path) -> None:
@@ -88,7 +92,9 @@ def save_arrays(discovery, folder: Path) -> None:
     names = list(d.predictions)
     np.savez(folder / "predictions.npz", names=np.array(names, dtype=str),
              **{f"model_{i}": d.predictions[n] for i, n in enumerate(names)})
-    np.savez(folder / "training.npz", loss_history=np.asarray(d.ude.loss_history_ if d.ude else [], dtype=float))
+    phases = getattr(d.ude, "phases_", ())
+    np.savez(folder / "training.npz", loss_history=np.asarray(d.ude.loss_history_ if d.ude else [], dtype=float),
+             phase_names=np.array([p for p, _ in phases], dtype=str), phase_starts=np.array([k for _, k in phases], dtype=int))
     arrays: dict[str, np.ndarray] = {"t": d.train.t, "states": np.array(list(d.distillation), dtype=str)}
     z = np.concatenate([d.train.y[0], d.train.u[0]], axis=-1)
     columns = (*d.train.states, *d.train.inputs)

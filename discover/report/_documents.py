@@ -30,7 +30,9 @@ def _caption(key: str, r: Results) -> str:
             "learned by the network"
         return f"Residual of d{key[9:]}/dt: {source} vs the distilled closed form."
     if key.startswith("pareto_"):
-        return f"Candidates for d{key[7:]}/dt: complexity vs held-out residual error; the chosen one is starred."
+        return (f"Candidates for d{key[7:]}/dt as the choice rule scored them: complexity vs score. The line is "
+                "the non-dominated front, the dashed line the score a candidate had to be within; the chosen "
+                "one is starred.")
     if key == "resimulation" and unrecorded_states(r):
         return (CAPTIONS[key] + f" Grey dots for {', '.join(unrecorded_states(r))}: not recorded, the estimate the "
                 "known equations give driven by the recorded states.")
@@ -79,12 +81,28 @@ def write_reports(folder: str | Path, force: bool = False) -> list[Path]:
 
 
 def atomic_write(path: Path, text: str) -> Path:
-    """Write `text` to `path` whole: a temporary sibling, then renamed over it."""
+    """Write `text` to `path` whole: a temporary sibling, then renamed over it. The file gets the
+    mode any tool gives a new file (0666 less the umask), not mkstemp's private 0600."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~umask())
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, path)
     return path
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux), since
+    setting it to read it races with other threads creating files."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _metric_rows(r: Results, columns) -> list[list[str]]:
@@ -95,8 +113,16 @@ def _metric_rows(r: Results, columns) -> list[list[str]]:
     return rows
 
 
-def _distillation_rows(r: Results) -> list[tuple[str, str, str]]:
-    return [(state, rec["chosen"], rec["reason"]) for state, rec in r.metrics.get("distillation", {}).items()]
+def _distillation_rows(r: Results) -> list[tuple[str, str, list[str]]]:
+    """(state, chosen term, why as short sentences) of each distilled state."""
+    return [(state, rec["chosen"], reason_sentences(rec["reason"]))
+            for state, rec in r.metrics.get("distillation", {}).items()]
+
+
+def reason_sentences(reason: str) -> list[str]:
+    """A choice's reason (clauses joined by "; ") as sentences to list, one per clause."""
+    parts = [p.strip() for p in reason.split("; ") if p.strip()]
+    return [p[0].upper() + p[1:] + ("" if p.endswith(".") else ".") for p in parts]
 
 
 _MD_SPECIAL = "\\`*_[]<>|#!"
@@ -122,7 +148,8 @@ def markdown_report(r: Results, figures: dict[str, str], columns) -> str:
         lines += ["## Parameters", "", *params, ""]
     lines += ["## Re-simulation of held-out data", "", *table, ""]
     lines += ["## How each term was chosen", ""]
-    lines += [f"- d{s}/dt: `{chosen}` — {reason}" for s, chosen, reason in _distillation_rows(r)]
+    for state, chosen, why in _distillation_rows(r):
+        lines += [f"d{state}/dt: `{chosen}`", "", *(f"- {_md(sentence)}" for sentence in why), ""]
     lines += [f"- Note: {n}" for n in r.metrics.get("notes", [])]
     lines += ["", "## Figures", ""]
     lines += [f"![{_caption(k, r)}](figures/{f})\n\n*{_caption(k, r)}*\n" for k, f in figures.items()]
@@ -164,7 +191,10 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
         parts.append("<h2>Parameters</h2>" + table(["parameter", "value", "unit", "meaning"], params))
     parts.append("<h2>Re-simulation of held-out data</h2>"
                  + table(["model", "state", *(h for _, h, _, _ in columns)], _metric_rows(r, columns)))
-    parts.append("<h2>How each term was chosen</h2>" + table(["state", "chosen", "why"], _distillation_rows(r)))
+    parts.append("<h2>How each term was chosen</h2>")
+    for state, chosen, why in _distillation_rows(r):
+        parts.append(f"<p>d{e(state)}/dt: <code>{e(chosen)}</code></p><ul>"
+                     + "".join(f"<li>{e(sentence)}</li>" for sentence in why) + "</ul>")
     parts += [f"<p><strong>Note:</strong> {e(n)}</p>" for n in r.metrics.get("notes", [])]
     parts.append("<h2>Figures</h2>")
     for key, name in figures.items():

@@ -50,10 +50,15 @@ def make_figures(r: Results, folder: Path) -> dict[str, str]:
 
 
 def resimulation_figure(r: Results, folder: Path) -> str:
+    return _save(resimulation_plot(r), folder, "resimulation")[0]
+
+
+def resimulation_plot(r: Results):
     plt, data = _plt(), r.heldout
     n_states, n_traj = len(data.states), min(data.n_trajectories, 3)
     hidden = unrecorded_states(r)
-    fig, axes = plt.subplots(n_states, n_traj, figsize=(4.5 * n_traj, 2.6 * n_states), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(n_states, n_traj, figsize=(4.5 * n_traj + 1.6, 2.6 * n_states), squeeze=False,
+                             sharex=True)
     for j in range(n_traj):
         for i, state in enumerate(data.states):
             ax = axes[i, j]
@@ -67,9 +72,15 @@ def resimulation_figure(r: Results, folder: Path) -> str:
             if i == 0:
                 ax.set_title(f"held-out trajectory {j + 1}")
         axes[-1, j].set_xlabel(_label("t", r.known.time_unit))
-    for ax in axes[:, 0]:  # each row: a hidden state's row says its dots are not data
-        ax.legend(fontsize=7, loc="upper right")
-    return _save(fig, folder, "resimulation")[0]
+    # right of the last column, clear of the traces: the first row's, and a hidden state's row (its dots are
+    # not data)
+    shown = None
+    for ax in axes[:, -1]:
+        labels = ax.get_legend_handles_labels()[1]
+        if labels != shown:
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+            shown = labels
+    return fig
 
 
 def unrecorded_states(r: Results) -> list[str]:
@@ -102,25 +113,60 @@ def residual_figure(r: Results, state: str, folder: Path) -> str:
 
 
 def pareto_figure(r: Results, state: str, folder: Path) -> str:
-    plt, record = _plt(), r.metrics["distillation"][state]
+    return _save(pareto_plot(pareto_data(r.metrics["distillation"][state]), state), folder, f"pareto_{state}")[0]
+
+
+def pareto_data(record) -> dict:
+    """What the choice rule saw for one state (a metrics.json `distillation` record): `points`
+    (complexity, score, source) of every scored candidate, `front` (complexity, score) of those no
+    other beats in both, by complexity; `chosen` (complexity, score) or None; `threshold`, `score_name`.
+    Candidates without a finite score (not scored alone) are left out."""
+    from ..distill._combine import nondominated
+
+    scored = record["scored"] if "scored" in record else record["front"]  # older folders: "front" was the scored list
+    scores = [np.nan if c.get("score") is None else float(c["score"]) for c in scored]
+    complexity = [c["complexity"] for c in scored]
+    finite = [k for k, s in enumerate(scores) if np.isfinite(s)]
+    chosen = next((k for k in finite if scored[k]["expression"] == record["chosen"]), None)
+    return {
+        "points": [(complexity[k], scores[k], scored[k]["source"]) for k in finite],
+        "front": [(complexity[k], scores[k]) for k in nondominated(complexity, scores)],
+        "chosen": None if chosen is None else (complexity[chosen], scores[chosen]),
+        "threshold": record.get("threshold"), "score_name": record.get("score_name") or _score_name(record, scored),
+    }
+
+
+def _score_name(record, scored) -> str:
+    """What the scores of a record without `score_name` were (an older folder, or a latent one): its
+    reason says, or they are the candidates' residual errors."""
+    names = ("held-out window re-simulation error", "window re-simulation error", "held-out residual error")
+    named = next((name for name in names if name in record.get("reason", "")), None)
+    if named is None and all(c.get("score") == c.get("heldout_residual_error") for c in scored):
+        named = "held-out residual error"
+    return f"{named} (MSE / variance)" if named == "held-out residual error" else named or "score"
+
+
+def pareto_plot(data: dict, state: str):
+    plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     colors = {"sparse": "tab:green", "symbolic": "tab:purple"}
-    for backend, color in colors.items():
-        pts = [(c["complexity"], c["heldout_residual_error"]) for c in record["all_candidates"]
-               if c["source"].startswith(backend)]
-        if pts:
-            ax.plot(*zip(*pts), "o", color=color, alpha=0.35, ms=4, label=f"{backend} candidates")
-    front = [(c["complexity"], c["heldout_residual_error"]) for c in record["front"]]
-    ax.plot(*zip(*front), "-", color="black", lw=1, drawstyle="steps-post", label="Pareto front")
-    chosen = next((c for c in record["front"] if c["expression"] == record["chosen"]), None)
-    if chosen is not None:
-        ax.plot(chosen["complexity"], chosen["heldout_residual_error"], "*", color="red", ms=14, label="chosen")
-    ax.set_yscale("log")
+    for backend in dict.fromkeys(source.split(" ")[0] for _, _, source in data["points"]):  # in order
+        pts = [(c, s) for c, s, source in data["points"] if source.split(" ")[0] == backend]
+        ax.plot(*zip(*pts), "o", color=colors.get(backend, "tab:gray"), alpha=0.5, ms=4, label=f"{backend} candidates")
+    if data["front"]:
+        ax.plot(*zip(*data["front"]), "-", color="black", lw=1, drawstyle="steps-post", label="non-dominated front")
+    if data["threshold"] is not None:
+        ax.axhline(data["threshold"], color="tab:red", lw=0.8, ls="--", label="choice threshold")
+    if data["chosen"] is not None:
+        ax.plot(*data["chosen"], "*", color="red", ms=14, label="chosen")
+    values = [s for _, s, _ in data["points"]]
+    if values and min(values) > 0:
+        ax.set_yscale("log")
     ax.set_xlabel("complexity (expression-tree nodes)")
-    ax.set_ylabel("held-out residual error (MSE / variance)")
-    ax.set_title(f"candidates for d{state}/dt")
+    ax.set_ylabel(data["score_name"])
+    ax.set_title(f"scored candidates for d{state}/dt")
     ax.legend(fontsize=7)
-    return _save(fig, folder, f"pareto_{state}")[0]
+    return fig
 
 
 def phase_figure(r: Results, folder: Path) -> str:
@@ -140,6 +186,10 @@ def phase_figure(r: Results, folder: Path) -> str:
 
 
 def loss_figure(r: Results, folder: Path) -> str:
+    return _save(loss_plot(r), folder, "loss")[0]
+
+
+def loss_plot(r: Results):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     plot = ax.semilogy if np.all(r.loss_history > 0) else ax.plot  # a loss may be a likelihood up to a constant
@@ -149,10 +199,24 @@ def loss_figure(r: Results, folder: Path) -> str:
         ax.set_ylabel("Poisson deviance / 2 per bin and neuron")
         ax.set_title("latent ODE training")
     else:
-        ax.set_xlabel("iteration (derivative pre-fit, Adam, then L-BFGS)")
+        ax.set_xlabel("iteration (L-BFGS: loss evaluations)" if r.loss_phases else
+                      "iteration (derivative pre-fit, Adam, then L-BFGS)")
         ax.set_ylabel("training loss (scaled MSE)")
         ax.set_title("UDE training")
-    return _save(fig, folder, "loss")[0]
+    mark_phases(ax, r.loss_phases)
+    return fig
+
+
+def mark_phases(ax, phases) -> None:
+    """A line where each phase begins (between its first loss, at iteration `start` + 1, and the one
+    before), named on a top axis: outside the plot, so no name covers the loss."""
+    if not phases:
+        return
+    for _, start in phases:
+        if start > 0:
+            ax.axvline(start + 0.5, color="gray", lw=0.8, ls=":")
+    top = ax.secondary_xaxis("top")
+    top.set_xticks([start + 0.5 for _, start in phases], labels=[name for name, _ in phases], fontsize=7)
 
 
 def _rate_unit(r: Results, state: str) -> str:

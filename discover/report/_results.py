@@ -13,7 +13,7 @@ import numpy as np
 
 from .._errors import ConfigError
 from ._bundle import save_arrays
-from ._documents import write_reports
+from ._documents import umask, write_reports
 from ._latex import document_latex
 from ._text import equations_text, metrics_table
 
@@ -42,6 +42,7 @@ def write_folder(path: str | Path, fill: Callable[[Path], None], force: bool = F
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp's folder is private (0700); a results folder is not
         fill(tmp)
         if path.exists():
             shutil.rmtree(path)
@@ -70,15 +71,7 @@ def _write_all(d, folder: Path) -> None:
     (folder / "equations.json").write_text(json.dumps(equations, indent=2))
     (folder / "equations.tex").write_text(document_latex(d.discovered, d.known))
     (folder / "summary.txt").write_text(summary_text(d) + "\n")
-    candidates = {
-        state: {
-            "chosen": str(dist.chosen.expression),
-            "reason": dist.reason,
-            "front": [{**candidate_record(c), "score": score} for c, score in zip(dist.front, dist.scores)],
-            "all_candidates": [candidate_record(c) for c in dist.candidates],
-        }
-        for state, dist in d.distillation.items()
-    }
+    candidates = {state: distillation_record(dist) for state, dist in d.distillation.items()}
     metrics = {"heldout": d.metrics, "seconds": d.seconds, "distillation": candidates, "refit": d.refit,
                "selection": d.selection, "notes": list(d.notes), "routes": d.routes,
                "final_training_loss": d.ude.loss_history_[-1] if d.ude else None}
@@ -86,7 +79,26 @@ def _write_all(d, folder: Path) -> None:
     d.train.save_npz(folder / "data_train.npz")
     d.heldout.save_npz(folder / "data_heldout.npz")
     save_arrays(d, folder)
+    if d.ude is not None:  # the trained networks, to re-simulate or compare later: UDE.load(folder)
+        d.ude.save(folder / "ude.pt")
     write_reports(folder, force=True)  # a fresh folder: nothing of the user's to replace
+
+
+def distillation_record(dist) -> dict:
+    """One state's `StateDistillation` for metrics.json. `scored`: every candidate the choice rule
+    scored, with its `score` (named by `score_name`); `front`: those of them no other beats in both
+    complexity and score; `threshold`: the score the chosen one had to be within. (Older folders hold
+    the scored candidates under `front` and have no `scored`; the report reads both.)"""
+    from ..distill._combine import nondominated
+
+    scored = [{**candidate_record(c), "score": float(s)} for c, s in zip(dist.scored, dist.scores)]
+    on_front = nondominated([c.complexity for c in dist.scored], dist.scores)
+    return {
+        "chosen": str(dist.chosen.expression), "reason": dist.reason, "score_name": dist.score_name,
+        "threshold": float(dist.threshold) if np.isfinite(dist.threshold) else None,
+        "scored": scored, "front": [scored[k] for k in on_front],
+        "all_candidates": [candidate_record(c) for c in dist.candidates],
+    }
 
 
 def candidate_record(c) -> dict:

@@ -59,6 +59,7 @@ class HybridODE(nn.Module):
 
     def __init__(self, system: EquationSystem, residuals: Sequence[MLPResidual]) -> None:
         super().__init__()
+        self.system = system  # kept to rebuild `rhs` when unpickled
         self.rhs = TorchRHS(system)
         columns = (*system.states, *system.inputs)
         self.feature_index = [
@@ -66,6 +67,17 @@ class HybridODE(nn.Module):
         ]
         self.residuals = nn.ModuleList(residuals)
         self.n_states, self.n_inputs = len(system.states), len(system.inputs)
+
+    # `rhs` is a tree of closures, which pickle cannot store: a pickled model carries the system
+    # and compiles it again when loaded
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["rhs"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self.rhs = TorchRHS(self.system)
 
     def residual_values(self, y: torch.Tensor, u: torch.Tensor) -> torch.Tensor | None:
         if not self.feature_index:  # a closed system: nothing neural left

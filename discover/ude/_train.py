@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from scipy.signal import savgol_filter
 from torch import nn
-from tqdm.auto import tqdm
 
 from .._errors import DataError, FitError
+from .._progress import Progress, as_progress
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ._hidden import HiddenWindows, drive_hidden, fit_hidden_start, hidden_states
@@ -57,13 +57,18 @@ class UDE:
     good state (kept every 25 steps) and halves the learning rate; after `max_recoveries` such
     rollbacks training stops with a `FitError` naming the step.
 
-    **Learned attributes:** `model_` (a `HybridODE`), `loss_history_`, `fit_seconds_`,
+    **Learned attributes:** `model_` (a `HybridODE`), `loss_history_` (pre-fit, Adam, then
+    L-BFGS losses), `phases_` ((phase, index of its first loss) of each phase that ran), `fit_seconds_`,
     `constant_features_` (features that never varied in the data, so their effect is not
     identifiable), `recoveries_` (step and new learning rate of each rollback),
     `resumed_from_` (the Adam step a resumed run started at, or None), `stride_` (the stride
     used last) and `stride_error_` (its integration error when last checked, in noise s.d.s),
     `hidden_` (the states `data` did not record) and `completed_` (the training data with their
     learned trajectories; the data themselves when nothing is hidden).
+
+    Saving: `save(path)` writes the networks and settings (a results folder holds them as
+    `ude.pt`); `UDE.load(path)` rebuilds the fitted model to re-simulate or compare it later.
+    A fitted UDE also pickles.
     """
 
     def __init__(
@@ -71,7 +76,7 @@ class UDE:
         batch_size: int = 256, iterations: int = 600, learning_rate: float = 1e-2,
         lbfgs_iterations: int = 30, prefit_iterations: int = 300, solver: str = "rk4",
         substeps: int = 1, stride: int | str = "auto", dtype: str = "float32", seed: int = 0, threads: int = 1,
-        progress: bool = True,
+        progress: bool | Progress = True,
         checkpoint: str | None = None, checkpoint_every: int = 100, resume: bool = False, max_recoveries: int = 3,
     ) -> None:
         self.system = system
@@ -234,8 +239,8 @@ class UDE:
             history, start = self._resume(state, windows, opt, sched, rng)
         self.recoveries_: list[tuple[int, float]] = []
         good = _snapshot(trainable, opt, sched)
-        bar = tqdm(range(start, self.iterations), desc="training UDE", disable=None if self.progress else True,
-                   leave=False)
+        bar = as_progress(self.progress).loop(range(start, self.iterations), "training UDE (Adam)",
+                                              total=self.iterations - start)
         for it in bar:
             opt.zero_grad()
             loss = loss_on(windows.sample(rng, self.batch_size))
@@ -258,7 +263,9 @@ class UDE:
                     "stride_error": self.stride_error_, **trainable.hidden_state(windows),
                 })
         bar.close()
+        adam = len(history)
         history += self._polish(lambda batch: loss_on(batch, 1), windows.sample(rng, 4 * self.batch_size), trainable)
+        self.phases_ = loss_phases(len(prefit), adam, len(history) - adam)
         # the training data with each hidden state's trajectory from its learned start
         self.completed_ = drive_hidden(self.system, recorded, self.hidden_, windows.starts_learned()) \
             if self.hidden_ else data
@@ -342,6 +349,24 @@ class UDE:
             raise FitError("L-BFGS polish diverged; set `lbfgs_iterations=0` or lower `learning_rate`.")
         return history
 
+    # Keep the trained model: a file of tensors and text, read back without unpickling
+    def save(self, path: str | Path) -> Path:
+        """Write the trained networks and every setting needed to rebuild them to `path` (a `.pt`
+        file; a results folder holds it as `ude.pt`). Read it back with `UDE.load`."""
+        from ._saved import save_ude
+
+        return save_ude(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> UDE:
+        """A fitted `UDE` from a file written by `save`, or from a results folder (its `ude.pt`):
+        `simulate`, `residual` and `complete` work as after `fit` (`completed_` is not kept: the
+        folder's data_train.npz holds the data). Read with `torch.load(..., weights_only=True)`,
+        which refuses anything that would run code."""
+        from ._saved import load_ude
+
+        return load_ude(cls, path)
+
     # Use the trained model
     def residual(self, state: str, features: np.ndarray) -> np.ndarray:
         """Evaluate the trained residual of d`state`/dt at `features` `(n, n_features)`."""
@@ -398,6 +423,12 @@ def _frozen(module: nn.Module):
     finally:
         for p, flag in zip(module.parameters(), flags):
             p.requires_grad_(flag)
+
+
+def loss_phases(prefit: int, adam: int, lbfgs: int) -> tuple[tuple[str, int], ...]:
+    """(phase, index of its first entry in `loss_history_`) of each phase that ran, in order."""
+    phases = (("pre-fit", 0, prefit), ("Adam", prefit, adam), ("L-BFGS", prefit + adam, lbfgs))
+    return tuple((name, start) for name, start, n in phases if n)
 
 
 def _snapshot(model, opt, sched) -> dict:

@@ -28,9 +28,10 @@ def test_refit_through_solver_recovers_true_coefficients(data):
     assert "refit" in refit.provenance[-1]
 
 
-def test_discovery_records_front_scores_and_reason(small_fhn_discovery):
+def test_discovery_records_scored_candidates_front_and_reason(small_fhn_discovery):
     d = small_fhn_discovery.distillation["v"]
-    assert d.chosen in d.front and len(d.scores) == len(d.front)
+    assert d.chosen in d.scored and len(d.scores) == len(d.scored)
+    assert all(c in d.scored for c in d.pareto) and d.score_name in d.reason
     assert {"sparse", "symbolic"} <= {c.source.split()[0] for c in d.candidates}
     assert "re-simulation" in d.reason
     assert small_fhn_discovery.refit["window_error_after"] <= small_fhn_discovery.refit["window_error_before"]

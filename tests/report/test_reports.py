@@ -1,7 +1,9 @@
+import dataclasses
 import json
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from discover import ConfigError
@@ -28,7 +30,7 @@ def test_results_folder_holds_three_reports_and_labelled_figures(results):
     tex = (results / "report.tex").read_text()
     assert r"\toprule" in tex and r"\underbrace" in tex and "figures/resimulation.png" in tex
     svg = (results / "figures" / "pareto_v.svg").read_text()
-    assert "complexity" in svg and "held-out residual error" in svg  # axes are labelled
+    assert "complexity" in svg and "re-simulation error" in svg  # axes are labelled: the score candidates had
 
 
 def metrics_routes(folder):
@@ -89,3 +91,36 @@ def test_markdown_report_keeps_user_text_literal(results, tmp_path):
     assert text.startswith("# Discovered model: cell \\<script\\>alert(1)\\</script\\>\n")
     row = next(line for line in text.splitlines() if line.startswith("| a |"))
     assert row.count(" | ") == 3 and "half \\| activation \\<b\\>\\*mV\\*\\</b\\>" in row
+
+
+def test_results_folder_keeps_the_trained_ude(results):
+    """ude.pt re-simulates the held-out data as the run's UDE did (issue 29: it was deleted, and pickling failed)."""
+    from discover import UDE
+
+    r = load_results(results)
+    np.testing.assert_allclose(UDE.load(results).simulate(r.heldout), r.predictions["UDE"], rtol=0, atol=1e-12)
+    assert [name for name, _ in r.loss_phases] == ["pre-fit", "Adam", "L-BFGS"]
+
+
+def test_direct_route_results_have_no_ude_file(small_fhn_discovery, tmp_path):
+    d = dataclasses.replace(small_fhn_discovery, ude=None, routes={**small_fhn_discovery.routes, "chosen": "direct"})
+    folder = write_results(d, tmp_path / "direct")
+    assert not (folder / "ude.pt").exists() and (folder / "report.html").is_file()
+    assert not (folder / "figures" / "loss.png").exists()  # no network, no training loss
+
+
+def test_metrics_front_is_non_dominated_and_the_figure_draws_it(results):
+    from discover.report._figures import pareto_data
+
+    record = json.loads((results / "metrics.json").read_text())["distillation"]["v"]
+    front = [(c["complexity"], c["score"]) for c in record["front"]]
+    assert front and all(c in record["scored"] for c in record["front"])
+    assert all(a[0] < b[0] and a[1] > b[1] for a, b in zip(front, front[1:]))  # simpler, then strictly better
+    assert pareto_data(record)["front"] == front
+    assert any(c["expression"] == record["chosen"] for c in record["scored"])
+
+
+def test_report_command_says_what_it_wrote_in_one_line(results, capsys):
+    assert main(["report", str(results), "--force"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and "report.html" in out[0] and "figures" in out[0]
