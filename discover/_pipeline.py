@@ -30,6 +30,7 @@ from .equations import EquationSystem
 from .ude import UDE
 from .ude._hidden import hidden_states
 from .validate import resimulate, resimulate_spiking, spike_thresholds, torch_rhs, trajectory_metrics
+from .validate._spiking import rule_spike_metrics
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,6 +181,9 @@ def discover(
         name: trajectory_metrics(pred[..., recorded], scored, time_unit=system.time_unit, spike_threshold=thresholds)
         for name, pred in predictions.items()
     }
+    if system.spike is not None and system.spike.moving:  # its spikes cross a moving threshold: found by the rule
+        for name, pred in predictions.items():
+            metrics[name][system.spike.state].update(rule_spike_metrics(system, scored, pred[..., recorded]))
     seconds["validation"] = time.perf_counter() - start
 
     # Finish up

@@ -45,7 +45,8 @@ def simulate(
     A spiking system (`system.spike`) is integrated as the hybrid model it is: each threshold
     crossing is found as a solver event, then the reset, the other states' jumps and the
     refractory period apply (see `SpikeRule`). The first sample at or after each spike reads the
-    threshold, as in `validate.integrate_spiking` and as a recorded spike's peak would: a reset
+    threshold (a moving one: its value there, `SpikeRule.threshold_at`), as in
+    `validate.integrate_spiking` and as a recorded spike's peak would: a reset
     between two samples would otherwise leave no trace that `spike_times` (and the training
     chunks cut between spikes) could find. Observation noise leaves those marks alone.
     """
@@ -60,8 +61,9 @@ def simulate(
         scale = y.reshape(-1, y.shape[-1]).std(axis=0) if noise_model == "additive" else np.abs(y)
         clean, y = y, y + np.random.default_rng(seed).normal(size=y.shape) * noise * scale
         if system.spike is not None:  # keep the spike marks on the threshold: noise would hide half of them
-            i = system.state_index(system.spike.state)
-            y[..., i] = np.where(clean[..., i] == system.spike.threshold, clean[..., i], y[..., i])
+            rule, i = system.spike, system.state_index(system.spike.state)
+            marked = clean[..., i] == rule.threshold_at(clean, system.states)  # a moving one: on the noisy states'
+            y[..., i] = np.where(marked, rule.threshold_at(y, system.states) if rule.moving else clean[..., i], y[..., i])
     return Trajectories(t, y, u, system.states, system.inputs)
 
 
@@ -163,7 +165,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
         return d
 
     def crossing(time: float, y: np.ndarray) -> float:
-        return y[i] - rule.threshold
+        return y[i] - (rule.threshold_at(y, states) if rule.moving else rule.threshold)
 
     crossing.terminal, crossing.direction = True, 1
     out, start, y, holding = np.full((t.size, y0.size), np.nan), t[0], np.array(y0, dtype=float), False
@@ -189,7 +191,8 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
             holding = rule.refractory > 0
     out[t >= start] = y  # a last sample at the final spike or the end of a refractory period
     marks = np.searchsorted(t, spikes)  # the first sample at or after each spike
-    out[marks[marks < t.size], i] = rule.threshold
+    marks = marks[marks < t.size]
+    out[marks, i] = rule.threshold_at(out[marks], states)  # a moving threshold: its value at that sample
     return out
 
 

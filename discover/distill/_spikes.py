@@ -20,6 +20,7 @@ from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ..validate import integrate_spiking
 from ..validate._metrics import _ms_per_unit, spike_metrics
+from ..validate._spiking import spike_signal
 from ._base import n_constants
 
 SPIKE_MARGIN = 0.1
@@ -60,8 +61,9 @@ def training_gammas(models: Mapping[str, EquationSystem], data: Trajectories, su
     ms = _ms_per_unit(systems[0].time_unit)
     with warnings.catch_warnings():  # a blown-up trace compares NaN with the threshold
         warnings.simplefilter("ignore", RuntimeWarning)
-        return {name: spike_metrics(data.t, data.y[..., index], out[k * n:(k + 1) * n, :, index], rule.threshold,
-                                    ms)["gamma"] for k, name in enumerate(names)}
+        observed = spike_signal(rule, data.y, data.states)  # a moving threshold's spikes are crossings of this
+        return {name: spike_metrics(data.t, observed, spike_signal(rule, out[k * n:(k + 1) * n], systems[0].states),
+                                    rule.threshold, ms)["gamma"] for k, name in enumerate(names)}
 
 
 def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, distillation: Mapping,

@@ -100,13 +100,18 @@ def prepare(exprs: tuple[sp.Expr, ...], columns: tuple[Columns, ...], backend: s
     return Prepared(folded, constants, {**names, **{s: _literal(v) for s, v in constants.items()}})
 
 
+Cap = tuple[int, float, tuple[tuple[int, float], ...]]
+"""A spike cap: (spiking state's column, threshold, (column, coefficient) of each moving part)."""
+
+
 def generate(
-    exprs: Sequence[sp.Expr], columns: Sequence[Columns], backend: str, cap: tuple[int, float] | None = None
+    exprs: Sequence[sp.Expr], columns: Sequence[Columns], backend: str, cap: Cap | None = None
 ) -> Generated:
     """Compile `exprs` into `f(<one argument per Columns>) -> all right-hand sides`.
 
-    Torch: returns a tensor `(..., len(exprs))`; `cap = (i, threshold)` clamps state column `i`
-    of the first argument at `threshold` and zeroes derivative `i` at or above it.
+    Torch: returns a tensor `(..., len(exprs))`; `cap = (i, threshold, moving)` clamps state
+    column `i` of the first argument at the threshold, `threshold + sum(c * column j)` over
+    `moving`'s (j, c), and zeroes derivative `i` at or above it.
     Numpy: returns a float array shaped like the first argument (one column per expression).
     Compiled functions are cached: refits build the same system many times over.
     """
@@ -114,7 +119,7 @@ def generate(
 
 
 @functools.lru_cache(maxsize=256)
-def _generate(exprs: tuple, columns: tuple, backend: str, cap: tuple[int, float] | None) -> Generated:
+def _generate(exprs: tuple, columns: tuple, backend: str, cap: Cap | None) -> Generated:
     prepared = prepare(exprs, columns, backend)
     printer = Printer(prepared.names)
     outputs = printer.common(prepared.exprs)
@@ -211,13 +216,13 @@ def tuple_of(items: Sequence, prefix: str) -> str:
     return "".join(f"{prefix}{k}, " for k in range(len(items)))
 
 
-def unpack(columns: Sequence[Columns], used: set[str], backend: str, cap: tuple[int, float] | None) -> list[str]:
+def unpack(columns: Sequence[Columns], used: set[str], backend: str, cap: Cap | None) -> list[str]:
     """Lines binding each column that `used` names (`y0 = _y[0]`), and the spike cap's clamp and masks."""
     lines = []
     for c in columns:
         wanted = [j for j in range(len(c.symbols)) if f"{c.argument}{j}" in used]
         if c is columns[0] and cap is not None:
-            wanted = sorted({*wanted, cap[0]})
+            wanted = sorted({*wanted, cap[0], *(j for j, _ in cap[2])})
         if not wanted:
             continue
         if backend == "torch":  # one unbind: its backward is one stack, where indexing is one scatter per column
@@ -227,8 +232,12 @@ def unpack(columns: Sequence[Columns], used: set[str], backend: str, cap: tuple[
             lines += [f"{c.argument}{j} = {c.argument}[..., {j}]" for j in wanted]
     if cap is not None and backend == "torch":
         state, threshold = f"{columns[0].argument}{cap[0]}", _literal(float(cap[1]))
-        lines += [f"_at_threshold = {state} >= {threshold}", f"_passes = {state} <= {threshold}",
-                  f"{state} = {state}.clamp(max={threshold})"]
+        clamp = f"{state}.clamp(max={threshold})"
+        if cap[2]:  # a moving threshold: a tensor, computed from the states before any clamp
+            lines.append("_threshold = " + " + ".join([threshold, *(f"{_literal(float(k))}*{columns[0].argument}{j}"
+                                                                    for j, k in cap[2])]))
+            threshold, clamp = "_threshold", f"where({state} > _threshold, _threshold, {state})"  # NaN stays NaN
+        lines += [f"_at_threshold = {state} >= {threshold}", f"_passes = {state} <= {threshold}", f"{state} = {clamp}"]
     return lines
 
 

@@ -21,6 +21,7 @@ import torch
 from .._errors import EquationError
 from ._codegen import (
     FUNCTIONS,
+    Cap,
     Columns,
     Printer,
     check_supported,
@@ -59,7 +60,8 @@ class TorchRHS:
     state's derivative is 0 (the model has spiked; its ODE no longer applies), and the other
     terms are evaluated with that state capped at the threshold. A model that spikes early in a
     training window then sits at the threshold, a bounded error, instead of an exponential
-    spike-initiation term overflowing.
+    spike-initiation term overflowing. A moving threshold (`SpikeRule.moving`) is computed from
+    the states at each call; where the cap holds, the gradient reaches the moving states through it.
 
     Gradients come from generated derivative code (first order: differentiating a gradient
     again raises an error).
@@ -81,7 +83,8 @@ class TorchRHS:
             Columns("p", tuple(system.symbol(n) for n in self.free)),
         )
         self._exprs = tuple(r.xreplace(values).xreplace(placeholders) for r in _declared(system))
-        self._cap = (system.state_index(spike.state), float(spike.threshold)) if spike is not None else None
+        self._cap = (system.state_index(spike.state), float(spike.threshold),
+                     tuple((system.state_index(n), float(k)) for n, k in spike.moving)) if spike is not None else None
         generated = generate(self._exprs, self._columns, "torch", self._cap)
         self._function, self.source = generated.function, generated.source
         self._gradients: dict[tuple[bool, ...], _Gradient | None] = {}  # by which arguments want gradients
@@ -181,7 +184,7 @@ class _Fused(torch.autograd.Function):
 
 
 @functools.lru_cache(maxsize=256)
-def _gradient(exprs: tuple, columns: tuple, cap: tuple[int, float] | None, wanted: tuple[bool, ...]) -> _Gradient | None:
+def _gradient(exprs: tuple, columns: tuple, cap: Cap | None, wanted: tuple[bool, ...]) -> _Gradient | None:
     """Generated forward-with-Jacobian and backward for the arguments in `wanted`; None where the
     symbolic derivative would differ from autograd's (a power with a variable exponent, whose
     derivative sympy writes as e*x**e/x, 0/0 at x = 0), or needs a node we do not print: then
@@ -255,10 +258,15 @@ def _backward_source(n_outputs: int, keys: list, constant: dict, columns, cap, w
         if not wanted[k] or not c.symbols:
             results.append("None")
             continue
+        if cap is not None and k == 0:  # what reaches the capped state, before the clamp decides where it goes
+            body.append(f"_through = {' + '.join(terms.get((0, cap[0]), [])) or 'zeros_like(_g[0])'}")
+        moving = dict(cap[2]) if cap is not None and k == 0 else {}
         for j in range(len(c.symbols)):
             total = " + ".join(terms.get((k, j), [])) or "zeros_like(_g[0])"
             if cap is not None and k == 0 and j == cap[0]:  # the clamp passes gradient below and at the threshold
-                total = f"where(_passes, {total}, 0.0)"
+                total = "where(_passes, _through, 0.0)"
+            elif j in moving:  # above it, the capped state is the threshold: d/d(moving state) = its coefficient
+                total = f"{total} + where(_passes, 0.0, ({moving[j]!r})*_through)"  # finite: SpikeRule checks
             body.append(f"d{k}_{j} = {total}")
         body.append(f"d{k} = stack(({''.join(f'd{k}_{j}, ' for j in range(len(c.symbols)))}), -1)")
         results.append(f"d{k}")

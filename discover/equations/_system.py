@@ -14,6 +14,7 @@ import sympy as sp
 from .._errors import EquationError, did_you_mean
 from ._functions import exprel
 from ._parse import parse_equation, parse_expression
+from ._spike import SpikeRule
 from ._units import check_units
 
 RESIDUAL_PREFIX = "U_"
@@ -39,52 +40,6 @@ class Parameter:
             ) from None
         if not finite:
             raise EquationError(f"parameter {self.name!r} has value {self.value!r}; give a finite number.")
-
-
-@dataclass(frozen=True)
-class SpikeRule:
-    """Hybrid spiking: when `state` reaches `threshold`, a spike is emitted, `state` is set to
-    `reset` and held there for `refractory` (in the system's time unit); the ODE runs otherwise.
-
-    This is how integrate-and-fire models (LIF, EIF, AdEx) stand for the spike itself, whose
-    fast currents a smooth right-hand side cannot reproduce at the sampling rate.
-    """
-
-    state: str
-    threshold: float
-    reset: float
-    refractory: float = 0.0
-    also: tuple[tuple[str, float], ...] = ()
-    """Other states set at each spike, as (name, value) pairs: e.g. a clock of the time since the
-    last spike, ("s", 0.0)."""
-    add: tuple[tuple[str, float], ...] = ()
-    """States incremented at each spike, as (name, amount) pairs: e.g. AdEx's spike-triggered
-    adaptation, w += b."""
-
-    def effects(self) -> str:
-        """What a spike does besides the reset, as text: ", s -> 0, w += 1"."""
-        return "".join(f", {n} -> {v:g}" for n, v in self.also) + "".join(f", {n} += {v:g}" for n, v in self.add)
-
-    def __post_init__(self) -> None:
-        for name in ("also", "add"):
-            object.__setattr__(self, name, tuple((str(n), float(v)) for n, v in getattr(self, name)))
-        for name in ("threshold", "reset", "refractory"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-                raise EquationError(f"spike rule `{name}` must be a number, got {value!r}.")
-        if not self.reset < self.threshold:
-            raise EquationError(f"spike `reset` ({self.reset}) must lie below `threshold` ({self.threshold}), "
-                                "or the model would spike again at once.")
-        if self.refractory < 0:
-            raise EquationError(f"spike `refractory` must be >= 0, got {self.refractory}.")
-        named = [n for n, _ in (*self.also, *self.add)]
-        if self.state in named:  # every exporter writes the reset and these as separate statements
-            raise EquationError(f"spike rule `also`/`add` names {self.state!r}, the state the rule resets; "
-                                f"set its value after a spike with `reset` ({self.reset:g}) instead.")
-        twice = sorted({n for n in named if named.count(n) > 1})
-        if twice:
-            raise EquationError(f"spike rule `also`/`add` name {twice} more than once; give each state one "
-                                "change per spike (set it with `also` or increment it with `add`).")
 
 
 @dataclass(frozen=True)
@@ -140,11 +95,8 @@ class EquationSystem:
                 raise EquationError(
                     f"name {n!r} is not allowed: use a Python identifier that does not start with {RESIDUAL_PREFIX!r}."
                 )
-        spike = self.spike
-        for name in (spike.state, *(n for n, _ in (*spike.also, *spike.add))) if spike is not None else ():
-            if name not in self.states:
-                raise EquationError(f"spike rule on {name!r}, which is not a state of {list(self.states)}."
-                                    + did_you_mean(name, self.states))
+        if self.spike is not None:
+            self.spike.check_names(self.states)
         for name in self.units:
             if name not in (*self.states, *self.inputs):
                 raise EquationError(
@@ -363,7 +315,7 @@ class EquationSystem:
             lines.append("with " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
         if self.spike is not None:
             r = self.spike
-            lines.append(f"spike when {r.state} >= {r.threshold:g}: {r.state} -> {r.reset:g}{r.effects()}, "
+            lines.append(f"spike when {r.state} >= {r.threshold_text()}: {r.state} -> {r.reset:g}{r.effects()}, "
                          f"held for {r.refractory:g} {self.time_unit}")
         return "\n".join(lines)
 

@@ -122,6 +122,8 @@ class _Checker:
         if isinstance(expr, sp.Function):
             if type(expr).__name__.startswith("U_"):
                 return _WILD
+            if isinstance(expr, sp.Abs):  # |x| carries x's unit: |V - V_knee| is in mV
+                return self.unit(expr.args[0])
             for arg in expr.args:
                 u = self.unit(arg)
                 if u is not _WILD and not u.dimensionless:

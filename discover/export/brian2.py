@@ -73,6 +73,22 @@ def _dimension(unit: str) -> str:
     return f"{top}/({bottom})" if " * " in bottom else f"{top}/{bottom}" if bottom else top
 
 
+def _threshold(system: EquationSystem, names: Mapping[str, str], quantity) -> str:
+    """The threshold condition: `V >= -30.0 * (mV)`; a moving one in the model's units and scaled
+    back, each moving state divided by its unit: `V >= ((-45.0) + (12.0)*theta) * (mV)`."""
+    r, v = system.spike, names[system.spike.state]
+    if not r.moving:
+        return f"{v} >= {quantity(r.state, r.threshold)}"
+
+    def number(name: str) -> str:  # the state as the number it is in discover
+        unit = _unit(system.units.get(name, "1"))
+        return names[name] if unit == "1" else f"({names[name]}/({unit}))"
+
+    level = " + ".join([f"({float(r.threshold)!r})", *(f"({c!r})*{number(n)}" for n, c in r.moving)])
+    unit = _unit(system.units.get(r.state, "1"))
+    return f"{v} >= ({level})" + ("" if unit == "1" else f" * ({unit})")
+
+
 def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
     eqs, names = equations(system)
     units = {**{p.name: p.unit for p in system.parameters}, **system.units}
@@ -95,7 +111,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
         r, v = system.spike, names[system.spike.state]
         reset = "; ".join([f"{v} = {quantity(r.state, r.reset)}", *(f"{names[n]} = {quantity(n, x)}" for n, x in r.also),
                            *(f"{names[n]} += {quantity(n, x)}" for n, x in r.add)])
-        spiking = (f", threshold={f'{v} >= {quantity(r.state, r.threshold)}'!r}, "
+        spiking = (f", threshold={_threshold(system, names, quantity)!r}, "
                    f"reset={reset!r}, refractory={float(r.refractory)!r} * {tu}")
     return f'''"""{system.name}: exported by discover for Brian2 (numpy code generation; no compiler needed).
 

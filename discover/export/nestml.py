@@ -91,6 +91,10 @@ def _spiking(system: EquationSystem, names, quantity, time_unit: str) -> tuple[l
             *(f"        {names[n]} = {quantity(n, x)}" for n, x in rule.also),
             *(f"        {names[n]} += {quantity(n, x)}" for n, x in rule.add), "        emit_spike()"]
     condition = f"{v} >= {quantity(rule.state, rule.threshold)}"
+    if rule.moving:  # in the model's units, scaled back as the ODEs are: V >= ((-45.0) + (12.0)*theta) * (1 mV)
+        level = " + ".join([f"({float(rule.threshold)!r})", *(f"({c!r})*{_number(system, names, n)}"
+                                                               for n, c in rule.moving)])
+        condition = f"{v} >= ({level}) * (1 {_unit(system.units.get(rule.state, '1'))})".replace(" * (1 )", "")
     if rule.refractory <= 0:
         return ["        integrate_odes()"], ["    output:", "        spike", "",
                                                f"    onCondition({condition}):", *fire]
@@ -98,3 +102,9 @@ def _spiking(system: EquationSystem, names, quantity, time_unit: str) -> tuple[l
               "        else:", f"            integrate_odes({', '.join([*others, v])})"]
     return update, ["    output:", "        spike", "", f"    onCondition(refr_t <= 0 ms and {condition}):",
                     f"        refr_t = {float(rule.refractory)!r} {time_unit}", *fire]
+
+
+def _number(system: EquationSystem, names, name: str) -> str:
+    """A state as the number it is in discover: divided by a literal `1 <unit>` where it has a unit."""
+    unit = _unit(system.units.get(name, "1"))
+    return f"({names[name]} / (1 {unit}))" if unit else names[name]

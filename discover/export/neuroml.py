@@ -78,7 +78,10 @@ def _spiking_dynamics(system: EquationSystem, names: Mapping[str, str], per_ms: 
     jumps = [f'<StateAssignment variable="{v}" value="{float(rule.reset)!r}"/>',
              *(f'<StateAssignment variable="{names[n]}" value="{float(x)!r}"/>' for n, x in rule.also),
              *(f'<StateAssignment variable="{names[n]}" value="{names[n]} + ({float(x)!r})"/>' for n, x in rule.add)]
-    fire = [f'<OnCondition test="{v} .geq. ({float(rule.threshold)!r})">', '    <EventOut port="spike"/>',
+    level = f"({float(rule.threshold)!r})"
+    for n, c in rule.moving:  # a moving threshold, one bracket per sum (PyLEMS mis-parses chains)
+        level = f"({level} + (({c!r}) * {names[n]}))"
+    fire = [f'<OnCondition test="{v} .geq. {level}">', '    <EventOut port="spike"/>',
             *(f"    {j}" for j in jumps)]
     if rule.refractory <= 0:
         return [*time_derivatives("            "), *(f"            {x}" for x in fire), "            </OnCondition>"]

@@ -7,8 +7,10 @@ DERIVATIVE block in a mechanism inserted into a one-compartment dummy section. N
 is in ms; a model in seconds is rescaled.
 
 A spike rule on the membrane voltage is run by the runner: a NetCon watches v for the threshold
-(CVODE finds the crossing), and at the crossing an event resets v, sets and increments the other
-states and, for a refractory period, sets the mechanism's `held` so its current (hence dv/dt) is 0.
+(CVODE finds the crossing, interpolated within its step), and at the crossing an event resets v,
+sets and increments the other states and, for a refractory period, sets the mechanism's `held`
+so its current (hence dv/dt) is 0. A moving threshold VT + sum(b * theta) is watched as the
+mechanism's `vspike` = v - sum(b * theta), computed with the currents, crossing VT.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from ._common import (
 )
 
 RESERVED = ("v", "t", "dt", "i", "celsius", "area", "diam", "cm", "cm_model", "exprel", "exp", "log", "sqrt",
-            "tanh", "sin", "cos", "fabs", "e", "PI", "FARADAY", "R", "states", "rates", "init", "breakpoint", "held")
+            "tanh", "sin", "cos", "fabs", "e", "PI", "FARADAY", "R", "states", "rates", "init", "breakpoint", "held",
+            "vspike")
 
 
 class _NmodlPrinter(InfixPrinter):
@@ -106,6 +109,10 @@ def render_mod(system: EquationSystem) -> str:
     if system.spike is not None:
         params.append("    held = 0  : 1 while refractory (set by the runner): no current, v stays at the reset")
         ranges.append("held")
+    moving = _moving_part(system, names)
+    if moving:  # the NetCon watches v minus the threshold's moving part; NEURON keeps assigned values current
+        ranges.append("vspike")
+        current += f"    vspike = v - {moving}  : crosses {float(system.spike.threshold)!r} at the moving threshold\n"
     neuron_block += f"    RANGE {', '.join(ranges)}\n" if ranges else ""
     solve = "    SOLVE states METHOD derivimplicit\n" if others else ""
     states_block = f"STATE {{\n    {' '.join(names[s] for s in others)}\n}}\n\n" if others else ""
@@ -121,7 +128,7 @@ PARAMETER {{
 
 ASSIGNED {{
     v
-    i
+    i{chr(10) + "    vspike" if moving else ""}
 }}
 
 {states_block}INITIAL {{
@@ -139,6 +146,15 @@ BREAKPOINT {{
     }}
 }}
 """
+
+
+def _moving_part(system: EquationSystem, names: Mapping[str, str]) -> str:
+    """The moving part of the spike threshold in NMODL, `((12.0 * theta) + ...)`, or "" when it is fixed."""
+    rule = system.spike
+    if rule is None or not rule.moving:
+        return ""
+    part = " + ".join(f"(({c!r}) * {names[n]})" for n, c in rule.moving)
+    return f"({part})"
 
 
 def _header(system: EquationSystem) -> str:
@@ -235,7 +251,8 @@ def _spike_code(system: EquationSystem, names: Mapping[str, str], mech: str, sca
         seg.v = {float(rule.reset)!r}
 {chr(10).join(also + add + [''])}{hold}        cvode.re_init()
 
-    detector = h.NetCon(seg._ref_v, None, sec=sec)
-    detector.threshold = {float(rule.threshold)!r}
+    cvode.condition_order(2)  # the crossing interpolated within CVODE's step, not at its end
+    detector = h.NetCon(seg._ref_{"vspike_" + mech if rule.moving else "v"}, None, sec=sec)
+    detector.threshold = {float(rule.threshold)!r}{"  # vspike = v - the threshold's moving part" if rule.moving else ""}
     detector.record(lambda: cvode.event(h.t, fire))
 """

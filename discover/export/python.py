@@ -102,8 +102,10 @@ def _spiking(system: EquationSystem) -> str:
     rule, index = system.spike, system.states.index(system.spike.state)
     also = {system.states.index(n): v for n, v in rule.also}
     add = {system.states.index(n): v for n, v in rule.add}
-    return f'''SPIKE = {{"state": {index}, "threshold": {float(rule.threshold)!r}, "reset": {float(rule.reset)!r},
-         "refractory": {float(rule.refractory)!r}, "set": {also!r}, "add": {add!r}}}
+    moving = {system.states.index(n): c for n, c in rule.moving}
+    return f'''# a spike when y[state] >= threshold + sum(c * y[j] for j, c in moving.items()): {rule.state} >= {rule.threshold_text()}
+SPIKE = {{"state": {index}, "threshold": {float(rule.threshold)!r}, "reset": {float(rule.reset)!r},
+         "refractory": {float(rule.refractory)!r}, "set": {also!r}, "add": {add!r}, "moving": {moving!r}}}
 
 
 def simulate(y0=Y0, t=None, inputs=None, **parameters):
@@ -123,8 +125,8 @@ def simulate_spikes(y0=Y0, t=None, inputs=None, **parameters):
         d = free(s, y)
         d[i] = 0.0
         return d
-    def crossing(s, y):
-        return y[i] - threshold
+    def crossing(s, y):  # the threshold moves with the states in SPIKE["moving"]
+        return y[i] - threshold - sum(c * y[j] for j, c in SPIKE["moving"].items())
     crossing.terminal, crossing.direction = True, 1
     out, spikes = np.empty((len(t), len(y0))), []
     start, y, refractory = t[0], np.array(y0, dtype=float), False

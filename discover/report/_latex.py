@@ -43,7 +43,9 @@ def equations_latex(system: EquationSystem, known: EquationSystem | None = None)
         unit = rf"\,\mathrm{{{escape(system.time_unit)}}}" if system.time_unit not in ("", "1") else ""
         also = "".join(rf",\ {sp.latex(sp.Symbol(n))} \leftarrow {x:g}" for n, x in r.also)
         also += "".join(rf",\ {sp.latex(sp.Symbol(n))} \leftarrow {sp.latex(sp.Symbol(n))} + {x:g}" for n, x in r.add)
-        rows.append(rf"&\text{{spike when }} {v} \geq {r.threshold:g}:\ {v} \leftarrow {r.reset:.4g}{also}"
+        threshold = f"{r.threshold:g}" + "".join(rf" {'-' if c < 0 else '+'} {abs(c):g}\,{sp.latex(sp.Symbol(n))}"
+                                                 for n, c in r.moving)
+        rows.append(rf"&\text{{spike when }} {v} \geq {threshold}:\ {v} \leftarrow {r.reset:.4g}{also}"
                     rf"\text{{ for }} {r.refractory:.3g}{unit}")
     return "\\begin{align}\n" + " \\\\\n".join(rows) + "\n\\end{align}\n"
 

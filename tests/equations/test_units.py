@@ -51,3 +51,14 @@ def test_residuals_and_discovered_terms_are_not_unit_checked():
     v = known.symbol("V")
     closed = known.replace_residuals({"V": 0.3 * v**2}, how="test")
     assert "V" in closed.discovered
+
+
+def test_absolute_value_carries_its_arguments_unit():
+    # max(0, V - V_knee) written as (x + |x|)/2 is in mV; Abs was treated as a transcendental function
+    s = EquationSystem.from_text(["dh/dt = ((V - Vk + abs(V - Vk))/2 - h)/tau", "dV/dt = -V/tau"],
+                                 parameters=[Parameter("tau", 1.0, "ms"), Parameter("Vk", -50.0, "mV")],
+                                 units={"V": "mV", "h": "mV"}, time_unit="ms")
+    assert s.states == ("h", "V")
+    with pytest.raises(EquationError, match="different units"):
+        EquationSystem.from_text(["dh/dt = (abs(V) - h)/tau", "dV/dt = -V/tau"],
+                                 parameters=[Parameter("tau", 1.0, "ms")], units={"V": "mV", "h": "1"}, time_unit="ms")

@@ -27,17 +27,20 @@ def tree_walk_rhs(system: EquationSystem, free: tuple[str, ...] = ()):
     terms = [_walk(r.subs(values).subs(placeholders), index) for r in system.rhs]
     spike = system.spike
     cap = (system.state_index(spike.state), spike.threshold) if spike is not None else None
+    moving = [(system.state_index(n), k) for n, k in spike.moving] if spike is not None else []
 
     def rhs(y, u, r=None, p=None):
         cols = list(y.unbind(-1)) + list(u.unbind(-1))
         if cap is not None:
-            cols[cap[0]] = cols[cap[0]].clamp(max=cap[1])
+            level = cap[1] + sum(k * y[..., j] for j, k in moving)  # a moving threshold: a tensor
+            cols[cap[0]] = (torch.where(cols[cap[0]] > level, level, cols[cap[0]]) if moving
+                            else cols[cap[0]].clamp(max=cap[1]))
         cols += list(r.unbind(-1)) if r is not None else []
         cols += list(p.unbind(-1)) if p is not None else []
         zero = torch.zeros_like(cols[0])
         out = [f(cols) + zero for f in terms]
         if cap is not None:
-            out[cap[0]] = torch.where(y[..., cap[0]] >= cap[1], zero, out[cap[0]])
+            out[cap[0]] = torch.where(y[..., cap[0]] >= level, zero, out[cap[0]])
         return torch.stack(out, dim=-1)
 
     return rhs
