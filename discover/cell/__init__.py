@@ -1,6 +1,7 @@
 """Current-clamp cells: passive membrane and spike rule from the recording, spike-free training pieces."""
 
 from ._adaptation import add_adaptation as add_adaptation, estimate_adaptation as estimate_adaptation
+from ._electrode import ElectrodeFit as ElectrodeFit, fit_electrode as fit_electrode
 from ._membrane import (
     MEMBRANE as MEMBRANE,
     add_spike_clock as add_spike_clock,
@@ -9,5 +10,15 @@ from ._membrane import (
     membrane_system as membrane_system,
 )
 from ._segments import spike_free_chunks as spike_free_chunks, spike_mask as spike_mask
+from ._spikes import (
+    SpikeAnalysis as SpikeAnalysis,
+    SpikeShape as SpikeShape,
+    analyse_spikes as analyse_spikes,
+    detect_spikes as detect_spikes,
+)
 
-__all__ = ["MEMBRANE", "add_adaptation", "add_spike_clock", "estimate_adaptation", "estimate_passive", "estimate_spike_rule", "membrane_system", "spike_free_chunks", "spike_mask"]
+__all__ = [
+    "MEMBRANE", "ElectrodeFit", "SpikeAnalysis", "SpikeShape", "add_adaptation", "add_spike_clock", "analyse_spikes",
+    "detect_spikes", "estimate_adaptation", "estimate_passive", "estimate_spike_rule", "fit_electrode",
+    "membrane_system", "spike_free_chunks", "spike_mask",
+]
