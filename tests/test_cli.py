@@ -5,27 +5,7 @@ import sympy as sp
 
 from discover import EquationSystem
 from discover.cli import main
-
-SMALL = """
-[data]
-example = "fitzhugh_nagumo"
-n_train = 3
-n_heldout = 1
-duration = 60.0
-[model]
-equations = ["dv/dt = -w + I", "dw/dt = (v + a - b*w)/tau"]
-inputs = ["I"]
-parameters = { a = 0.7, b = 0.8, tau = 12.5 }
-[residual]
-v = ["v", "w"]
-[training]
-iterations = 100
-lbfgs_iterations = 10
-[distill.symbolic]
-max_evaluations = 30000
-[output]
-directory = "out"
-"""
+from tests.helpers import SMALL_CONFIG as SMALL
 
 
 @pytest.mark.slow  # a whole run through the CLI: ~45 s; the wiring is checked without training below

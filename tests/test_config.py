@@ -107,7 +107,7 @@ def test_hidden_states_are_left_out_of_the_data_and_others_must_be_there(tmp_pat
 )
 def test_bad_distill_options_fail_before_training(distill, message):
     from discover import discover, example_data
-    from tests.conftest import fhn_known
+    from tests.helpers import fhn_known
 
     train, heldout = example_data(n_train=1, n_heldout=1, duration=5.0)
     with pytest.raises(ConfigError, match=message):

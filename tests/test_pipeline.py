@@ -1,15 +1,19 @@
-"""End-to-end discovery on a small FitzHugh–Nagumo case: the recovered equation is asserted."""
+"""End-to-end discovery on a small FitzHugh–Nagumo case: the recovered equation is asserted.
+
+The whole-pipeline tests run in the slow tier (`pytest -m slow`), on one discovery shared through the
+session fixture `small_fhn_discovery` (~30 s); the fast tier checks what fails before training."""
 
 import numpy as np
 import pytest
 import sympy as sp
 
 from discover import ConfigError, discover, example_data
-from tests.conftest import fhn_known
+from tests.helpers import SMALL_DISTILL, SMALL_TRAINING, fhn_known
 
 v = sp.Symbol("v", real=True)
 
 
+@pytest.mark.slow  # the small discovery (session fixture, ~30 s)
 def test_recovers_fhn_cubic_exactly(small_fhn_discovery):
     term = small_fhn_discovery.discovered.discovered["v"]
     coefs = term.as_coefficients_dict()
@@ -18,6 +22,7 @@ def test_recovers_fhn_cubic_exactly(small_fhn_discovery):
     assert float(coefs[v**3]) == pytest.approx(-1 / 3, rel=0.03)
 
 
+@pytest.mark.slow  # the small discovery (session fixture, ~30 s)
 def test_every_record_of_the_discovered_model_shows_the_final_one(small_fhn_discovery):
     # the provenance and metrics.json's routes showed the terms before the final refit and rounding,
     # while equations.json and the exports carried the refitted ones
@@ -28,6 +33,7 @@ def test_every_record_of_the_discovered_model_shows_the_final_one(small_fhn_disc
     assert last.endswith(f"dv/dt term {final}"), last
 
 
+@pytest.mark.slow  # the small discovery (session fixture, ~30 s)
 def test_heldout_resimulation_reproduces_data(small_fhn_discovery):
     m = small_fhn_discovery.metrics
     for state in ("v", "w"):
@@ -37,6 +43,7 @@ def test_heldout_resimulation_reproduces_data(small_fhn_discovery):
         assert m["known only"][state]["nrmse"] > 10 * m["discovered"][state]["nrmse"]
 
 
+@pytest.mark.slow  # the small discovery (session fixture, ~30 s)
 def test_training_improves_on_the_prefit(small_fhn_discovery):
     ude = small_fhn_discovery.ude
     n_prefit = ude.prefit_iterations
@@ -52,8 +59,6 @@ def test_unknown_option_fails_before_training():
 
 @pytest.mark.slow  # about 1 minute: a second whole discovery
 def test_same_seed_gives_same_equation_and_metrics(small_fhn_discovery):
-    from tests.conftest import SMALL_DISTILL, SMALL_TRAINING
-
     d = small_fhn_discovery
     again = discover(d.train, fhn_known(), d.heldout, training=SMALL_TRAINING, distill=SMALL_DISTILL, progress=False)
     assert again.discovered.discovered == d.discovered.discovered

@@ -37,7 +37,7 @@ def test_in_a_terminal_a_loop_is_a_bar_and_quiet_writes_nothing():
 def test_a_run_reports_every_stage_when_the_output_is_a_file():
     # a log file stayed empty for minutes: training bars print nothing there, and distillation said nothing at all
     from discover import discover, example_data
-    from tests.conftest import fhn_known
+    from tests.helpers import fhn_known
 
     train, heldout = example_data("fitzhugh_nagumo", n_train=2, n_heldout=1, duration=20.0, noise=0.01, seed=0)
     out = io.StringIO()

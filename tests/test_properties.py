@@ -10,7 +10,7 @@ from discover._config import DEMO_CONFIG
 from discover.equations import parse_expression
 from discover.equations._units import parse_unit
 from discover.recordings import Recording
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 # Example counts come from the hypothesis profile (tests/conftest.py): few by default, many in the thorough tier
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

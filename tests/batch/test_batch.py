@@ -10,9 +10,9 @@ from distributed import LocalCluster
 from discover import example_data
 from discover.batch import find_inputs
 from discover.cli import main
-from tests.test_cli import SMALL
+from tests.helpers import SMALL_CONFIG
 
-CONFIG = SMALL.replace('example = "fitzhugh_nagumo"\nn_train = 3\nn_heldout = 1\nduration = 60.0',
+CONFIG = SMALL_CONFIG.replace('example = "fitzhugh_nagumo"\nn_train = 3\nn_heldout = 1\nduration = 60.0',
                        'path = "cells/cell_a.npz"\nheldout = 1')
 
 
@@ -73,7 +73,7 @@ def test_batch_inputs_and_options_are_checked(cells, tmp_path, capsys):
     assert main(["batch", str(cells), "--inputs", str(tmp_path / "cells" / "*.npz"), "--out", str(single)]) == 2
     assert "single `discover run`" in capsys.readouterr().err
     example = tmp_path / "example.toml"
-    example.write_text(SMALL)
+    example.write_text(SMALL_CONFIG)
     assert main(["batch", str(example), "--inputs", str(tmp_path / "cells" / "*.npz")]) == 2
     assert "[data] path" in capsys.readouterr().err
 
@@ -95,6 +95,7 @@ def _slow_to_exit():
     return True
 
 
+@pytest.mark.slow  # starts a real LocalCluster whose worker takes 5 s to exit: ~10 s
 def test_local_cluster_shuts_down_without_killing_a_slow_worker():
     """`discover batch` ended with "Worker process still alive after 4.0 seconds, killing" warnings:
     the local cluster's own close gives each worker 4 s to exit. Its workers are now closed first,

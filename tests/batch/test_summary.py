@@ -5,7 +5,7 @@ import csv
 import numpy as np
 
 from discover.batch._summary import cell_row, write_table
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 
 def test_summary_numbers_have_six_significant_digits(tmp_path):

@@ -13,8 +13,7 @@ from discover import DataError, EquationSystem, Parameter, Trajectories, discove
 from discover.cell import add_adaptation, estimate_adaptation, estimate_spike_rule, membrane_system
 from discover.equations import SpikeRule
 from discover.validate import resimulate_spiking
-
-from .test_membrane import RULE, TRUE
+from tests.helpers import RULE, TRUE
 
 TAU_W, A_W = 100.0, 30.0  # ms; pA per spike's worth of w
 

@@ -8,8 +8,7 @@ import sympy as sp
 
 from discover.cli import main
 from discover.recordings import Recording, write_nwb
-
-from .test_membrane import steps
+from tests.helpers import steps
 
 # a whole cell run (training, distillation, spike-time check): ~55-75 s on 2 cores
 pytestmark = pytest.mark.slow

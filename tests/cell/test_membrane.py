@@ -11,33 +11,7 @@ from discover.cell import estimate_passive, estimate_spike_rule, membrane_system
 from discover.cell._membrane import passive_fit
 from discover.equations import EquationSystem, Parameter, SpikeRule
 from discover.validate import resimulate_spiking, spike_times
-
-TRUE = {"C": 100.0, "gL": 5.0, "EL": -65.0}  # pF, nS, mV: tau = 20 ms
-RULE = SpikeRule("V", threshold=-30.0, reset=-58.0, refractory=2.0)
-
-
-def eif(noise_seed: int | None = 0) -> EquationSystem:
-    """Exponential integrate-and-fire (Fourcaud-Trocme 2003): dT = 2 mV, VT = -50 mV."""
-    params = [Parameter("C", TRUE["C"], "pF"), Parameter("gL", TRUE["gL"], "nS"), Parameter("EL", TRUE["EL"], "mV"),
-              Parameter("dT", 2.0, "mV"), Parameter("VT", -50.0, "mV")]
-    system = EquationSystem.from_text(["dV/dt = (-gL*(V - EL) + gL*dT*exp((V - VT)/dT) + I)/C"], inputs=["I"],
-                                      parameters=params, units={"V": "mV", "I": "pA"}, time_unit="ms", name="eif")
-    return dataclasses.replace(system, spike=RULE)
-
-
-def steps(n_sweeps: int = 3, seed: int = 0) -> Trajectories:
-    """Hyperpolarising then depolarising steps plus noise, 1 s at 10 kHz, as in a step protocol."""
-    t = np.arange(0, 1000, 0.1)
-    rng = np.random.default_rng(seed)
-    u = np.zeros((n_sweeps, t.size, 1))
-    for k in range(n_sweeps):
-        u[k, (t > 100) & (t < 300), 0] = -80.0
-        u[k, (t > 500) & (t < 900), 0] = 150.0 + 50.0 * k
-        u[k, :, 0] += 20.0 * rng.standard_normal(t.size)  # fluctuating current: the cell is driven, not clamped
-    y0 = np.full((n_sweeps, 1), -65.0)
-    placeholder = Trajectories(t, y0[:, None].repeat(t.size, 1), u, ("V",), ("I",))
-    y = resimulate_spiking(eif(), placeholder, substeps=4)
-    return Trajectories(t, y, u, ("V",), ("I",))
+from tests.helpers import RULE, TRUE, eif, steps
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,7 @@ def lotka_volterra_direct():
                     progress=False)
 
 
+@pytest.mark.slow  # a whole no-prior run (module fixture, ~35 s on 2 cores)
 def test_direct_route_recovers_lotka_volterra_from_one_noisy_trajectory(lotka_volterra_direct):
     """Exactly the four Lotka-Volterra terms, coefficients within 5 %, and a model that predicts
     from an initial condition it never saw."""
@@ -64,6 +65,7 @@ def test_direct_route_recovers_lotka_volterra_from_one_noisy_trajectory(lotka_vo
     assert result.routes["chosen"] == "direct" and result.routes["smoothing"] in SMOOTHING
 
 
+@pytest.mark.slow  # a whole no-prior run (module fixture, ~35 s on 2 cores)
 def test_direct_route_results_and_report_need_no_network(lotka_volterra_direct, tmp_path):
     from discover import write_results
 

@@ -5,7 +5,7 @@ import sympy as sp
 from discover import simulate
 from discover.distill import refit_coefficients, round_coefficients
 from discover.models import fitzhugh_nagumo
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 T = np.arange(0, 40.0001, 0.1)
 Y0 = np.random.default_rng(0).uniform([-2, -1], [2, 2], size=(3, 2))
@@ -28,6 +28,7 @@ def test_refit_through_solver_recovers_true_coefficients(data):
     assert "refit" in refit.provenance[-1]
 
 
+@pytest.mark.slow  # the small FitzHugh–Nagumo discovery (session fixture, ~30 s)
 def test_discovery_records_scored_candidates_front_and_reason(small_fhn_discovery):
     d = small_fhn_discovery.distillation["v"]
     assert d.chosen in d.scored and len(d.scores) == len(d.scored)
@@ -51,6 +52,7 @@ def test_rounding_keeps_only_digits_that_do_not_hurt(data):
     assert digits is None or digits >= 3
 
 
+@pytest.mark.slow  # the small FitzHugh–Nagumo discovery (session fixture, ~30 s)
 def test_candidates_are_chosen_on_held_out_windows(small_fhn_discovery):
     d = small_fhn_discovery
     assert d.selection["held_out"] and d.selection["fraction"] == 0.2

@@ -6,7 +6,7 @@ import sympy as sp
 from discover.cell import estimate_spike_rule, membrane_system
 from discover.distill import StateDistillation, choose_by_spike_times
 from discover.distill._base import Candidate, complexity
-from tests.cell.test_membrane import RULE, TRUE, steps
+from tests.helpers import RULE, TRUE, steps
 
 V = sp.Symbol("V")
 # the EIF's spike-initiation current / C (dT = 2 mV, VT = -50 mV): what the residual should be

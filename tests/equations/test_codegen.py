@@ -11,8 +11,8 @@ from discover import EquationError, EquationSystem, Parameter
 from discover.equations import SpikeRule, TorchRHS, compile_numpy
 from discover.equations._functions import exprel_numpy
 from discover.models import LIBRARY
-from tests.conftest import fhn_known
 from tests.equations.tree_walk import tree_walk_rhs
+from tests.helpers import fhn_known
 
 
 def _inputs(system, batch=64, seed=0):

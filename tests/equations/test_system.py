@@ -6,7 +6,7 @@ import torch
 from discover import EquationError, EquationSystem
 from discover.equations import SpikeRule, TorchRHS, compile_numpy
 from discover.models import fitzhugh_nagumo
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 
 def test_rhs_count_and_undeclared_names_are_errors():

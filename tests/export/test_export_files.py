@@ -9,7 +9,7 @@ from discover.equations import Parameter
 from discover.export import export
 from discover.export._api import results_models
 from discover.models import get_model
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 
 def _mod_header(path):

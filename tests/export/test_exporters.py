@@ -1,7 +1,6 @@
 """Each export runs in its real simulator and reproduces our own re-simulation."""
 
 import dataclasses
-import shutil
 import subprocess
 import sys
 
@@ -13,6 +12,7 @@ from discover import ConfigError, EquationSystem, Trajectories, simulate
 from discover.cli import main
 from discover.export import export, export_results, neuron as neuron_export
 from discover.models import get_model
+from tests.helpers import compile_mod, fhn_known, golden_copy, in_a_fresh_interpreter, needs
 
 pytestmark = pytest.mark.simulators
 
@@ -25,59 +25,21 @@ TOLERANCES = {"neuroml": 1e-2}
 
 
 def _available(target):
-    """Whether `target`'s simulator runs here (as `_needs` requires it)."""
+    """Whether `target`'s simulator runs here (as `needs` requires it)."""
     try:
-        _needs(target)
+        needs(target)
     except pytest.skip.Exception:
         return False
     return True
-
-
-def _needs(target):
-    if target == "brian2":
-        pytest.importorskip("brian2", reason="Brian2 is not installed (pip install -e '.[dev]' installs it)")
-    if target == "neuroml":
-        pytest.importorskip("pyneuroml", reason="pyNeuroML is not installed (pip install -e '.[dev]' installs it)")
-        if shutil.which("java") is None or shutil.which("pynml") is None:
-            pytest.skip("jLEMS needs Java (Debian's default-jre-headless) and pyNeuroML's pynml on PATH")
-    if target == "nestml":
-        pytest.importorskip("pynestml", reason="NESTML is not installed (pip install -e '.[dev]' installs it)")
-    if target == "neuron":
-        pytest.importorskip("neuron", reason="NEURON is not installed (pip install -e '.[dev]' installs it)")
-        if shutil.which("nrnivmodl") is None:
-            pytest.skip("nrnivmodl is not on PATH: NEURON's wheel provides it with a C compiler present")
 
 
 def run_export(files, folder, duration):
     """Compile where needed, then run the exported runner in a fresh interpreter; returns (t, y).
     The LEMS runner runs jLEMS (through pyNeuroML) and returns time in the model's unit."""
     if any(f.suffix == ".mod" for f in files):
-        _compile_mod(folder)
-    return _in_a_fresh_interpreter(folder, files[-1].name, "run_model() if hasattr(m, 'run_model') else "
-                                   f"m.simulate(t=np.linspace(0, {duration}, 2001))")
-
-
-def _compile_mod(folder):
-    """NEURON's nrnivmodl on the .mod files in `folder`."""
-    done = subprocess.run(["nrnivmodl"], cwd=folder, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-
-
-def _in_a_fresh_interpreter(folder, module, call, outputs=("t", "y")):
-    """The arrays (named `outputs`) that `m.call` returns, `m` the exported `module`, run in a fresh
-    interpreter that never imports discover: exports stand alone."""
-    code = (
-        "import importlib.util, sys, numpy as np; sys.path.insert(0, '.')\n"
-        f"spec = importlib.util.spec_from_file_location('m', {module!r}); m = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(m)\n"
-        f"{', '.join(outputs)} = m.{call}\n"
-        f"np.savez('outputs.npz', {', '.join(f'{o}={o}' for o in outputs)})\n"
-        "assert 'discover' not in sys.modules  # exports stand alone\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    with np.load(folder / "outputs.npz") as f:
-        return tuple(f[o] for o in outputs)
+        compile_mod(folder)
+    return in_a_fresh_interpreter(folder, files[-1].name, "run_model() if hasattr(m, 'run_model') else "
+                                  f"m.simulate(t=np.linspace(0, {duration}, 2001))")
 
 
 def nrmse(t, y, ref_t, ref_y):
@@ -88,7 +50,7 @@ def nrmse(t, y, ref_t, ref_y):
 @pytest.mark.parametrize("target", ["python", "brian2", "neuron", "neuroml"])
 @pytest.mark.parametrize("model, y0, current, duration", CASES, ids=[c[0] for c in CASES])
 def test_export_reproduces_our_trajectory(target, model, y0, current, duration, tmp_path):
-    _needs(target)
+    needs(target)
     system = get_model(model)
     t = np.linspace(0, duration, 2001)
     ours = simulate(system, [y0], t, {"I": current}).y[0]
@@ -108,25 +70,27 @@ EXPORTED = {  # what `discover export DIR --to all` writes for a results folder 
 }
 
 
-def test_results_folder_exports_the_known_only_model_beside_the_discovered_one(small_fhn_discovery, tmp_path):
+def test_results_folder_exports_the_known_only_model_beside_the_discovered_one(tmp_path):
     """Every target gets both models, named apart; each runs in its simulator (two NEURON mechanisms
-    compiled in one folder included) and reproduces the held-out prediction of its model."""
-    from discover.report import write_results
+    compiled in one folder included) and reproduces the held-out prediction of its model (the golden
+    results folder of the small FitzHugh–Nagumo run: tests/golden/)."""
+    from discover.report import load_results
 
-    folder = write_results(small_fhn_discovery, tmp_path / "results")
+    folder = golden_copy(tmp_path / "results")
     assert main(["export", str(folder), "--to", "all"]) == 0
     export_dir = folder / "export"
     assert {t: sorted(p.name for p in (export_dir / t).iterdir()) for t in EXPORTED} == EXPORTED
-    heldout, predictions = small_fhn_discovery.heldout, small_fhn_discovery.predictions
+    saved = load_results(folder)
+    heldout, predictions = saved.heldout, saved.predictions
     duration = float(heldout.t[-1])
-    runs = {"python": lambda f: _in_a_fresh_interpreter(export_dir / "python", f"{f}.py",
-                                                        f"simulate(t=np.linspace(0, {duration}, 2001))")}
+    runs = {"python": lambda f: in_a_fresh_interpreter(export_dir / "python", f"{f}.py",
+                                                       f"simulate(t=np.linspace(0, {duration}, 2001))")}
     if _available("neuron"):
-        _compile_mod(export_dir / "neuron")
-        runs["neuron"] = lambda f: _in_a_fresh_interpreter(export_dir / "neuron", f"run_{f}_neuron.py", "run_model()")
+        compile_mod(export_dir / "neuron")
+        runs["neuron"] = lambda f: in_a_fresh_interpreter(export_dir / "neuron", f"run_{f}_neuron.py", "run_model()")
     if _available("neuroml"):
-        runs["neuroml"] = lambda f: _in_a_fresh_interpreter(export_dir / "neuroml", f"run_{f}_neuroml.py",
-                                                            "run_model()")
+        runs["neuroml"] = lambda f: in_a_fresh_interpreter(export_dir / "neuroml", f"run_{f}_neuroml.py",
+                                                           "run_model()")
     for target, run in runs.items():
         for model, prediction in (("model_discovered", "discovered"), ("model_known_only", "known only")):
             error = nrmse(*run(model), heldout.t, predictions[prediction][0])
@@ -141,8 +105,6 @@ def test_results_folder_exports_the_known_only_model_beside_the_discovered_one(s
 
 
 def test_export_refuses_a_system_with_neural_residuals(tmp_path):
-    from tests.conftest import fhn_known
-
     with pytest.raises(ConfigError, match="neural residuals"):
         export(fhn_known(), "python", tmp_path)
 
@@ -226,7 +188,7 @@ def test_untrusted_text_cannot_inject_code_into_an_export(tmp_path):
 def test_spiking_model_exports_to_brian2_with_the_same_spike_times(tmp_path, adaptation):
     """An EIF neuron with threshold, reset and refractoriness (and, with `adaptation`, a state w
     that jumps by 1 at each spike and pulls V down): Brian2 runs it and spikes when we do."""
-    _needs("brian2")
+    needs("brian2")
     from discover.cell import membrane_system
     from discover.equations import SpikeRule
     from discover.validate import resimulate_spiking, spike_times
@@ -277,8 +239,8 @@ def test_spiking_model_exports_to_python_with_the_same_spike_times(tmp_path, ada
     eif = _adapting_eif(adaptation)
     y0 = [-65.0, 0.0][:len(eif.states)]
     [path] = export(eif, "python", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
-    t, y, theirs = _in_a_fresh_interpreter(tmp_path, path.name, "simulate_spikes(t=np.arange(0, 200.0, 0.01))",
-                                           ("t", "y", "spikes"))
+    t, y, theirs = in_a_fresh_interpreter(tmp_path, path.name, "simulate_spikes(t=np.arange(0, 200.0, 0.01))",
+                                          ("t", "y", "spikes"))
     _assert_spikes_as_ours(t, y, theirs, eif, y0, adaptation)
 
 
@@ -299,7 +261,7 @@ def _assert_spikes_as_ours(t, y, theirs, eif, y0, adaptation):
 def test_spiking_model_exports_to_lems_with_the_same_spike_times(tmp_path, adaptation):
     """jLEMS runs the exported threshold / reset / refractory regimes (and w's jump) and spikes
     when we do. jLEMS steps by forward Euler (1 us here); ours is RK4 at the same step."""
-    _needs("neuroml")
+    needs("neuroml")
     eif = _adapting_eif(adaptation)
     y0 = [-65.0, 0.0][:len(eif.states)]
     files = export(eif, "neuroml", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
@@ -321,13 +283,13 @@ def test_spiking_model_exports_to_lems_with_the_same_spike_times(tmp_path, adapt
 def test_spiking_model_exports_to_neuron_with_the_same_spike_times(tmp_path, adaptation):
     """NEURON's CVODE finds each crossing of the threshold (a NetCon on v); the runner's event
     resets v, jumps w and holds v for the refractory period: it spikes when we do."""
-    _needs("neuron")
+    needs("neuron")
     eif = _adapting_eif(adaptation)
     y0 = [-65.0, 0.0][:len(eif.states)]
     files = export(eif, "neuron", tmp_path, y0=y0, inputs={"I": 250.0}, duration=200.0)
     assert files[0].name == "membrane_model.mod"  # not "membrane": i_membrane is NEURON's own
-    _compile_mod(tmp_path)
-    t, y, theirs = _in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model(record_dt=0.01)", ("t", "y", "spikes"))
+    compile_mod(tmp_path)
+    t, y, theirs = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model(record_dt=0.01)", ("t", "y", "spikes"))
     _assert_spikes_as_ours(t, y, theirs, eif, y0, adaptation)
 
 
@@ -354,7 +316,7 @@ def test_neuron_refuses_a_spike_rule_on_a_state_that_is_not_the_membrane_voltage
 def test_neuron_export_of_a_model_named_like_a_hoc_builtin_runs(name, tmp_path):
     """`from_text` names a system "model" by default; as a SUFFIX that clashed with stdrun.hoc's
     `model` and NEURON aborted at start-up. Names NEURON already uses get a trailing `_`."""
-    _needs("neuron")
+    needs("neuron")
     system = get_model("fitzhugh_nagumo")
     system = type(system).from_dict({**system.to_dict(), "name": name})
     t = np.linspace(0, 50.0, 2001)

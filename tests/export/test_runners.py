@@ -10,7 +10,7 @@ import pytest
 from discover import EquationSystem, simulate
 from discover.export import export
 from discover.models import get_model
-from tests.export.test_exporters import _compile_mod, _in_a_fresh_interpreter, _needs
+from tests.helpers import compile_mod, in_a_fresh_interpreter, needs
 
 pytestmark = pytest.mark.simulators
 
@@ -19,11 +19,11 @@ pytestmark = pytest.mark.simulators
 def test_runner_scripts_print_the_final_state_as_plain_numbers(target, tmp_path):
     """Run as scripts, the runners printed `{'v': np.float64(...)}` (numpy 2's repr); they print
     `final state: v = ..., w = ...`, numbers that are discover's own final state."""
-    _needs(target)
+    needs(target)
     system, y0, current, duration = get_model("fitzhugh_nagumo"), [1.0, 0.5], 0.5, 20.0
     files = export(system, target, tmp_path, y0=y0, inputs={"I": current}, duration=duration)
     if target == "neuron":
-        _compile_mod(tmp_path)
+        compile_mod(tmp_path)
     done = subprocess.run([sys.executable, files[-1].name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "np.float64" not in done.stdout
@@ -39,7 +39,7 @@ def test_lems_runner_writes_a_header_and_time_in_the_model_unit(time_unit, durat
     """jLEMS writes no header and time in seconds (and has no option for either); the exported
     runner rewrites its output as <model>.dat: one header line naming each column with its unit,
     then time in the model's own unit."""
-    _needs("neuroml")
+    needs("neuroml")
     from discover.equations import Parameter
 
     decay = EquationSystem.from_text(["dV/dt = -(V - EL)/tau", "dx/dt = -x/tau"], name="decay",
@@ -47,7 +47,7 @@ def test_lems_runner_writes_a_header_and_time_in_the_model_unit(time_unit, durat
                                      units={"V": "mV"}, time_unit=time_unit)
     files = export(decay, "neuroml", tmp_path, y0=[-50.0, 1.0], duration=duration)
     assert [f.name for f in files] == ["LEMS_decay.xml", "run_decay_neuroml.py"]
-    t, y = _in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model()")
+    t, y = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model()")
     lines = (tmp_path / "decay.dat").read_text().splitlines()
     assert lines[0] == f"# t ({time_unit})\tV (mV)\tx (dimensionless)"
     table = np.loadtxt(tmp_path / "decay.dat")

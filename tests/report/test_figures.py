@@ -14,7 +14,7 @@ from discover.report import Results
 from discover.report._documents import atomic_write, markdown_report, reason_sentences
 from discover.report._figures import loss_plot, pareto_data, pareto_plot, resimulation_plot
 from discover.report._results import distillation_record, write_folder
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 V, W = sp.symbols("v w")
 # (expression, complexity, score): 0.035*v*w is more complex than 0.35*w and scores worse (dominated),

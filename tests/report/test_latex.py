@@ -1,7 +1,7 @@
 import sympy as sp
 
 from discover.report import equations_latex, equations_text
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 
 def _closed():

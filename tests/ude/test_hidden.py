@@ -19,8 +19,7 @@ from discover import (
 )
 from discover.equations import SpikeRule
 from discover.ude._hidden import drive_hidden, resting_hidden
-from tests.conftest import FHN_KNOWN, FHN_PARAMETERS
-from tests.ude.test_reliability import assert_same_fit, resume_after_interrupt
+from tests.helpers import FHN_KNOWN, FHN_PARAMETERS, assert_same_fit, resume_after_interrupt
 
 A, B = FHN_PARAMETERS["a"], FHN_PARAMETERS["b"]
 
@@ -53,6 +52,7 @@ def test_the_known_equation_driven_by_the_recorded_state_gives_the_hidden_trajec
     assert at_rest[:, 0] == pytest.approx((clean.y[:, 0, 0] + A) / B)  # dw/dt = 0 at the first v
 
 
+@pytest.mark.slow  # trains a UDE for 300 steps on five trajectories: ~10 s on 2 cores
 def test_training_learns_where_the_hidden_state_starts_and_the_missing_term(fhn, fitted):
     train, heldout = fhn
     assert fitted.hidden_ == ("w",)
@@ -67,6 +67,7 @@ def test_training_learns_where_the_hidden_state_starts_and_the_missing_term(fhn,
     assert 1 - np.mean((predicted[..., 0] - heldout.y[..., 0]) ** 2) / np.var(heldout.y[..., 0]) > 0.99
 
 
+@pytest.mark.slow  # three fits of 120 steps with the hidden trace re-driven: ~10 s on 2 cores
 def test_interrupted_training_with_a_hidden_state_resumes_to_the_same_result(fhn, tmp_path, monkeypatch):
     data, small = voltage_only(fhn[0].select([0, 1])), {"iterations": 120, "lbfgs_iterations": 0, "progress": False}
     whole = UDE(known(), **small).fit(data)

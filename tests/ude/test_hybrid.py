@@ -33,7 +33,7 @@ def test_every_solver_gives_the_window_loss_the_same_gradient(solver):
     # the adjoint finds parameters through the module it integrates: a folded closure would have none
     from discover import example_data
     from discover.ude import Windows
-    from tests.conftest import fhn_known
+    from tests.helpers import fhn_known
 
     torch.manual_seed(0)
     data = example_data("fitzhugh_nagumo", n_train=1, n_heldout=1, duration=10.0, seed=0)[0]

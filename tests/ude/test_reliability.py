@@ -6,7 +6,7 @@ import torch
 
 from discover import UDE, FitError, example_data
 from discover.ude import _train, _windows
-from tests.conftest import fhn_known
+from tests.helpers import assert_same_fit, fhn_known, resume_after_interrupt
 
 SMALL = {"iterations": 60, "prefit_iterations": 50, "lbfgs_iterations": 0, "batch_size": 64, "progress": False}
 
@@ -48,23 +48,6 @@ def test_persistent_divergence_stops_with_a_clear_error(data, monkeypatch):
         UDE(fhn_known(), **SMALL).fit(data)
 
 
-def resume_after_interrupt(make, data, call: int, monkeypatch):
-    """Fit `make(resume=...)` until the `call`-th batch is drawn (a Ctrl-C there), then resume it."""
-    real, count = _windows.Windows.sample, {"n": 0}
-
-    def interrupted(self, rng, size):
-        count["n"] += 1
-        if count["n"] == call:
-            raise KeyboardInterrupt
-        return real(self, rng, size)
-
-    monkeypatch.setattr(_windows.Windows, "sample", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        make(resume=False).fit(data)
-    monkeypatch.setattr(_windows.Windows, "sample", real)
-    return make(resume=True).fit(data)
-
-
 def test_interrupted_training_resumes_to_the_same_result(data, tmp_path, monkeypatch):
     whole = UDE(fhn_known(), **SMALL).fit(data)
     checkpoint = tmp_path / "ude.pt"
@@ -72,13 +55,6 @@ def test_interrupted_training_resumes_to_the_same_result(data, tmp_path, monkeyp
         lambda resume: UDE(fhn_known(), checkpoint=str(checkpoint), checkpoint_every=20, resume=resume, **SMALL),
         data, 45, monkeypatch)
     assert_same_fit(whole, resumed, resumed_at=40)
-
-
-def assert_same_fit(whole, resumed, resumed_at: int) -> None:
-    assert resumed.resumed_from_ == resumed_at
-    assert resumed.loss_history_ == pytest.approx(whole.loss_history_, rel=1e-6)
-    for a, b in zip(whole.model_.parameters(), resumed.model_.parameters()):
-        assert torch.allclose(a, b, atol=1e-6)
 
 
 class _Payload:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from discover import UDE, DataError, FitError, example_data
-from tests.conftest import fhn_known
+from tests.helpers import fhn_known
 
 TINY = {"width": 8, "depth": 1, "window": 10, "batch_size": 16, "iterations": 4, "prefit_iterations": 5,
         "lbfgs_iterations": 3, "stride": 1, "progress": False}
