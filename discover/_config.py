@@ -141,6 +141,17 @@ class RunConfig:
         held = self._in_model_units(other, decimate=False).select(_or_all(sweep_list(d, "heldout_sweeps")))
         return train, held.resample(train.dt).to_trajectories(states, inputs)
 
+    def load_electrode(self):
+        """The electrode compensation of a [cell] with `electrode` (a subthreshold noise recording read
+        with the [data] options, its first sweep, in mV, pA and ms), or None."""
+        from .cell import fit_electrode
+
+        if self.cell is None or "electrode" not in self.cell:
+            return None
+        rec = self._in_model_units(self._read_recording(self.base_dir / self.cell["electrode"], None))
+        data = rec.to_trajectories(["V"], ["I"])
+        return fit_electrode(data.y[0, :, 0], data.u[0, :, 0], data.dt)
+
     def _read_recording(self, path: Path, current: str | None):
         """One recording file, read with the [data] options."""
         from .recordings import read_recording
@@ -342,9 +353,11 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise ConfigError(f"[cell] {key} = {value!r}: give a number (mV for threshold and reset, ms for "
                               "refractory).")
-    if "threshold" not in cell:
-        raise ConfigError("[cell] needs `threshold`, the voltage (mV) at which the model emits a spike and resets, "
-                          "e.g. threshold = -30.0.")
+    _check_gif_options(cell, raw)
+    if cell_model(cell) == "ude" and "threshold" not in cell:
+        raise ConfigError("[cell] model = \"ude\" needs `threshold`, the voltage (mV) at which the model emits a "
+                          "spike and resets, e.g. threshold = -30.0 (or use model = \"gif\", which finds spikes by "
+                          "their onset slope).")
     for section in ("training", "distill", "output"):
         _check_keys(f"[{section}]", raw.get(section, {}), None)
     _check_keys("[output]", raw.get("output", {}), OUTPUT.names())
@@ -357,6 +370,40 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
     output = str(raw.get("output", {}).get("directory", "results"))
     return RunConfig(data, {}, {}, dict(raw.get("training", {})), dict(raw.get("distill", {})), output,
                      Path(base_dir), cell)
+
+
+UDE_CELL_KEYS = ("threshold", "reset", "refractory", "features", "adaptation")
+
+
+def cell_model(cell: Mapping[str, Any]) -> str:
+    """The [cell] workflow: `model` where given; else "ude" for a config that sets its keys (a
+    spike `threshold`: configs written before model = "gif" existed), else "gif"."""
+    return cell.get("model", "ude" if any(k in cell for k in UDE_CELL_KEYS) else "gif")
+
+
+def _check_gif_options(cell: Mapping[str, Any], raw: Mapping[str, Any]) -> None:
+    model = cell_model(cell)
+    if model not in ("gif", "ude"):
+        raise ConfigError(f"[cell] model = {model!r}: give \"gif\" (a GIF-type model discovered by regression) or "
+                          f"\"ude\" (a neural residual on the passive membrane).{did_you_mean(str(model), ('gif', 'ude'))}")
+    slope = cell.get("slope")
+    if slope is not None and (isinstance(slope, bool) or not isinstance(slope, (int, float)) or not 0 < slope < 1e6):
+        raise ConfigError(f"[cell] slope = {slope!r}: give the onset dV/dt in mV/ms, e.g. slope = 15.0, or leave it "
+                          "out to choose it from the spikes.")
+    runs = cell.get("runs", 100)
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 2:
+        raise ConfigError(f"[cell] runs = {runs!r}: give a whole number >= 2 of stochastic runs per held-out sweep, "
+                          "e.g. runs = 100.")
+    electrode = cell.get("electrode")
+    if electrode is not None and not isinstance(electrode, str):
+        raise ConfigError(f"[cell] electrode = {electrode!r}: give the path of a subthreshold noise recording.")
+    if model == "gif":
+        ude_only = [k for k in UDE_CELL_KEYS if k in cell]
+        ude_only += [f"[{section}]" for section in ("training", "distill") if section in raw]
+        if ude_only:
+            raise ConfigError(f"[cell] {', '.join(ude_only)} set(s) the model = \"ude\" workflow; with model = \"gif\" "
+                              "spikes, reset and refractory period come from the recording. Remove them, or add "
+                              "model = \"ude\".")
 
 
 def _is_recording(path: Path, data: Mapping[str, Any]) -> bool:

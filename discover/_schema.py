@@ -112,9 +112,21 @@ _RESIDUAL = Section("residual", "Which states get a learned neural-network term,
         "\"all\" means every state and input."),
 ))
 
-_CELL = Section("cell", "A current-clamp cell instead of [model] and [residual]: the passive membrane "
-                "C dV/dt = -gL (V - EL) + I and the spike rule are estimated from the recording in [data] `path`.", (
-    Key("threshold", "float", "mV: the model emits a spike and resets here (required)."),
+_CELL = Section("cell", "A current-clamp cell instead of [model] and [residual]. With model = \"gif\" (the "
+                "default) a GIF-type model is discovered by regression: spikes found by their onset slope, reset and "
+                "refractory period from the average spike, the membrane with spike-triggered currents, an escape-rate "
+                "threshold with its jumps and its dependence on V, every time constant chosen on held-out blocks. With "
+                "model = \"ude\" the passive membrane C dV/dt = -gL (V - EL) + I and a spike rule at `threshold` are "
+                "estimated and a network of V learns the rest between spikes.", (
+    Key("model", "string", "\"gif\" (regression, for noise or step protocols) or \"ude\" (a neural residual on "
+        "the passive membrane; needs `threshold`). Default: \"ude\" when `threshold` (or another ude key) is set, "
+        "else \"gif\"."),
+    Key("electrode", "string", "gif: a subthreshold noise recording of the same cell (same [data] channels and units) "
+        "for active electrode compensation (Badel et al. 2008); default: none."),
+    Key("slope", "float", "gif: mV/ms, the dV/dt that marks a spike's onset; default: 20 % of the spikes' median peak "
+        "dV/dt, at least 10."),
+    Key("runs", "integer", "gif: stochastic (escape-noise) runs per held-out sweep for Md* and Gamma.", 100),
+    Key("threshold", "float", "ude: mV, the model emits a spike and resets here (required for model = \"ude\")."),
     Key("reset", "float", "mV: the reset voltage; default: the median after-hyperpolarisation trough."),
     Key("refractory", "float", "ms: the refractory period; default: the median time from threshold to trough."),
     Key("features", "list of strings", "The residual's features: \"V\", \"s\" (time since the last spike), \"I\".",

@@ -27,7 +27,7 @@ def _printer(quiet: bool):
 
 
 def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: bool = False) -> int:
-    from ._pipeline import discover
+    from ._run import run_config
     from .report import check_output_dir, summary_text, write_results
 
     out_dir = Path(out) if out else Path(config.output)
@@ -38,14 +38,9 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
     if resume and not checkpoint.is_file():
         print(f"discover: no checkpoint at {checkpoint}; starting from the beginning", file=sys.stderr)
     say = _printer(quiet)
-    system, train, heldout = config.prepare()
-    say("Known model with residual:")
-    say("\n".join("  " + line for line in str(system).splitlines()))
-    say(f"Data: {train.n_trajectories} training and {heldout.n_trajectories} held-out trajectories, "
-        f"{train.t.size} samples each (dt = {train.dt:g}).")
-    training = {**config.training, "checkpoint": str(checkpoint), "resume": resume}
     try:
-        result = discover(train, system, heldout, training=training, distill=config.distill, progress=not quiet)
+        result = run_config(config, progress=not quiet, training={"checkpoint": str(checkpoint), "resume": resume},
+                            say=say)
     except KeyboardInterrupt:
         saved = f"training state is saved in {checkpoint.parent}/; " if checkpoint.is_file() else ""
         print(f"\ndiscover: interrupted; {saved}nothing was written to {out_dir}. Run the same command with "

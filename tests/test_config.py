@@ -131,7 +131,14 @@ def test_library_model_with_removed_terms_and_overrides():
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ({"data": {"path": "cell.nwb"}, "cell": {}}, "needs `threshold`"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"model": "ude"}}, "needs `threshold`"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"model": "gf"}}, "Did you mean `gif`"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"model": "gif", "threshold": -30.0}},
+         'threshold set\\(s\\) the model = "ude" workflow'),
+        ({"data": {"path": "cell.nwb"}, "cell": {}, "training": {"iterations": 5}}, "\\[training\\] set"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"slope": -2}}, "slope = -2: give the onset dV/dt"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"runs": 1}}, "runs = 1: give a whole number >= 2"),
+        ({"data": {"path": "cell.nwb"}, "cell": {"electrode": 3}}, "electrode = 3: give the path"),
         ({"data": {"path": "cell.nwb"}, "cell": {"threshold": "high"}}, "threshold = 'high': give a number"),
         ({"data": {"path": "cell.nwb"}, "cell": {"threshold": -30.0, "treshold": 1}}, "Did you mean `threshold`"),
         ({"data": {"path": "cell.nwb"}, "cell": {"threshold": -30.0, "features": ["w"]}}, "features = \\['w'\\]"),

@@ -39,7 +39,7 @@ def run_cell(config: RunConfig, name: str, path: str) -> CellOutcome:
     Results are built in a temporary folder on the worker and returned zipped: the client
     writes them, so a remote cluster needs no shared file system for the output.
     """
-    from .._pipeline import discover
+    from .._run import run_config
     from ..report import summary_text, write_results
 
     start, log = time.perf_counter(), io.StringIO()
@@ -48,10 +48,8 @@ def run_cell(config: RunConfig, name: str, path: str) -> CellOutcome:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             cell_config = dataclasses.replace(config, data={**config.data, "path": path})
             print(f"cell {name}: {path}")
-            system, train, heldout = cell_config.prepare()
-            print("Known model with residual:\n" + str(system))
-            training = {**cell_config.training, "threads": 1}  # one thread per worker is fastest here
-            result = discover(train, system, heldout, training=training, distill=cell_config.distill, progress=False)
+            # one thread per worker is fastest here
+            result = run_config(cell_config, progress=False, training={"threads": 1}, say=print)
             write_results(result, work / "results")
             print(summary_text(result))
         return CellOutcome(name, path, "ok", _zip(work / "results"), log.getvalue(), "",

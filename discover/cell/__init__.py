@@ -1,7 +1,9 @@
 """Current-clamp cells: passive membrane and spike rule from the recording, spike-free training pieces."""
 
 from ._adaptation import add_adaptation as add_adaptation, estimate_adaptation as estimate_adaptation
+from ._discover import CellDiscovery as CellDiscovery, CellSettings as CellSettings, discover_cell as discover_cell
 from ._electrode import ElectrodeFit as ElectrodeFit, fit_electrode as fit_electrode
+from ._gif import CellFit as CellFit, gif_system as gif_system
 from ._membrane import (
     MEMBRANE as MEMBRANE,
     add_spike_clock as add_spike_clock,
@@ -10,6 +12,7 @@ from ._membrane import (
     membrane_system as membrane_system,
 )
 from ._segments import spike_free_chunks as spike_free_chunks, spike_mask as spike_mask
+from ._simulate import simulate_gif as simulate_gif
 from ._spikes import (
     SpikeAnalysis as SpikeAnalysis,
     SpikeShape as SpikeShape,
@@ -18,7 +21,8 @@ from ._spikes import (
 )
 
 __all__ = [
-    "MEMBRANE", "ElectrodeFit", "SpikeAnalysis", "SpikeShape", "add_adaptation", "add_spike_clock", "analyse_spikes",
+    "MEMBRANE", "CellDiscovery", "CellFit", "CellSettings", "ElectrodeFit", "discover_cell", "gif_system",
+    "simulate_gif", "SpikeAnalysis", "SpikeShape", "add_adaptation", "add_spike_clock", "analyse_spikes",
     "detect_spikes", "estimate_adaptation", "estimate_passive", "estimate_spike_rule", "fit_electrode",
     "membrane_system", "spike_free_chunks", "spike_mask",
 ]

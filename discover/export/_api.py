@@ -78,14 +78,16 @@ def export_results(results: str | Path, targets: Sequence[str], *, force: bool =
 
     "all" means every target that can represent the system (`supported_targets`).
     The runners start from the first held-out trajectory's initial state, with its inputs'
-    mean values held constant, for its duration.
+    mean values held constant, for its duration; a state the data do not record (a cell model's
+    spike-history traces, a hidden state) starts at 0.
     """
     from ..report import load_results
 
     r = load_results(results)
     targets = list(supported_targets(r.discovered)) if "all" in targets else list(targets)
     data = r.heldout
-    y0 = data.y[0, 0]
+    recorded = dict(zip(data.states, data.y[0, 0]))
+    y0 = [float(recorded.get(s, 0.0)) for s in r.discovered.states]
     inputs = {u: float(np.mean(data.u[0, :, j])) for j, u in enumerate(data.inputs)}
     duration = float(data.t[-1] - data.t[0])
     written = []

@@ -46,7 +46,10 @@ class _NmodlPrinter(InfixPrinter):
 
 
 def membrane_state(system: EquationSystem) -> str | None:
-    """The state that is a membrane voltage in mV (NEURON's v), if exactly one is."""
+    """The state that is a membrane voltage in mV (NEURON's v): the one a spike rule resets, else
+    the only state in mV (a GIF's threshold state theta_V is in mV too, and is no membrane)."""
+    if system.spike is not None and system.units.get(system.spike.state) == "mV":
+        return system.spike.state
     volts = [s for s in system.states if system.units.get(s) == "mV"]
     return volts[0] if len(volts) == 1 else None
 
@@ -62,6 +65,16 @@ def _names(system: EquationSystem, voltage: str | None) -> dict[str, str]:
     names = target_names(system, RESERVED)
     if voltage is not None:
         names[voltage] = "v"
+    # NMODL gives every STATE x a parameter x0 for its initial value: states w_3 and w_30 would
+    # both own w_30, so a name that is another state's name plus "0" gets a trailing "_"
+    taken = set(names.values())
+    for s in system.states:
+        if s != voltage and any(names[s] == f"{names[o]}0" for o in system.states if o not in (s, voltage)):
+            name = f"{names[s]}_"
+            while name in taken:
+                name = f"{name}_"
+            taken.add(name)
+            names[s] = name
     return names
 
 

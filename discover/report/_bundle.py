@@ -100,7 +100,7 @@ def save_arrays(discovery, folder: Path) -> None:
     columns = (*d.train.states, *d.train.inputs)
     # what the chosen route distilled: the network's residual, or (direct route) the data's derivative
     direct = d.ude is None or d.routes.get("chosen") == "direct"
-    estimate = _derivative_estimate(d) if direct else {}
+    estimate = _derivative_estimate(d) if direct and d.distillation else {}
     for state, dist in d.distillation.items():
         features = d.known.residual_features(state)
         X = z[:, [columns.index(f) for f in features]]

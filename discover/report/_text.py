@@ -30,7 +30,11 @@ def equations_text(system: EquationSystem, known: EquationSystem | None = None) 
 
 # optional metrics: (key, header, format), shown when any model has them
 OPTIONAL = (("period_error", "period err", ".1%"), ("amplitude_error", "ampl. err", ".1%"),
-            ("gamma", "Gamma", ".3f"), ("spike_count_error", "count err", ".1%"))
+            ("gamma", "Gamma", ".3f"), ("silent_sweeps", "silent", ".0f"), ("spike_count_error", "count err", ".1%"),
+            ("gamma_ratio", "Gamma/intr.", ".3f"), ("md_star", "Md*", ".3f"))
+"""Gamma is over the sweeps where the data or the model spike; `silent` counts the others. Gamma/intr.:
+Gamma against each recorded repeat of one frozen stimulus over the repeats' own; Md* (Naud et al. 2011)
+at ±8 ms."""
 
 
 def metrics_table(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
@@ -42,7 +46,8 @@ def metrics_table(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> s
     rows = [head + "".join(f" {h:>10}" for _, h, _ in extra)]
     for model, per_state in metrics.items():
         for state, m in per_state.items():
-            row = (f"{model:<{w}} {state:<6} {m['rmse']:>10.4g} {m['nrmse']:>8.3f} {m['r2']:>8.4f} "
-                   f"{m.get('horizon', float('nan')):>8.4g}")
+            nan = float("nan")  # a stochastic model's spike trains have no trace to score
+            row = (f"{model:<{w}} {state:<6} {m.get('rmse', nan):>10.4g} {m.get('nrmse', nan):>8.3f} "
+                   f"{m.get('r2', nan):>8.4f} {m.get('horizon', nan):>8.4g}")
             rows.append(row + "".join(f" {format(m[k], f) if k in m else '-':>10}" for k, _, f in extra))
     return "\n".join(rows)

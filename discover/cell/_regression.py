@@ -1,0 +1,121 @@
+"""The two regressions a GIF-type cell model is fitted by, and the forward selection of their terms.
+
+Where a model is linear in its parameters it is fitted by linear regression, as GIF fitting does
+(Pozzorini et al. 2015): the membrane's derivative is linear in C, gL, EL and the amplitudes of
+spike-triggered currents, and the log of an escape rate is linear in 1/DV, the threshold and its
+spike-triggered and voltage-dependent movements. Both problems are convex; terms (one per time
+constant of a grid, one per candidate nonlinearity) are added one at a time while they improve
+the fit on held-out blocks of the recording by more than a margin, so the result is a sum of
+few exponentials rather than every grid point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import FitError
+
+
+def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Ordinary least squares, columns scaled first (V in mV beside traces near 1)."""
+    scale = np.maximum(np.abs(X).max(axis=0), 1e-300)
+    coef, *_ = np.linalg.lstsq(X / scale, y, rcond=None)
+    return coef / scale
+
+
+def poisson_glm(X: np.ndarray, y: np.ndarray, start: np.ndarray | None = None, *, iterations: int = 100,
+                ridge: float = 1e-8) -> np.ndarray:
+    """Maximum-likelihood Poisson regression with a log link, per-sample rate exp(X beta), by
+    damped Newton steps (the log-likelihood is concave, so any start converges).
+
+    `y` holds 0/1 per sample (a spike or none). A tiny `ridge` keeps the Hessian invertible when a
+    candidate column barely varies."""
+    scale = np.maximum(np.abs(X).max(axis=0), 1e-300)
+    Z = X / scale
+    beta = np.zeros(Z.shape[1]) if start is None else np.asarray(start, dtype=float) * scale
+    if start is None:  # a constant column's weight at the mean rate; the rest at 0
+        constant = np.flatnonzero(np.ptp(Z, axis=0) == 0)
+        if constant.size:
+            beta[constant[0]] = np.log(max(y.mean(), 1e-12)) / Z[0, constant[0]]
+    value = _log_likelihood(Z, y, beta)
+    for _ in range(iterations):
+        rate = np.exp(np.clip(Z @ beta, -50, 50))
+        gradient = Z.T @ (y - rate)
+        hessian = (Z.T * rate) @ Z + ridge * np.eye(Z.shape[1])
+        step = np.linalg.solve(hessian, gradient)
+        for _ in range(30):  # halve the step until the likelihood does not fall
+            trial = beta + step
+            new = _log_likelihood(Z, y, trial)
+            if new >= value - 1e-9:
+                break
+            step = step / 2
+        beta, improvement, value = trial, new - value, new
+        if abs(improvement) < 1e-8 * max(1.0, abs(value)):
+            break
+    return beta / scale
+
+
+def _log_likelihood(Z: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
+    eta = np.clip(Z @ beta, -50, 50)
+    return float(y @ eta - np.exp(eta).sum())
+
+
+def poisson_log_likelihood(X: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
+    """Log-likelihood of 0/1 counts `y` under per-sample rates exp(X beta) (constant terms dropped)."""
+    return _log_likelihood(X, y, beta)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which candidate terms a forward selection kept, in the order they were added, with the
+    held-out score after each (`scores[0]` is the base model's) and why it stopped."""
+
+    kept: tuple[str, ...]
+    scores: tuple[float, ...]
+    why: str
+
+
+def blocks(n: int, k: int) -> list[np.ndarray]:
+    """`k` contiguous blocks of sample indices 0..n-1: held-out folds that keep time order (samples
+    0.1 ms apart are not independent, so random folds would score a fit on its own neighbours)."""
+    edges = np.linspace(0, n, k + 1).astype(int)
+    return [np.arange(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def forward_select(base: np.ndarray, candidates: Mapping[str, np.ndarray], score: Callable, *, folds: int = 4,
+                   margin: Callable[[float, float], bool], exclusive: Sequence[Sequence[str]] = (),
+                   at_most: int = 8) -> Selection:
+    """Add candidate columns to `base` one at a time, each time the one whose blocked
+    cross-validated `score(X_train, X_test, train_idx, test_idx)` (higher is better, summed over
+    folds) is highest, while `margin(new, old)` says the gain pays for the term.
+
+    `exclusive`: groups of candidates of which at most one may be kept (e.g. one voltage
+    dependence of the threshold, whatever its time constant)."""
+    n = base.shape[0]
+    if n < 10 * folds:
+        raise FitError(f"only {n} samples to select terms on; the recording is too short for a cross-validated fit.")
+    splits = [(np.setdiff1d(np.arange(n), held), held) for held in blocks(n, folds)]
+
+    def cross_validated(X: np.ndarray) -> float:
+        return float(sum(score(X[train], X[held], train, held) for train, held in splits))
+
+    kept: list[str] = []
+    current = cross_validated(base)
+    scores = [current]
+    while len(kept) < at_most:
+        banned = {c for group in exclusive if set(group) & set(kept) for c in group}
+        trials = {name: cross_validated(np.column_stack([base, *[candidates[k] for k in kept], column]))
+                  for name, column in candidates.items() if name not in kept and name not in banned}
+        if not trials:
+            return Selection(tuple(kept), tuple(scores), "every candidate is in the model")
+        name = max(trials, key=trials.get)
+        if not margin(trials[name], current):
+            return Selection(tuple(kept), tuple(scores), f"the best next term ({name}) gained too little on held-out "
+                                                          f"blocks ({trials[name] - current:.3g})")
+        kept.append(name)
+        current = trials[name]
+        scores.append(current)
+    return Selection(tuple(kept), tuple(scores), f"stopped at {at_most} terms")
