@@ -60,33 +60,45 @@ class PlainGIF:
     refractory: float
 
 
-def fit(v: np.ndarray, i: np.ndarray, onsets: np.ndarray, dt: float, reset: float, refractory: float,
+def fit(vs, currents, onsets_per_sweep, dt: float, reset: float, refractory: float,
         settle: float = 1000.0) -> PlainGIF:
-    n = v.size
+    """The standard fit on one or more sweeps (lists of voltage, current and onset indices)."""
     eta_edges, gamma_edges = log_bins(0.5, 500.0, 1000.0), log_bins(2.0, 500.0, 1000.0)
-    first = int(settle / dt)
-    keep = np.ones(n, bool)
-    for s in onsets:
-        keep[max(0, s - int(5.0 / dt)):s + int(refractory / dt) + 1] = False
-    keep[:first] = False
-    E = basis(onsets, n, dt, eta_edges)
-    X = np.column_stack([v, i, np.ones(n), E])[keep]
-    coef = least_squares(X, np.gradient(v, dt)[keep])
+    rows, targets = [], []
+    for v, i, onsets in zip(vs, currents, onsets_per_sweep):
+        keep = _far(v.size, onsets, dt, 5.0, refractory, settle)
+        rows.append(np.column_stack([v, i, np.ones(v.size), basis(onsets, v.size, dt, eta_edges)])[keep])
+        targets.append(np.gradient(v, dt)[keep])
+    coef = least_squares(np.concatenate(rows), np.concatenate(targets))
     C = 1 / coef[1]
-    gL, EL = -coef[0] * C, coef[2] / coef[1] / (-coef[0] * C)
+    gL = -coef[0] * C
+    EL = coef[2] * C / gL
     eta = -coef[3:] * C
-    model = forced(C, gL, EL, E @ eta, i, onsets, dt, v[0], reset, refractory)
-    free = np.ones(n, bool)
-    for s in onsets:
-        free[s + 1:s + 1 + int(round(refractory / dt))] = False
-    free[:first] = False
-    y = np.zeros(n)
-    y[onsets] = 1.0
-    G = basis(onsets, n, dt, gamma_edges)
-    beta = poisson_glm(np.column_stack([model, np.ones(n), G])[free], y[free])
+    rows, spikes = [], []
+    for v, i, onsets in zip(vs, currents, onsets_per_sweep):
+        n = v.size
+        model = forced(C, gL, EL, basis(onsets, n, dt, eta_edges) @ eta, i, onsets, dt, v[0], reset, refractory)
+        free = _far(n, onsets, dt, -dt, refractory, settle)
+        y = np.zeros(n)
+        y[onsets] = 1.0
+        rows.append(np.column_stack([model, np.ones(n), basis(onsets, n, dt, gamma_edges)])[free])
+        spikes.append(y[free])
+    beta = poisson_glm(np.concatenate(rows), np.concatenate(spikes))
     DV = 1 / beta[0]
     return PlainGIF(C, gL, EL, eta, eta_edges, (np.log(dt) - beta[1]) * DV, DV, -beta[2:] * DV, gamma_edges,
                     reset, refractory)
+
+
+def _far(n: int, onsets, dt: float, before: float, after: float, settle: float) -> np.ndarray:
+    """Samples more than `before` ms before and `after` ms after every onset, past the first `settle` ms
+    (at most a tenth of the sweep). `before` = -dt keeps each onset sample itself."""
+    keep = np.ones(n, bool)
+    for s in onsets:
+        keep[max(0, s - int(round(before / dt))):s + int(round(after / dt)) + 1] = False
+        if before < 0:
+            keep[s] = True
+    keep[:int(min(settle, 0.1 * n * dt) / dt)] = False
+    return keep
 
 
 def forced(C, gL, EL, eta_current, i, onsets, dt, v0, reset, refractory) -> np.ndarray:

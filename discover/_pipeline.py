@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ._discovery import Discovery
 from ._errors import ConfigError, DataError, check_keywords
 from ._progress import Progress, as_progress
 from ._routes import choose_route
 from .cell import spike_free_chunks
 from .data import Trajectories
 from .distill import (
-    StateDistillation,
     check_distill_options,
     choose_by_spike_times,
     distill_direct,
@@ -31,39 +30,6 @@ from .ude import UDE
 from .ude._hidden import hidden_states
 from .validate import resimulate, resimulate_spiking, spike_thresholds, torch_rhs, trajectory_metrics
 from .validate._spiking import rule_spike_metrics
-
-
-@dataclass(frozen=True, eq=False)
-class Discovery:
-    """Everything a run produced.
-
-    - `known`: the system trained, residual placeholders included.
-    - `discovered`: the same system with each residual replaced by its distilled terms.
-    - `ude`: the fitted `UDE` (None when only the direct route ran); `distillation`: state ->
-      `StateDistillation` of the chosen route (every candidate, the Pareto front, the scores, the
-      choice and why); `refit`: window error before/after the coefficients were refit through
-      the solver.
-    - `routes`: which routes ran ("ude": distil a trained network; "direct": distil the data's
-      smoothed derivatives), each one's discovered terms, held-out score and complexity, the
-      chosen route and why (`route = "auto"` runs both).
-    - `train`, `heldout`: the data; `predictions`: model -> re-simulation of `heldout`
-      (`known only`, `UDE`, `discovered`); `metrics`: model -> state -> RMSE, NRMSE, R².
-    - `seconds`: stage -> wall time; `notes`: caveats a user must know (e.g. unidentifiable inputs).
-    """
-
-    known: EquationSystem
-    discovered: EquationSystem
-    ude: UDE
-    distillation: Mapping[str, StateDistillation]
-    train: Trajectories
-    heldout: Trajectories
-    predictions: Mapping[str, np.ndarray]
-    metrics: Mapping[str, Mapping[str, Mapping[str, float]]]
-    seconds: Mapping[str, float]
-    refit: Mapping[str, float] = field(default_factory=dict)
-    notes: tuple[str, ...] = field(default=())
-    selection: Mapping[str, Any] = field(default_factory=dict)
-    routes: Mapping[str, Any] = field(default_factory=dict)
 
 
 def discover(

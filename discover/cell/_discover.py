@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._discovery import Discovery
 from .._progress import Progress, as_progress
 from ..data import Trajectories
 from ..equations import EquationSystem, SpikeRule
@@ -75,6 +76,41 @@ class CellDiscovery:
     metrics: dict[str, dict]
     seconds: dict[str, float]
     notes: tuple[str, ...]
+
+    def as_discovery(self) -> Discovery:
+        """This cell as the `Discovery` every results folder, report and export reads: the voltage
+        only (the model's other states are spike-history traces), no network, no residual
+        distillation; the fit (terms kept, why, the spike analysis, the electrode) under `routes`."""
+        fit = self.fit
+        record = {
+            "chosen": "regression",
+            "why": "GIF-type model discovered by regression (membrane by least squares on dV/dt, threshold by "
+                   "Poisson regression), every time constant and the threshold's voltage dependence chosen on "
+                   "held-out blocks",
+            "routes": {"regression": {"terms": {"V": str(self.discovered.rhs[0])},
+                                      "threshold": self.discovered.spike.threshold_text()}},
+            "cell": {"membrane": _membrane_record(fit.membrane), "threshold": _threshold_record(fit.threshold),
+                     "spikes": self.spikes.as_dict(),
+                     "electrode": self.electrode.as_dict() if self.electrode is not None else None},
+        }
+        return Discovery(self.known, self.discovered, None, {}, _voltage(self.train), _voltage(self.heldout),
+                         self.predictions, self.metrics, self.seconds, notes=self.notes, routes=record)
+
+
+def _voltage(d: Trajectories) -> Trajectories:
+    return Trajectories(d.t, d.y[..., :1], d.u, d.states[:1], d.inputs)
+
+
+def _membrane_record(m: Membrane) -> dict:
+    return {"C_pF": m.C, "gL_nS": m.gL, "EL_mV": m.EL, "currents_tau_ms_amplitude_pA": [list(c) for c in m.currents],
+            "explained_dvdt": m.explained_dvdt, "explained_v_forced": m.explained_v, "kept": list(m.selection.kept),
+            "why_stopped": m.selection.why}
+
+
+def _threshold_record(th: Threshold) -> dict:
+    return {"VT_mV": th.VT, "DV_mV": th.DV, "jumps_tau_ms_amplitude_mV": [list(j) for j in th.jumps],
+            "voltage_tau_ms_knee_mV_slope": list(th.voltage) if th.voltage else None,
+            "gain_nats_per_spike": th.gain, "kept": list(th.selection.kept), "why_stopped": th.selection.why}
 
 
 def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: ElectrodeFit | None = None,
