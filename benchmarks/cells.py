@@ -138,6 +138,30 @@ def details_text(results: dict) -> str:
     return "\n".join(out)
 
 
+def targets(results: dict) -> str:
+    """Issue 32's targets, each with what this run measured and whether it is met."""
+    lines = []
+    for name, (rows, _) in results.items():
+        disc, sto, known, peer_ = rows["discovered"], rows["discovered, stochastic"], rows["known only"], rows["GIF peer"]
+        if "gamma_ratio" in disc:
+            best = max(disc["md_star"], sto["md_star"])
+            beats = "failed" not in peer_ and best > peer_.get("md_star", float("nan"))
+            lines.append(f"- {name}: Γ/intrinsic >= 0.8 — {disc['gamma_ratio']:.3f} deterministic, "
+                         f"{sto['gamma_ratio']:.3f} stochastic: **{_met(max(disc['gamma_ratio'], sto['gamma_ratio']) >= 0.8)}**; "
+                         f"above the GIF peer (Md* ±8 ms {best:.3f} vs {peer_.get('md_star', float('nan')):.3f}): "
+                         f"**{_met(beats)}**; subthreshold R² >= 0.9 — {disc['r2']:.3f}: **{_met(disc['r2'] >= 0.9)}**")
+        else:
+            count_ok, gamma_ok = abs(disc["spike_count_error"]) <= 0.2, disc["gamma"] >= known["gamma"]
+            lines.append(f"- {name}: spike-count error <= 20 % — {disc['spike_count_error']:.0%}: **{_met(count_ok)}**; "
+                         f"Γ no worse than the known part — {disc['gamma']:.3f} vs {known['gamma']:.3f}: "
+                         f"**{_met(gamma_ok)}**")
+    return "\n".join(lines)
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", nargs="*", default=list(CELLS), choices=list(CELLS))
@@ -154,12 +178,13 @@ def main() -> None:
     text = table(results, args.runs)
     print(text)
     print(details_text(results))
+    print(targets(results))
     if args.write:
         command = "python benchmarks/cells.py" + ("" if args.cells == list(CELLS) else f" --cells {' '.join(args.cells)}")
         command += "" if args.runs == 100 else f" --runs {args.runs}"
         section = (f"{SECTION}\n\nCommand: `{command} --write {args.write}`; {machine()}; {args.runs} stochastic runs "
                    f"per held-out sweep. See the script's docstring for what each row and column is.\n\n{text}\n\n"
-                   f"What was discovered:\n\n{details_text(results)}\n")
+                   f"Targets (issue 32):\n\n{targets(results)}\n\nWhat was discovered:\n\n{details_text(results)}\n")
         write_section(Path(args.write), section)
 
 
