@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import keyword
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
@@ -175,3 +175,16 @@ class InfixPrinter(StrPrinter):
 def expand_exprel(expr: sp.Expr) -> sp.Expr:
     """exprel(x) -> (exp(x) - 1)/x for targets without it (finite except exactly at x = 0)."""
     return expr.replace(lambda e: type(e).__name__ == "exprel", lambda e: (sp.exp(e.args[0]) - 1) / e.args[0])
+
+
+def initial_names(names: Mapping[str, str], states: Sequence[str]) -> dict[str, str]:
+    """Each state's initial-value parameter: `<state>0`, made unique against every target name (a
+    GIF's states w_3 and w_30 would otherwise share `w_30`, and the state would read the parameter)."""
+    taken, out = set(names.values()), {}
+    for s in states:
+        name = f"{names[s]}0"
+        while name in taken:
+            name = f"{name}_"
+        taken.add(name)
+        out[s] = name
+    return out

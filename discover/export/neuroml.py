@@ -16,6 +16,7 @@ from ._common import (
     InfixPrinter,
     check_closed,
     expand_exprel,
+    initial_names,
     ms_per_time_unit,
     print_final_state,
     renamed,
@@ -44,8 +45,9 @@ def component_type(system: EquationSystem) -> tuple[str, str]:
         lines.append(f'        <Parameter name="{names[p.name]}" dimension="none" description={quoteattr(p.unit)}/>')
     for u in system.inputs:
         lines.append(f'        <Parameter name="{names[u]}" dimension="none" description="input"/>')
+    start = initial_names(names, system.states)
     for s in system.states:
-        lines.append(f'        <Parameter name="{names[s]}0" dimension="none" description="initial {s}"/>')
+        lines.append(f'        <Parameter name="{start[s]}" dimension="none" description="initial {s}"/>')
     lines.append('        <Constant name="MSEC" dimension="time" value="1ms"/>')
     if system.spike is not None:
         lines.append('        <EventPort name="spike" direction="out"/>')
@@ -65,7 +67,7 @@ def component_type(system: EquationSystem) -> tuple[str, str]:
     else:
         lines += _spiking_dynamics(system, names, per_ms, time_derivatives)
     lines.append("            <OnStart>")
-    lines += [f'                <StateAssignment variable="{names[s]}" value="{names[s]}0"/>' for s in system.states]
+    lines += [f'                <StateAssignment variable="{names[s]}" value="{start[s]}"/>' for s in system.states]
     lines += ["            </OnStart>", "        </Dynamics>", "    </ComponentType>"]
     return "\n".join(lines), ctype
 
@@ -113,7 +115,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     xml, ctype = component_type(system)
     names = target_names(system, RESERVED)
     values = {**{names[p.name]: p.value for p in system.parameters}, **{names[u]: inputs[u] for u in system.inputs},
-              **{f"{names[s]}0": y for s, y in zip(system.states, y0)}}
+              **{initial_names(names, system.states)[s]: y for s, y in zip(system.states, y0)}}
     attrs = " ".join(f'{k}="{float(v)!r}"' for k, v in values.items())
     scale = ms_per_time_unit(system)
     columns = "\n".join(f'            <OutputColumn id="{names[s]}" quantity="{names[s]}"/>'

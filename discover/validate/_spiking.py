@@ -164,8 +164,9 @@ def spike_signal(rule: SpikeRule, y: np.ndarray, names: Sequence[str]) -> np.nda
         return v
     with np.errstate(invalid="ignore"):
         gap = v - rule.threshold_at(y, names)
+        reached = gap >= -1e-9 * (1.0 + abs(rule.threshold))
         below = np.minimum(rule.threshold + gap, np.nextafter(rule.threshold, -np.inf))
-        return np.where(gap < 0, below, rule.threshold + gap)
+        return np.where(reached, rule.threshold + np.maximum(gap, 0.0), below)
 
 
 def rule_spike_metrics(system: EquationSystem, data: Trajectories, predicted: np.ndarray) -> dict[str, float]:

@@ -119,3 +119,17 @@ def test_docs_say_which_models_and_files_an_export_writes():
     for name, text in _export_docs().items():
         assert "<model>_discovered" in text and "<model>_known_only" in text, name
         assert "run_<m>_neuroml.py" in text and "<m>_jlems.dat" in text, name
+
+
+def test_initial_value_names_never_collide_with_a_state():
+    # states w_3 and w_30: w_3's initial value `w_30` was the state w_30 itself in LEMS, so w_30 read a constant
+    from discover.equations import EquationSystem
+    from discover.export import neuroml
+    from discover.export._common import initial_names
+
+    system = EquationSystem.from_text(["dw_3/dt = -w_3", "dw_30/dt = -w_30", "dw_300/dt = -w_300"])
+    names = {s: s for s in system.states}
+    start = initial_names(names, system.states)
+    assert len(set(start.values())) == 3 and not set(start.values()) & set(system.states)
+    xml, _ = neuroml.component_type(system)
+    assert '<StateAssignment variable="w_3" value="w_30"/>' not in xml

@@ -108,3 +108,17 @@ def test_simulate_and_the_spike_scores_honour_the_moving_threshold():
 def test_integrate_spiking_needs_the_state_names_for_a_moving_threshold():
     with pytest.raises(EquationError, match=r"moving threshold reads the states \['theta'\]; pass `names`"):
         integrate_spiking(compile_numpy(gif()), RULE, 0, np.zeros((1, 3)), np.zeros((1, 5, 1)), 0.1)
+
+
+def test_a_spike_sample_a_rounding_error_below_its_moving_threshold_still_reads_as_a_spike():
+    # integrate_spiking sets V to the threshold its states give; summing the moving part in another order
+    # left V 1e-14 below it, and a GIF model's spike went missing from the scores
+    from discover.equations import SpikeRule
+    from discover.validate import spike_signal
+
+    rule = SpikeRule("V", -51.0, -60.0, 3.0, moving=(("a", 6.0), ("b", 0.3)))
+    a, b = 0.4349999999, 11.6203
+    at = -51.0 + 6.0 * a + 0.3 * b
+    y = np.array([[at - 1.0, a, b], [np.nextafter(at, -np.inf), a, b], [-60.0, a + 1, b]])
+    signal = spike_signal(rule, y, ("V", "a", "b"))
+    assert signal[0] < -51.0 <= signal[1] and signal[2] < -51.0

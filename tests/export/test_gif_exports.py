@@ -1,0 +1,85 @@
+"""A discovered GIF-type cell model (gif_system: several spike-triggered currents and threshold jumps,
+a threshold that follows V through max(0, V - knee)) runs in every simulator and spikes when we do."""
+
+import functools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from discover import Trajectories
+from discover.cell import CellFit, gif_system
+from discover.cell._gif import Membrane, Threshold
+from discover.cell._regression import Selection
+from discover.export import export
+from discover.validate import resimulate_spiking, spike_times
+from discover.validate._spiking import spike_signal
+from tests.helpers import compile_mod, in_a_fresh_interpreter, needs
+
+pytestmark = pytest.mark.simulators
+
+NONE = Selection((), (), "")
+# time constants 3, 30 and 300 ms: NMODL owns w_30 as the initial value of w_3, the case that broke NEURON
+FIT = CellFit(Membrane(100.0, 5.0, -65.0, ((3.0, 200.0), (30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NONE),
+              Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -55.0, 0.3), 0.0, NONE), reset=-60.0, refractory=3.0)
+SYSTEM = gif_system(FIT, offset=-1.0)
+CURRENT, DURATION, TOLERANCE = 175.0, 150.0, 0.1  # pA, ms, ms per spike
+Y0 = [-65.0] + [0.0] * (len(SYSTEM.states) - 1)
+
+
+@functools.cache
+def our_spike_times(dt: float = 0.005) -> np.ndarray:
+    t = np.arange(0.0, DURATION, dt)
+    start = Trajectories(t, np.tile(Y0, (1, t.size, 1)), np.full((1, t.size, 1), CURRENT), SYSTEM.states, ("I",))
+    return spike_times(t, spike_signal(SYSTEM.spike, resimulate_spiking(SYSTEM, start)[0], SYSTEM.states),
+                       SYSTEM.spike.threshold)
+
+
+def _assert_as_ours(theirs):
+    ours = our_spike_times()
+    assert len(ours) >= 4 and len(theirs) == len(ours), (theirs, ours)
+    np.testing.assert_allclose(theirs, ours, atol=TOLERANCE)
+
+
+def _resets(t, y):
+    """Where V drops to the reset: the spikes of a runner whose trace never reads the threshold."""
+    return t[1:][np.diff(y[:, 0]) < -5.0]
+
+
+def test_python_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
+    [path] = export(SYSTEM, "python", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    _, _, theirs = in_a_fresh_interpreter(tmp_path, path.name, f"simulate_spikes(t=np.arange(0, {DURATION}, 0.01))",
+                                          ("t", "y", "spikes"))
+    _assert_as_ours(theirs)
+
+
+def test_brian2_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
+    needs("brian2")
+    files = export(SYSTEM, "brian2", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    t, y = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model()")
+    _assert_as_ours(_resets(t, y))
+
+
+def test_neuron_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
+    needs("neuron")
+    files = export(SYSTEM, "neuron", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    compile_mod(tmp_path)
+    _, _, theirs = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model(record_dt=0.01)", ("t", "y", "spikes"))
+    _assert_as_ours(theirs)
+
+
+def test_lems_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
+    needs("neuroml")
+    files = export(SYSTEM, "neuroml", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    t, y = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model()")
+    _assert_as_ours(_resets(t, y))
+
+
+def test_nestml_export_of_a_discovered_cell_passes_the_nestml_checks(tmp_path):
+    """NEST does not build here: NESTML's parser and semantic (unit) checks run on the whole model."""
+    needs("nestml")
+    [path] = export(SYSTEM, "nestml", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    done = subprocess.run([sys.executable, "-m", "discover.export.nestml_check", str(path)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
