@@ -38,7 +38,7 @@ def basis(onsets: np.ndarray, n: int, dt: float, edges: np.ndarray) -> np.ndarra
     count = np.concatenate([[0.0], np.cumsum(train[:n])])  # count[k] = spikes at samples < k
     index = np.arange(n)
     out = np.empty((n, len(edges) - 1))
-    for j, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+    for j, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         hi = np.clip(index - int(round(a / dt)) + 1, 0, n)
         lo = np.clip(index - int(round(b / dt)) + 1, 0, n)
         out[:, j] = count[hi] - count[lo]
@@ -65,7 +65,7 @@ def fit(vs, currents, onsets_per_sweep, dt: float, reset: float, refractory: flo
     """The standard fit on one or more sweeps (lists of voltage, current and onset indices)."""
     eta_edges, gamma_edges = log_bins(0.5, 500.0, 1000.0), log_bins(2.0, 500.0, 1000.0)
     rows, targets = [], []
-    for v, i, onsets in zip(vs, currents, onsets_per_sweep):
+    for v, i, onsets in zip(vs, currents, onsets_per_sweep, strict=True):
         keep = _far(v.size, onsets, dt, 5.0, refractory, settle)
         rows.append(np.column_stack([v, i, np.ones(v.size), basis(onsets, v.size, dt, eta_edges)])[keep])
         targets.append(np.gradient(v, dt)[keep])
@@ -75,7 +75,7 @@ def fit(vs, currents, onsets_per_sweep, dt: float, reset: float, refractory: flo
     EL = coef[2] * C / gL
     eta = -coef[3:] * C
     rows, spikes = [], []
-    for v, i, onsets in zip(vs, currents, onsets_per_sweep):
+    for v, i, onsets in zip(vs, currents, onsets_per_sweep, strict=True):
         n = v.size
         model = forced(C, gL, EL, basis(onsets, n, dt, eta_edges) @ eta, i, onsets, dt, v[0], reset, refractory)
         free = _far(n, onsets, dt, -dt, refractory, settle)
@@ -112,7 +112,7 @@ def forced(C, gL, EL, eta_current, i, onsets, dt, v0, reset, refractory) -> np.n
     out = np.empty(n)
     out[0] = v0
     edges = [1, *(np.flatnonzero(np.diff(held[1:].astype(int))) + 2), n]
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         if held[a]:
             out[a:b] = reset
         else:

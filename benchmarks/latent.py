@@ -124,7 +124,7 @@ def field_r2(model: LatentODE, data, alignment, truth, inputs: dict) -> dict[str
     x, learned = alignment.apply(z), alignment.velocity(model.field(z))
     true = compile_numpy(truth)(x, np.array([[inputs[i] for i in truth.inputs]] * len(x)).reshape(len(x), -1))
     r2 = 1.0 - ((learned - true) ** 2).sum(0) / ((true - true.mean(0)) ** 2).sum(0)
-    return dict(zip(truth.states, r2.round(3).tolist()))
+    return dict(zip(truth.states, r2.round(3).tolist(), strict=True))
 
 
 def score(name: str, equations: dict) -> dict:
@@ -140,8 +140,8 @@ def score(name: str, equations: dict) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| system | latent dim | neurons | trials x bins | iterations x batch, learning rate | rate R² | alignment R² (worst) | "
-             "distilled: true terms | spurious | refit: true terms | spurious | time (s) |",
+    lines = ["| system | latent dim | neurons | trials x bins | iterations x batch, learning rate | rate R² | "
+             "alignment R² (worst) | distilled: true terms | spurious | refit: true terms | spurious | time (s) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['system']} | {r['dim']} | {r['neurons']} | {r['trials']} x {r['bins']} | "
               f"{r['iterations']} x {r['batch']}, {r['lr']:g} | "
@@ -171,9 +171,10 @@ def main() -> None:
     text = table(rows)
     fields = "\n".join(f"- {r['system']}, learned field against the true one at the aligned states, R² per state: "
                        + ", ".join(f"d{s}/dt {v:.3f}" for s, v in r["field_r2"].items()) for r in rows)
-    found = fields + "\n" + "\n".join(f"- {r['system']}, {stage}: " + ("; ".join(f"d{s}/dt = `{e}`" for s, e in r[stage]["found"].items())
-                                                        or r[stage].get("error", ""))
-                      for r in rows for stage in ("distilled", "refit"))
+    found = fields + "\n" + "\n".join(
+        f"- {r['system']}, {stage}: "
+        + ("; ".join(f"d{s}/dt = `{e}`" for s, e in r[stage]["found"].items()) or r[stage].get("error", ""))
+        for r in rows for stage in ("distilled", "refit"))
     print(text, found, sep="\n\n")
     if args.write:
         command = "python benchmarks/latent.py " + " ".join(sys.argv[1:])

@@ -194,8 +194,8 @@ def pysindy_direct(case: Case, reduced, train) -> dict:
         library = ps.PolynomialLibrary(degree=degree).fit(X)
         coef = ps.STLSQ().fit(np.asarray(library.transform(X)), target).coef_.ravel()
         symbols = [sp.Symbol(f, real=True) for f in features]
-        found[state] = sum((sp.Float(c, 6) * sp.Mul(*[s**int(k) for s, k in zip(symbols, p)])
-                            for c, p in zip(coef, library.powers_) if c != 0), sp.Integer(0))
+        found[state] = sum((sp.Float(c, 6) * sp.Mul(*[s**int(k) for s, k in zip(symbols, p, strict=True)])
+                            for c, p in zip(coef, library.powers_, strict=True) if c != 0), sp.Integer(0))
     return found
 
 
@@ -315,7 +315,8 @@ def main() -> None:
         write_section(
             Path(args.write),
             "# Missing-term benchmark\n\n"
-            f"Command: `python benchmarks/missing_terms.py{_subset(args)} --route {args.route} --write {args.write}`\n\n"
+            f"Command: `python benchmarks/missing_terms.py{_subset(args)} --route {args.route} "
+            f"--write {args.write}`\n\n"
             f"Machine: {header}\n\n{SCORING}\n\n{text}\n\n## What was found\n\n{found}\n\n"
             f"## What pysindy-direct found\n\n{base}\n"
         )

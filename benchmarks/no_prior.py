@@ -11,7 +11,8 @@ condition it never saw, matches the clean true trajectory with R^2 > 0.9 in ever
 question is the one that matters to a user: does the model predict, not only fit.
 
 Ours runs `discover` with `route = "auto"` (both routes; the winner picked by re-simulating
-the held-out last 20 % and the whole of the training trajectory, never the test start). PySINDy-alone is pysindy as its documentation runs it:
+the held-out last 20 % and the whole of the training trajectory, never the test start).
+PySINDy-alone is pysindy as its documentation runs it:
 SmoothedFiniteDifference derivatives, PolynomialLibrary(degree=3), STLSQ defaults, then
 `model.simulate` from the same unseen start. Runs use one torch thread each, `--jobs` in parallel.
 """
@@ -106,7 +107,7 @@ def pysindy_alone(train: Trajectories, test: Trajectories) -> tuple[float, str]:
     with warnings.catch_warnings():  # "eliminated all coefficients", a diverging model: rows in the table
         warnings.simplefilter("ignore")
         model.fit(train.y[0], t=train.t, feature_names=list(train.states))
-        found = "; ".join(f"d{s}/dt = {e}" for s, e in zip(train.states, model.equations(precision=3)))
+        found = "; ".join(f"d{s}/dt = {e}" for s, e in zip(train.states, model.equations(precision=3), strict=True))
         try:
             predicted = model.simulate(test.y[0, 0], test.t)
         except Exception:  # noqa: BLE001 - scipy raises several kinds when a model blows up

@@ -1,6 +1,7 @@
-"""Training speed against torchdiffeq, on one problem, in one run; and the demo end to end.
+"""Speed, in one run: training against torchdiffeq, `discover demo` stage by stage, the no-prior
+2-state case against PySINDy, the spiral neural-ODE problem against torchdiffeq, Hodgkin–Huxley.
 
-    python benchmarks/speed.py                        # prints the table
+    python benchmarks/speed.py                        # prints the tables (about 8 minutes on 2 cores)
     python benchmarks/speed.py --write benchmarks/RESULTS_speed.md
 
 The problem is the demo's: FitzHugh–Nagumo with the cubic term left to an MLP of (v, w), five
@@ -16,11 +17,19 @@ way for every solver, is trained from the same start with the same seed:
   times the loss our RK4 reaches after the demo's 600 steps (pre-fit excluded, the same for all);
   a solver that does not get there within `--budget` seconds says so;
 - the demo: `discover demo` in a subprocess, end to end (data, training, distillation,
-  validation, reports), and its peak resident memory;
+  validation, reports), each stage's seconds (from its progress lines), its peak resident
+  memory, and whether it recovered dv/dt = v - v**3/3 (`speed_runs.demo_stages`);
+- no prior model: Lotka–Volterra from one noisy trajectory, `discover` (direct route, sparse) and
+  PySINDy alone on the same data, in a subprocess (`speed_runs.no_prior_case`);
+- the spiral neural-ODE problem of the DiffEqFlux / torchdiffeq comparison: our RK4 trainer and
+  torchdiffeq (the peers' `shared/peers/spiral_anchor.py`) in this run, beside the published
+  figures (`speed_runs.spiral`);
 - Hodgkin–Huxley: `examples/hodgkin_huxley.py` (full mode) in a subprocess, end to end, and
   whether it recovered the removed potassium current (both terms, coefficients within 5 %).
 
-Ratios are against our RK4 (larger = slower than ours).
+Ratios are against our RK4 (larger = slower than ours). The run is kept under 10 minutes by design:
+time to target stops at `--budget` (60 s; the adjoint, ~2 minutes to target, is reported as not
+reached) and the spiral's torchdiffeq runs at `--peer-seconds`, extrapolated to 500 steps.
 """
 
 from __future__ import annotations
@@ -28,10 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import datetime
 import json
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -43,11 +49,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from missing_terms import machine  # noqa: E402
+from speed_runs import demo_stages, no_prior_case, spiral  # noqa: E402
+
 from discover import UDE, example_data  # noqa: E402
 from discover._config import DEMO_CONFIG  # noqa: E402
 from discover.equations import EquationSystem  # noqa: E402
-from discover.ude import _solvers  # noqa: E402
-from discover.ude._windows import Windows, noise_level  # noqa: E402
+from discover.integrate import _solvers  # noqa: E402
+from discover.integrate._windows import Windows, noise_level  # noqa: E402
 
 SOLVERS = ("rk4", "rk4-stride1", "torchdiffeq-rk4", "dopri5", "dopri5-loose", "adjoint-dopri5")
 NAMES = {"rk4": "ours (RK4, auto stride)", "rk4-stride1": "ours (RK4, one step per sample)",
@@ -167,21 +178,24 @@ def hodgkin_huxley_run() -> tuple[float, bool, dict]:
     return seconds, ok, terms
 
 
-def demo_run() -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of `discover demo` in a fresh process."""
-    out = Path(tempfile.mkdtemp()) / "demo"
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "discover.cli", "demo", "--quiet", "--out", str(out)], check=True,
-                   stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def uncommitted() -> str:
+    """" plus uncommitted changes" when the work tree differs from the commit `machine()` names."""
+    try:
+        changed = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True, cwd=Path(__file__).parent, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return " plus uncommitted changes" if changed.strip() else ""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20, help="Adam steps timed per solver")
     parser.add_argument("--target", type=float, default=1.5, help="x the loss our RK4 reaches in 600 steps")
-    parser.add_argument("--budget", type=float, default=240.0, help="seconds per solver for time to target")
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per solver for time to target")
+    parser.add_argument("--peer-seconds", type=float, default=30.0,
+                        help="seconds each torchdiffeq spiral run is timed before extrapolating to 500 steps")
+    parser.add_argument("--no-runs", action="store_true", help="skip the no-prior and spiral runs")
     parser.add_argument("--solvers", nargs="+", default=list(SOLVERS), choices=SOLVERS)
     parser.add_argument("--no-demo", action="store_true")
     parser.add_argument("--no-hh", action="store_true", help="skip the Hodgkin–Huxley run (about 5 minutes)")
@@ -203,9 +217,13 @@ def main() -> None:
               flush=True)
     ours = {"grad": rows[0][1], "reach": rows[0][2]} if rows[0][0] == "rk4" else None
     lines = [
-        f"Training speed on the demo problem (FitzHugh–Nagumo, 5 x 1001 samples, windows of 20, batch 256, "
-        f"1 torch thread), {datetime.date.today()}, {platform.processor() or platform.machine()}, "
-        f"torch {torch.__version__}. Target loss: {args.target} x {reference:.3g} (our RK4 after 600 Adam steps "
+        f"Machine and code: {machine()}{uncommitted()}. Command: `python benchmarks/speed.py"
+        + (f" --write {args.write}`." if args.write else "`."),
+        "",
+        "## Training",
+        "",
+        "Training speed on the demo problem (FitzHugh–Nagumo, 5 x 1001 samples, windows of 20, batch 256, "
+        f"1 torch thread). Target loss: {args.target} x {reference:.3g} (our RK4 after 600 Adam steps "
         f"from the untrained network) = {target:.3g}, from {time_to.start_loss:.3g}; per-gradient times start "
         f"after the pre-fit (which alone lands within 10 % of the trained loss here); budget {args.budget:.0f} s "
         "per solver."
@@ -222,15 +240,16 @@ def main() -> None:
         reach_ratio = (f"{reached / ours['reach']:.1f}" if ours and ours["reach"] and reached is not None
                        else (f"> {args.budget / ours['reach']:.1f}" if ours and ours["reach"] else "-"))
         lines.append(f"| {NAMES[solver]} | {grad * 1e3:.1f} | {ratio} | {reach} | {reach_ratio} |")
-    if not args.no_demo:
-        seconds, peak = demo_run()
-        lines += ["", f"`discover demo` end to end: {seconds:.1f} s, peak memory {peak:.0f} MiB."]
+    if not args.no_demo:  # first of the subprocesses: its peak memory is the children's maximum so far
+        lines += ["", *demo_stages()]
+    if not args.no_runs:
+        lines += ["", *no_prior_case(), "", *spiral(args.peer_seconds)]
     if not args.no_hh:
         seconds, ok, terms = hodgkin_huxley_run()
         found = " + ".join(f"{v:.4g}*{k}" for k, v in terms.items())
-        lines += ["", "Hodgkin–Huxley's potassium current (`examples/hodgkin_huxley.py`, direct route, "
-                  f"5 trajectories of 50 ms, 1 % noise) end to end: {seconds:.0f} s; found dV/dt residual {found} "
-                  f"(truth -36*V*n**4 - 2772*n**4): {'recovered' if ok else 'NOT recovered'}."]
+        lines += ["", "## Hodgkin–Huxley", "", "Hodgkin–Huxley's potassium current (`examples/hodgkin_huxley.py`, "
+                  f"direct route, 5 trajectories of 50 ms, 1 % noise) end to end: {seconds:.0f} s; found dV/dt "
+                  f"residual {found} (truth -36*V*n**4 - 2772*n**4): {'recovered' if ok else 'NOT recovered'}."]
     table = "\n".join(lines)
     print("\n" + table)
     if args.write:

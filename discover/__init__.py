@@ -17,7 +17,7 @@ _PUBLIC = {
     "RunConfig": "._config", "config_from_dict": "._config", "load_config": "._config",
     "ConfigError": "._errors", "DataError": "._errors", "DiscoverError": "._errors", "EquationError": "._errors",
     "FitError": "._errors",
-    "Discovery": "._pipeline", "discover": "._pipeline",
+    "Discovery": "._discovery", "discover": "._pipeline",
     "Trajectories": ".data", "example_data": ".data", "simulate": ".data",
     "SparseDistiller": ".distill",
     "EquationSystem": ".equations", "Parameter": ".equations",
@@ -41,6 +41,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and editors see
     from ._config import RunConfig as RunConfig, config_from_dict as config_from_dict, load_config as load_config
+    from ._discovery import Discovery as Discovery
     from ._errors import (
         ConfigError as ConfigError,
         DataError as DataError,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
         EquationError as EquationError,
         FitError as FitError,
     )
-    from ._pipeline import Discovery as Discovery, discover as discover
+    from ._pipeline import discover as discover
     from .data import Trajectories as Trajectories, example_data as example_data, simulate as simulate
     from .distill import SparseDistiller as SparseDistiller
     from .equations import EquationSystem as EquationSystem, Parameter as Parameter

@@ -7,18 +7,21 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._errors import ConfigError, DiscoverError, FitError, check_keywords, did_you_mean, sentence
+from ._errors import ConfigError, DiscoverError, FitError, check_keys, check_keywords, did_you_mean, sentence
+from ._npz import npz_names
 from ._population import PopulationConfig, population_config
+from ._recording_config import check_recording_options, check_same_signals, split_sweeps, sweep_list
 from ._schema import CELL, DATA, MODEL, OUTPUT, SECTION_NAMES, TRAINING_EXCLUDED
 from .data import Trajectories, example_data
-from .data._trajectories import npz_names
 from .distill import check_distill_options
 from .equations import EquationSystem, Parameter
 from .models import get_model
-from .recordings._selection import check_recording_options
 from .ude import UDE
+
+if TYPE_CHECKING:
+    from .cell import ElectrodeFit
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -126,8 +129,6 @@ class RunConfig:
     def _load_recording(self, path: Path) -> tuple[Trajectories, Trajectories]:
         """Sweeps of a recording as (training, held-out) trajectories in the model's units: the
         held-out sweeps from the same file, or from `heldout_path` resampled to the training rate."""
-        from .recordings._selection import check_same_signals, split_sweeps, sweep_list
-
         d = self.data
         states, inputs, _, _ = self._signal_units()
         rec = self._read_recording(path, d.get("current"))
@@ -141,7 +142,7 @@ class RunConfig:
         held = self._in_model_units(other, decimate=False).select(_or_all(sweep_list(d, "heldout_sweeps")))
         return train, held.resample(train.dt).to_trajectories(states, inputs)
 
-    def load_electrode(self):
+    def load_electrode(self) -> ElectrodeFit | None:
         """The electrode compensation of a [cell] with `electrode` (a subthreshold noise recording read
         with the [data] options, its first sweep, in mV, pA and ms), or None."""
         from .cell import fit_electrode
@@ -154,8 +155,7 @@ class RunConfig:
 
     def _read_recording(self, path: Path, current: str | None):
         """One recording file, read with the [data] options."""
-        from .recordings import read_recording
-        from .recordings._recording import MissingUnitsError
+        from .recordings import MissingUnitsError, read_recording
 
         d = self.data
         try:
@@ -229,7 +229,7 @@ def load_config(path: str | Path) -> RunConfig | PopulationConfig:
 
 
 def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunConfig | PopulationConfig:
-    _check_keys("config", raw, _SECTIONS)
+    check_keys("config", raw, _SECTIONS)
     if "population" in raw:
         return population_config(raw, base_dir)
     if "latent" in raw:
@@ -241,9 +241,9 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
         if section not in raw:
             raise ConfigError(f"config has no [{section}] section; see examples/fitzhugh_nagumo.toml.")
     data, model = dict(raw["data"]), dict(raw["model"])
-    _check_keys("[data]", data, _DATA_KEYS)
+    check_keys("[data]", data, _DATA_KEYS)
     check_recording_options(data)
-    _check_keys("[model]", model, _MODEL_KEYS)
+    check_keys("[model]", model, _MODEL_KEYS)
     if ("example" in data) == ("path" in data):
         raise ConfigError("[data] needs exactly one of `example` (built-in data) or `path` (an .npz file).")
     if sum(k in model for k in _MODEL_KINDS) != 1:
@@ -253,15 +253,17 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
         raise ConfigError("config has no [residual] section: say which states get a learned residual, e.g. "
                           "[residual] v = [\"v\", \"w\"]; see examples/fitzhugh_nagumo.toml.")
     if "states" in model:
-        _check_keys("[model] with `states`", model, ("states", "inputs", "units", "time_unit", "name"))
+        check_keys("[model] with `states`", model, ("states", "inputs", "units", "time_unit", "name"))
         states = model["states"]
         if not (isinstance(states, list) and states and all(isinstance(x, str) and x.isidentifier() for x in states)):
-            raise ConfigError(f"[model] states = {states!r}: give the state names as a list, e.g. states = [\"x\", \"y\"].")
+            raise ConfigError(f"[model] states = {states!r}: give the state names as a list, "
+                              "e.g. states = [\"x\", \"y\"].")
     if "library" in model:
-        _check_keys("[model] with `library`", model, ("library", "remove", "parameters"))
+        check_keys("[model] with `library`", model, ("library", "remove", "parameters"))
         for state, terms in model.get("remove", {}).items():
             if not (isinstance(terms, list) and all(isinstance(t, str) for t in terms)):
-                raise ConfigError(f"[model.remove] {state} = {terms!r}: give a list of terms as text, e.g. [\"v**3/3\"].")
+                raise ConfigError(f"[model.remove] {state} = {terms!r}: give a list of terms as text, "
+                                  "e.g. [\"v**3/3\"].")
     if "parameters" in model:
         model["parameters"] = tuple(_parameter(k, v) for k, v in model["parameters"].items())
     # with nothing known, every state's whole right-hand side is learned unless [residual] says otherwise
@@ -269,17 +271,19 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     for state, features in given.items():
         if features != "all" and not (isinstance(features, list) and all(isinstance(f, str) for f in features)):
             raise ConfigError(
-                f"[residual] {state} = {features!r}: give a list of feature names, e.g. {state} = [\"v\", \"w\"], or \"all\"."
+                f"[residual] {state} = {features!r}: give a list of feature names, "
+                f"e.g. {state} = [\"v\", \"w\"], or \"all\"."
             )
         residual[state] = None if features == "all" else tuple(features)
     for section in ("training", "distill", "output"):
-        _check_keys(f"[{section}]", raw.get(section, {}), None)
-    _check_keys("[output]", raw.get("output", {}), OUTPUT.names())
+        check_keys(f"[{section}]", raw.get(section, {}), None)
+    check_keys("[output]", raw.get("output", {}), OUTPUT.names())
     output = str(raw.get("output", {}).get("directory", "results"))
     # option names and values now, so a typo fails before any data are read or trained on
     check_distill_options(dict(raw.get("distill", {})))
     check_training(dict(raw.get("training", {})))
-    config = RunConfig(data, model, residual, dict(raw.get("training", {})), dict(raw.get("distill", {})), output, Path(base_dir))
+    config = RunConfig(data, model, residual, dict(raw.get("training", {})), dict(raw.get("distill", {})), output,
+                       Path(base_dir))
     try:
         system = config.build_system()  # fail now on a bad model, not after loading data
     except DiscoverError as exc:
@@ -341,9 +345,9 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
     if "data" not in raw or "path" not in raw["data"]:
         raise ConfigError("[cell] needs [data] path = a recording (.nwb, .abf, .ibw, .csv or .npz).")
     data, cell = dict(raw["data"]), dict(raw["cell"])
-    _check_keys("[data]", data, ("path", "heldout_path", *_RECORDING_KEYS))
+    check_keys("[data]", data, ("path", "heldout_path", *_RECORDING_KEYS))
     check_recording_options(data)
-    _check_keys("[cell]", cell, _CELL_KEYS)
+    check_keys("[cell]", cell, _CELL_KEYS)
     adaptation = cell.get("adaptation", False)
     if not (isinstance(adaptation, bool) or (isinstance(adaptation, (int, float)) and 0 < adaptation < float("inf"))):
         raise ConfigError(f"[cell] adaptation = {adaptation!r}: give true (estimate the adaptation time constant), "
@@ -359,8 +363,8 @@ def _cell_config(raw: Mapping[str, Any], base_dir: str | Path) -> RunConfig:
                           "spike and resets, e.g. threshold = -30.0 (or use model = \"gif\", which finds spikes by "
                           "their onset slope).")
     for section in ("training", "distill", "output"):
-        _check_keys(f"[{section}]", raw.get(section, {}), None)
-    _check_keys("[output]", raw.get("output", {}), OUTPUT.names())
+        check_keys(f"[{section}]", raw.get(section, {}), None)
+    check_keys("[output]", raw.get("output", {}), OUTPUT.names())
     features = cell.get("features", ["V"])
     if not (isinstance(features, list) and set(features) <= {"V", "s", "I"} and features):
         raise ConfigError(f"[cell] features = {features!r}: the residual may depend on \"V\", \"s\" (time since the "
@@ -385,7 +389,8 @@ def _check_gif_options(cell: Mapping[str, Any], raw: Mapping[str, Any]) -> None:
     model = cell_model(cell)
     if model not in ("gif", "ude"):
         raise ConfigError(f"[cell] model = {model!r}: give \"gif\" (a GIF-type model discovered by regression) or "
-                          f"\"ude\" (a neural residual on the passive membrane).{did_you_mean(str(model), ('gif', 'ude'))}")
+                          "\"ude\" (a neural residual on the passive membrane)."
+                          f"{did_you_mean(str(model), ('gif', 'ude'))}")
     slope = cell.get("slope")
     if slope is not None and (isinstance(slope, bool) or not isinstance(slope, (int, float)) or not 0 < slope < 1e6):
         raise ConfigError(f"[cell] slope = {slope!r}: give the onset dV/dt in mV/ms, e.g. slope = 15.0, or leave it "
@@ -422,18 +427,9 @@ def _parameter(name: str, spec: Any) -> Parameter:
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         return Parameter(name, float(spec))
     if isinstance(spec, Mapping) and isinstance(spec.get("value"), (int, float)):
-        _check_keys(f"[model.parameters.{name}]", spec, ("value", "unit", "description"))
+        check_keys(f"[model.parameters.{name}]", spec, ("value", "unit", "description"))
         return Parameter(name, float(spec["value"]), str(spec.get("unit", "1")), str(spec.get("description", "")))
     raise ConfigError(f"parameter {name} = {spec!r}: give a number, or {{ value = 0.7, unit = \"mV\" }}.")
-
-
-def _check_keys(where: str, table: Mapping[str, Any], allowed: tuple[str, ...] | None) -> None:
-    """Check `table` is a table with only `allowed` keys (any keys when `allowed` is None)."""
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where} must be a table, got {table!r}.")
-    for key in table if allowed is not None else ():
-        if key not in allowed:
-            raise ConfigError(f"unknown key {key!r} in {where}; allowed: {', '.join(allowed)}.{did_you_mean(key, allowed)}")
 
 
 DEMO_CONFIG: dict[str, Any] = {

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class DiscoverError(Exception):
@@ -47,8 +48,21 @@ def check_keywords(section: str, options, cls: type, exclude: tuple[str, ...] = 
 
     if not hasattr(options, "keys"):
         raise ConfigError(f"{section} options must be a table of name = value, got {options!r}.")
-    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", *exclude)]
+    allowed = [p for p in inspect.signature(cls).parameters if p not in exclude]
     for key in options:
         if key not in allowed:
-            raise ConfigError(f"unknown {section} option {key!r}; allowed: {', '.join(allowed)}.{did_you_mean(key, allowed)}")
+            raise ConfigError(f"unknown {section} option {key!r}; allowed: {', '.join(allowed)}."
+                              f"{did_you_mean(key, allowed)}")
     return dict(options)
+
+
+def check_keys(where: str, table: Mapping[str, Any], allowed: tuple[str, ...] | None) -> None:
+    """Check `table` is a table with only `allowed` keys (any keys when `allowed` is None)."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where} must be a table, got {table!r}.")
+    if allowed is None:
+        return
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"unknown key {key!r} in {where}; allowed: {', '.join(allowed)}."
+                              f"{did_you_mean(key, allowed)}")

@@ -16,20 +16,25 @@ from .cell import spike_free_chunks
 from .data import Trajectories
 from .distill import (
     check_distill_options,
+    choice_rule,
     choose_by_spike_times,
+    choose_routes_jointly,
     distill_direct,
     distill_residuals,
     prune_terms,
     refit_coefficients,
     round_coefficients,
 )
-from .distill._combine import choice_rule
-from .distill._joint import choose_routes_jointly
 from .equations import EquationSystem
-from .ude import UDE
-from .ude._hidden import hidden_states
-from .validate import resimulate, resimulate_spiking, spike_thresholds, torch_rhs, trajectory_metrics
-from .validate._spiking import rule_spike_metrics
+from .ude import UDE, hidden_states
+from .validate import (
+    resimulate,
+    resimulate_spiking,
+    rule_spike_metrics,
+    spike_thresholds,
+    torch_rhs,
+    trajectory_metrics,
+)
 
 
 def discover(
@@ -179,8 +184,8 @@ def discover(
                   "spike rule",)
         notes += (refit["spike_times"]["reason"],)
     return Discovery(
-        system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes, selection,
-        routes,
+        system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes,
+        selection, routes,
     )
 
 

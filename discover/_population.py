@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ConfigError, check_keywords, did_you_mean
+from ._errors import ConfigError, check_keys, check_keywords, did_you_mean
 from ._schema import LATENT_EXCLUDED, POPULATION
 from .distill import SparseDistiller
 from .latent import (
@@ -80,7 +80,7 @@ class PopulationConfig:
     def frame(self, model: LatentODE, train: Population):
         """(alignment, state names): onto the data's true latents or the canonical frame, as `align` says."""
         z = model.transform(train)
-        if self.to_truth(train):
+        if self.to_truth(train) and train.latents is not None:  # to_truth: the data have latents
             alignment, default = affine_align(z, train.latents), train.latent_names
         else:
             alignment, default = canonical_frame(z), ()
@@ -90,14 +90,12 @@ class PopulationConfig:
 
 def population_config(raw: Mapping[str, Any], base_dir: str | Path) -> PopulationConfig:
     """Check a config with [population] and build its `PopulationConfig`."""
-    from ._config import _check_keys
-
     extra = [s for s in NOT_HERE if s in raw]
     if extra:
         raise ConfigError(f"[population] runs fit latent dynamics to spike counts; remove [{extra[0]}] (a trajectory "
                           "run's section), or remove [population]. The latent model is set in [latent].")
     p = dict(raw["population"])
-    _check_keys("[population]", p, POPULATION.names())
+    check_keys("[population]", p, POPULATION.names())
     if ("example" in p) == ("path" in p):
         raise ConfigError("[population] needs exactly one of `example` (simulated counts) or `path` (an .npz of "
                           "counts and dt).")
@@ -118,7 +116,7 @@ def population_config(raw: Mapping[str, Any], base_dir: str | Path) -> Populatio
         raise ConfigError(f"[population] names = {names!r}: give the latent states' names, e.g. [\"x\", \"y\", \"z\"].")
     latent = check_keywords("[latent]", raw.get("latent", {}), LatentODE, exclude=LATENT_EXCLUDED)
     distill = dict(raw.get("distill", {}))
-    _check_keys("[distill] of a population run", distill, ("sparse",))
+    check_keys("[distill] of a population run", distill, ("sparse",))
     sparse = check_keywords("[distill.sparse]", distill.get("sparse", {}), SparseDistiller)
     output = dict(raw.get("output", {})).get("directory", "results")
     config = PopulationConfig(p, latent, sparse, output, Path(base_dir))
@@ -139,6 +137,6 @@ def run_population(config: PopulationConfig, out_dir: Path, *, force: bool = Fal
     alignment, names = config.frame(model, train)
     if not np.all(np.isnan(alignment.r2)):
         say("Aligned to the data's latents, R² per state: " + ", ".join(f"{n} {r:.3f}" for n, r in
-                                                                     zip(names, alignment.r2)))
+                                                                     zip(names, alignment.r2, strict=True)))
     system, distillers = distill_latent_field(model, train, alignment, names, config.sparse)
     return write_latent_results(out_dir, model, heldout, alignment, system, distillers, force=force)

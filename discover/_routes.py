@@ -8,11 +8,9 @@ from typing import Any
 import numpy as np
 
 from .data import Trajectories
-from .distill import complexity
-from .distill._base import n_constants
-from .distill._combine import chosen_index
+from .distill import chosen_index, complexity, n_constants
 from .equations import EquationSystem
-from .ude._windows import state_scale
+from .integrate import state_scale
 from .validate import resimulate
 
 
@@ -51,11 +49,11 @@ def choose_route(systems: Mapping[str, EquationSystem], checks: Mapping[str, Tra
     names = sorted(record, key=lambda n: (record[n]["complexity"], n))
     chosen = names[chosen_index([record[n]["score"] for n in names], tolerance, floor,
                                 [record[n]["constants"] for n in names])]  # the candidates' rule
-    scores = ", ".join(f"{n} {record[n]['score']:.3g} ({record[n]['constants']} constants, complexity "
-                       f"{record[n]['complexity']})" for n in names)
+    listing = ", ".join(f"{n} {record[n]['score']:.3g} ({record[n]['constants']} constants, complexity "
+                        f"{record[n]['complexity']})" for n in names)
     why = (f"route auto: the {chosen} route was chosen: fewest constants, then lowest error, of the routes whose "
            f"mean re-simulation error on {' and '.join(checks)} is within {tolerance:g}x the best + {floor:g} "
-           f"({scores})")
+           f"({listing})")
     return {"routes": record, "chosen": chosen, "why": why}
 
 

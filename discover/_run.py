@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._config import RunConfig, cell_model
-from ._pipeline import Discovery
+from ._discovery import Discovery
 from ._progress import Progress
 
 

@@ -1,8 +1,8 @@
 """The run-config schema: every section and key of a config file, with its type, default and meaning.
 
 One source for two readers: `discover._config` takes the allowed keys of each section from here,
-and the documentation's configuration reference is generated from it (`config_reference`), so the
-checks and the docs cannot drift apart. Keys of `[training]`, `[distill.sparse]` and
+and the documentation's configuration reference is generated from it (`_reference.config_reference`),
+so the checks and the docs cannot drift apart. Keys of `[training]`, `[distill.sparse]` and
 `[distill.symbolic]` are the keyword arguments of `UDE`, `SparseDistiller` and `SymbolicDistiller`:
 names and defaults come from their signatures, descriptions from here, and a test checks that the
 two match.
@@ -10,7 +10,6 @@ two match.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,6 +206,8 @@ TRAINING_DOCS = {
     "dtype": "\"float32\" or \"float64\".",
     "seed": "Seed of the networks' initial weights and the window batches.",
     "threads": "Torch threads; one per job is fastest for small networks.",
+    "device": "\"cpu\", \"cuda\" (a GPU; an error where torch sees none) or \"auto\" (the GPU when there is one); "
+              "the trained model comes back to the CPU.",
     "checkpoint": "A file to save training state to (set by `discover run` next to the results folder).",
     "checkpoint_every": "Adam steps between checkpoints.",
     "resume": "Continue from `checkpoint` if it exists (`discover run --resume` sets it).",
@@ -221,6 +222,7 @@ LATENT_DOCS = {
     "substeps": "RK4 steps per bin.",
     "seed": "Seed of the weights and the batches.",
     "threads": "Torch threads.",
+    "device": "\"cpu\", \"cuda\" (a GPU; an error where torch sees none) or \"auto\" (the GPU when there is one).",
 }
 LATENT_EXCLUDED = ("known", "progress")  # a config run has no known latent part; progress follows --quiet
 SPARSE_DOCS = {
@@ -255,76 +257,6 @@ SYMBOLIC_DOCS = {
 TRAINING_EXCLUDED = ("system", "progress")  # set by the pipeline, not by a config
 
 
-def _estimator_section(name: str, doc: str, cls: type, docs: dict[str, str], exclude=()) -> Section:
-    keys = []
-    for p in inspect.signature(cls).parameters.values():
-        if p.name in exclude:
-            continue
-        keys.append(Key(p.name, _toml_type(str(p.annotation)), docs.get(p.name, ""), p.default))
-    return Section(name, doc, tuple(keys))
-
-
-def sections() -> tuple[Section, ...]:
-    """Every section of a config file, in the order of the reference."""
-    from .distill import SparseDistiller, SymbolicDistiller
-    from .latent import LatentODE
-    from .ude import UDE
-
-    return (
-        _DATA, _MODEL, _RESIDUAL, _CELL,
-        _estimator_section("training", "How the UDE is trained: keyword arguments of `discover.UDE`.", UDE,
-                           TRAINING_DOCS, TRAINING_EXCLUDED),
-        _DISTILL,
-        _estimator_section("distill.sparse", "Keyword arguments of `discover.SparseDistiller`.", SparseDistiller,
-                           SPARSE_DOCS),
-        _estimator_section("distill.symbolic", "Keyword arguments of `discover.distill.SymbolicDistiller`.",
-                           SymbolicDistiller, SYMBOLIC_DOCS),
-        _POPULATION,
-        _estimator_section("latent", "How the latent model is fitted (with [population]): keyword arguments of "
-                           "`discover.latent.LatentODE`.", LatentODE, LATENT_DOCS, LATENT_EXCLUDED),
-        _OUTPUT,
-    )
-
-
 SECTION_NAMES = ("data", "model", "residual", "cell", "training", "distill", "population", "latent", "output")
-DATA, MODEL, CELL, DISTILL, OUTPUT, POPULATION = _DATA, _MODEL, _CELL, _DISTILL, _OUTPUT, _POPULATION
-
-
-def toml_value(value: Any) -> str:
-    """A default as it would be written in TOML ('' for none)."""
-    if value is _MISSING or value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{}" if not value else "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    return repr(value)
-
-
-_TYPES = {"int": "integer", "float": "float", "str": "string", "bool": "boolean",
-          "Sequence[str]": "list of strings", "Sequence[float]": "list of floats"}
-
-
-def _toml_type(annotation: str) -> str:
-    """A signature's annotation in TOML words ("Sequence[float] | None" -> "list of floats")."""
-    parts = [a.strip() for a in annotation.split("|") if a.strip() != "None"]
-    return " or ".join(_TYPES.get(a, a) for a in parts)
-
-
-def config_reference() -> str:
-    """The configuration reference as Markdown: one table per section."""
-    out = []
-    for section in sections():
-        out += [f"## `[{section.name}]`", "", section.doc, "", "| key | type | default | meaning |",
-                "|---|---|---|---|"]
-        for k in section.keys:
-            default = toml_value(k.default)
-            group = f" *({k.group} data)*" if section in (_DATA, _POPULATION) and k.group in (
-                "example", "npz", "recording") else ""
-            out.append(f"| `{k.name}` | {k.type} | {f'`{default}`' if default else ''} | {k.doc}{group} |")
-        out.append("")
-    return "\n".join(out)
+DATA, MODEL, RESIDUAL, CELL, DISTILL, OUTPUT, POPULATION = (
+    _DATA, _MODEL, _RESIDUAL, _CELL, _DISTILL, _OUTPUT, _POPULATION)

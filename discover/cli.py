@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     batch.add_argument("--force", action="store_true", help="re-run cells that already have results")
     batch.add_argument("--quiet", action="store_true", help="print only the final summary line")
-    report = sub.add_parser("report", help="(re)build report.html, report.md, report.tex and figures of a results folder")
+    report = sub.add_parser("report",
+                            help="(re)build report.html, report.md, report.tex and figures of a results folder")
     report.add_argument("results", help="a results folder written by `discover run` or `discover demo`")
     report.add_argument("--force", action="store_true", help="replace reports already in the folder")
     report.add_argument("--quiet", action="store_true", help="print nothing on success")

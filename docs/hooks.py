@@ -23,7 +23,7 @@ def cli_reference() -> str:
 
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 (MkDocs' signature)
     if "<!-- generated: config-reference -->" in markdown:
-        from discover._schema import config_reference
+        from discover._reference import config_reference
 
         markdown = markdown.replace("<!-- generated: config-reference -->", config_reference())
     if "<!-- generated: cli-reference -->" in markdown:

@@ -14,7 +14,8 @@ sweeps of current steps. We fit on some sweeps and validate on others:
 5. the held-out sweeps are re-simulated with the spike rule, and the model's spike times are
    compared with the cell's by the coincidence factor Gamma (1 = every spike within 4 ms, 0 = chance).
 
-Run: python examples/current_clamp_cell.py              (a few minutes on a laptop CPU; results in results/current_clamp_cell/)
+Run: python examples/current_clamp_cell.py              (a few minutes on a laptop CPU;
+                                                         results in results/current_clamp_cell/)
      python examples/current_clamp_cell.py --fast       (two sweeps, cropped, fewer iterations: what CI runs)
      python examples/current_clamp_cell.py --file other.abf --train 6 8 10 --heldout 9
 The same run from a config: discover run examples/fsi_cell.toml

@@ -68,5 +68,5 @@ for target in ("brian2", "neuron"):
     got = np.column_stack([np.interp(t, t_sim, y_sim[:, k]) for k in range(y_sim.shape[1])])
     errors[target] = np.sqrt(np.mean((got - ours) ** 2, axis=0)) / ours.std(axis=0)
     print(f"{target}: {', '.join(f.name for f in files)}; NRMSE against discover's simulation: "
-          + ", ".join(f"{s} {e:.1e}" for s, e in zip(result.discovered.states, errors[target])))
+          + ", ".join(f"{s} {e:.1e}" for s, e in zip(result.discovered.states, errors[target], strict=True)))
 print("results and exports:", folder)

@@ -50,6 +50,7 @@ result = discover(
 
 p = full.parameter_values
 print("Discovered:", result.discovered.discovered["V"])
-print(f"Truth:      {-p['g_K'] / p['C']:g}*V*n**4 + {p['g_K'] * p['E_K'] / p['C']:g}*n**4   (the removed -g_K n⁴ (V - E_K)/C)")
+print(f"Truth:      {-p['g_K'] / p['C']:g}*V*n**4 + {p['g_K'] * p['E_K'] / p['C']:g}*n**4   "
+      "(the removed -g_K n⁴ (V - E_K)/C)")
 print("held-out R² of V:", round(result.metrics["discovered"]["V"]["r2"], 4))
 print("results:", write_results(result, args.out, force=args.force))

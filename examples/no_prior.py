@@ -40,7 +40,8 @@ print(system, "\n")
 result = discover(train, system, heldout, training=config.training, distill=config.distill, progress=not args.fast)
 
 for name, route in result.routes["routes"].items():
-    print(f"{name} route: score {route.get('score', float('nan')):.3g}, " + "; ".join(f"d{s}/dt = {e}" for s, e in route["terms"].items()))
+    terms = "; ".join(f"d{s}/dt = {e}" for s, e in route["terms"].items())
+    print(f"{name} route: score {route.get('score', float('nan')):.3g}, {terms}")
 print(result.routes["why"], "\n")
 print(result.discovered)
 print("held-out R²:", {s: round(m["r2"], 4) for s, m in result.metrics["discovered"].items()})

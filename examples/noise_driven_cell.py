@@ -54,11 +54,11 @@ print(f"Electrode: R_e = {electrode.resistance:.1f} MOhm; membrane tau from the 
 cell = discover_cell(train, test, electrode=electrode, settings=CellSettings(runs=20 if args.fast else 100))
 print("\nDiscovered model (times in ms, V in mV, I in pA):")
 print(cell.discovered)
-print(f"\nSpikes: {cell.spikes.count} in training, onset at {cell.spikes.threshold:.1f} mV, reset {cell.spikes.reset:.1f} mV "
-      f"after {cell.spikes.refractory:.1f} ms")
+print(f"\nSpikes: {cell.spikes.count} in training, onset at {cell.spikes.threshold:.1f} mV, "
+      f"reset {cell.spikes.reset:.1f} mV after {cell.spikes.refractory:.1f} ms")
 for model, measures in cell.metrics.items():
     m = measures["V"]
-    print(f"{model:>24}: Md* {m.get('md_star', float('nan')):.3f}, Gamma/intrinsic {m.get('gamma_ratio', float('nan')):.3f}, "
-          f"spike-count error {m['spike_count_error']:+.0%}")
+    print(f"{model:>24}: Md* {m.get('md_star', float('nan')):.3f}, "
+          f"Gamma/intrinsic {m.get('gamma_ratio', float('nan')):.3f}, spike-count error {m['spike_count_error']:+.0%}")
 path = write_results(cell.as_discovery(), args.out, force=args.force)
 print(f"\nResults in {path}/ (report.html); export them with: discover export {path} --to all")

@@ -105,9 +105,9 @@ def steps(n_sweeps: int = 3, seed: int = 0) -> Trajectories:
 
 def resume_after_interrupt(make, data, call: int, monkeypatch):
     """Fit `make(resume=...)` until the `call`-th batch is drawn (a Ctrl-C there), then resume it."""
-    from discover.ude import _windows
+    from discover.integrate import Windows
 
-    real, count = _windows.Windows.sample, {"n": 0}
+    real, count = Windows.sample, {"n": 0}
 
     def interrupted(self, rng, size):
         count["n"] += 1
@@ -115,17 +115,17 @@ def resume_after_interrupt(make, data, call: int, monkeypatch):
             raise KeyboardInterrupt
         return real(self, rng, size)
 
-    monkeypatch.setattr(_windows.Windows, "sample", interrupted)
+    monkeypatch.setattr(Windows, "sample", interrupted)
     with pytest.raises(KeyboardInterrupt):
         make(resume=False).fit(data)
-    monkeypatch.setattr(_windows.Windows, "sample", real)
+    monkeypatch.setattr(Windows, "sample", real)
     return make(resume=True).fit(data)
 
 
 def assert_same_fit(whole, resumed, resumed_at: int) -> None:
     assert resumed.resumed_from_ == resumed_at
     assert resumed.loss_history_ == pytest.approx(whole.loss_history_, rel=1e-6)
-    for a, b in zip(whole.model_.parameters(), resumed.model_.parameters()):
+    for a, b in zip(whole.model_.parameters(), resumed.model_.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
 
 

@@ -65,7 +65,8 @@ def test_structure_accepts_equivalent_forms_and_rejects_spurious_or_missing_term
     assert not bench.structure({"V": 0.22 * V / (1 + sp.exp(-2 * (V + 1.2) / 18))}, true, data)[0]  # missing
     # a look-alike on a narrow range: a + b*v spans 0.04*v**2 there, but it is not the structure
     v = sp.Symbol("v", real=True)
-    narrow = Trajectories(np.arange(100.0), np.linspace(-75, -55, 100).reshape(1, -1, 1), np.zeros((1, 100, 0)), ("v",), ())
+    narrow = Trajectories(np.arange(100.0), np.linspace(-75, -55, 100).reshape(1, -1, 1), np.zeros((1, 100, 0)),
+                          ("v",), ())
     assert not bench.structure({"v": 115.98 - 32.853 * v}, {"v": 0.04 * v**2}, narrow)[0]
 
 
@@ -105,12 +106,14 @@ def test_no_prior_table_counts_successes_and_each_benchmark_replaces_only_its_ow
     rows = [{**row, "noise": 0.01, "r2": 0.95, "baseline_r2": float("-inf")},
             {**row, "noise": 0.05, "r2": 0.5, "baseline_r2": 0.91}]
     text = no_prior.table(rows)
-    assert "1% noise: ours 1 of 1, PySINDy-alone 0 of 1" in text and "5% noise: ours 0 of 1, PySINDy-alone 1 of 1" in text
+    assert "1% noise: ours 1 of 1, PySINDy-alone 0 of 1" in text
+    assert "5% noise: ours 0 of 1, PySINDy-alone 1 of 1" in text
     assert "diverged" in text
     results = tmp_path / "RESULTS.md"
     results.write_text("# Missing-term benchmark\n\nkept\n\n# No-prior benchmark\n\nold table\n\n# Later\n\nkept too\n")
     bench.write_section(results, "# No-prior benchmark\n\nnew table\n\n")
-    assert results.read_text() == "# Missing-term benchmark\n\nkept\n\n# No-prior benchmark\n\nnew table\n\n# Later\n\nkept too\n"
+    assert results.read_text() == ("# Missing-term benchmark\n\nkept\n\n# No-prior benchmark\n\nnew table\n\n"
+                                   "# Later\n\nkept too\n")
 
 
 def test_latent_benchmark_scores_terms_of_the_true_equations():
@@ -120,8 +123,8 @@ def test_latent_benchmark_scores_terms_of_the_true_equations():
     assert latent.score("lorenz", lorenz)["terms"] == "7/7" and latent.score("lorenz", lorenz)["spurious"] == 0
     wrong = {**lorenz, "z": x**2 + y**2 - z}  # xy missing, x**2 and y**2 spurious
     assert latent.score("lorenz", wrong) == {**latent.score("lorenz", wrong), "terms": "6/7", "spurious": 2}
-    row = {"system": "lorenz", "dim": 3, "neurons": 100, "trials": 4, "bins": 5, "iterations": 1, "batch": 4, "lr": 0.01,
-           "rate_r2": 0.95,
+    row = {"system": "lorenz", "dim": 3, "neurons": 100, "trials": 4, "bins": 5, "iterations": 1, "batch": 4,
+           "lr": 0.01, "rate_r2": 0.95,
            "align_r2": 0.9, "distilled": latent.score("lorenz", lorenz), "refit": latent.score("lorenz", wrong),
            "seconds": 1.0}
     assert "| lorenz | 3 | 100 | 4 x 5 | 1 x 4, 0.01 | 0.950 | 0.900 | 7/7 | 0 | 6/7 | 2 | 1 |" in latent.table([row])

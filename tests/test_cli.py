@@ -46,9 +46,9 @@ def _discovered(out):
 
 def _ctrl_c_at_step(step, monkeypatch):
     """Raise KeyboardInterrupt at the given Adam step, as Ctrl-C would."""
-    from discover.ude import _windows
+    from discover.integrate import Windows
 
-    real, calls = _windows.Windows.sample, {"n": 0}
+    real, calls = Windows.sample, {"n": 0}
 
     def interrupted(self, rng, size):
         calls["n"] += 1
@@ -56,7 +56,7 @@ def _ctrl_c_at_step(step, monkeypatch):
             raise KeyboardInterrupt
         return real(self, rng, size)
 
-    monkeypatch.setattr(_windows.Windows, "sample", interrupted)
+    monkeypatch.setattr(Windows, "sample", interrupted)
 
 
 @pytest.mark.slow  # about 2-3 minutes on 2 cores: two whole runs and an interrupted one

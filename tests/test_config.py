@@ -166,7 +166,8 @@ def test_recording_sweeps_must_not_overlap(tmp_path):
 
 def test_no_prior_model_from_state_names_alone():
     """With `states` and no [residual], every right-hand side is learned from every state and input."""
-    config = config_from_dict({"data": {"example": "fitzhugh_nagumo"}, "model": {"states": ["v", "w"], "inputs": ["I"]}})
+    config = config_from_dict({"data": {"example": "fitzhugh_nagumo"},
+                               "model": {"states": ["v", "w"], "inputs": ["I"]}})
     system = config.build_system()
     assert system.states == ("v", "w") and set(system.residuals) == {"v", "w"}
     assert system.residual_features("v") == ("v", "w", "I")
@@ -198,8 +199,8 @@ def test_missing_units_fix_is_toml_in_a_config_and_python_in_the_api(tmp_path):
 
 
 @pytest.mark.parametrize("training, message", [
-    ({"iterations": 1e12}, "\\[training\\] `iterations` must be an integer >= 0, got 1000000000000.0.*TOML reads iterations = "
-                           "1e\\+12 as a float.*e.g. iterations = 600"),
+    ({"iterations": 1e12}, "\\[training\\] `iterations` must be an integer >= 0, got 1000000000000.0.*"
+                           "TOML reads iterations = 1e\\+12 as a float.*e.g. iterations = 600"),
     ({"learning_rate": -1.0}, "\\[training\\] `learning_rate` must be a positive number"),
     ({"solver": "euler"}, "\\[training\\] `solver`='euler' is not one of"),
     ({"window": 20, "stride": 3}, "\\[training\\] `stride`=3 must divide `window`=20"),

@@ -121,7 +121,8 @@ def test_ci_builds_the_docs_strictly_and_runs_getting_started():
 
 
 def test_config_reference_lists_every_key_the_loader_accepts():
-    from discover._schema import SPARSE_DOCS, SYMBOLIC_DOCS, TRAINING_DOCS, config_reference, sections
+    from discover._reference import config_reference, sections
+    from discover._schema import SPARSE_DOCS, SYMBOLIC_DOCS, TRAINING_DOCS
 
     for section in sections():
         undocumented = [k.name for k in section.keys if not k.doc]

@@ -57,7 +57,7 @@ def _formatted_then_full_stop(tree):
     exception's own text may end with one already; such messages go through `sentence`."""
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
-            for value, after in zip(node.values, node.values[1:]):
+            for value, after in zip(node.values, node.values[1:], strict=False):
                 text = ast.unparse(value) if isinstance(value, ast.FormattedValue) else ""
                 if ("exc" in text and "rstrip('.')" not in text  # an `exc` stripped of its own stop is fine
                         and isinstance(after, ast.Constant) and str(after.value).startswith(".")):

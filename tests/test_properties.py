@@ -1,5 +1,6 @@
 """Property-based tests: random malformed input to the parser, units, data, configs, saved systems,
-estimator settings, recordings and simulation gives our own errors (DiscoverError subclasses) or a valid object, never a traceback from numpy or sympy."""
+estimator settings, recordings and simulation gives our own errors (DiscoverError subclasses) or a valid
+object, never a traceback from numpy or sympy."""
 
 import numpy as np
 import pytest
@@ -65,7 +66,8 @@ def test_trajectories_validate_or_raise_our_error(t, y, states):
 
 
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=5),
-                   st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+                   st.lists(st.text(max_size=3), max_size=2),
+                   st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
 
 
 @SETTINGS

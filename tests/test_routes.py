@@ -12,13 +12,15 @@ x, y = sp.symbols("x y", real=True)
 
 
 def no_prior() -> EquationSystem:
-    return EquationSystem.from_text(["dx/dt = 0", "dy/dt = 0"]).with_residual("x", ["x", "y"]).with_residual("y", ["x", "y"])
+    unknown = EquationSystem.from_text(["dx/dt = 0", "dy/dt = 0"])
+    return unknown.with_residual("x", ["x", "y"]).with_residual("y", ["x", "y"])
 
 
 @pytest.fixture(scope="module")
 def lv():
     t = np.linspace(0, 10, 150)
-    return simulate(EquationSystem.from_text(LV), [[0.44, 4.6]], t), simulate(EquationSystem.from_text(LV), [[2.0, 1.0]], t)
+    system = EquationSystem.from_text(LV)
+    return simulate(system, [[0.44, 4.6]], t), simulate(system, [[2.0, 1.0]], t)
 
 
 def _with(dx, dy):
@@ -43,7 +45,7 @@ def test_at_equal_error_the_simpler_route_wins(lv):
     right = _with(1.3 * x - 0.9 * x * y, 0.8 * x * y - 1.8 * y)
     padded = _with(1.3 * x - 0.9 * x * y + 1e-9 * x**3, 0.8 * x * y - 1.8 * y)
     for names in (("ude", "direct"), ("direct", "ude")):  # whichever route found it
-        record = choose_route(dict(zip(names, (right, padded))), {"whole": train}, 1.5, 1e-4)
+        record = choose_route(dict(zip(names, (right, padded), strict=True)), {"whole": train}, 1.5, 1e-4)
         assert record["chosen"] == names[0]
         assert record["routes"][names[0]]["complexity"] < record["routes"][names[1]]["complexity"]
 

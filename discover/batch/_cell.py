@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._config import RunConfig
-from ..report._results import write_folder
+from ..report import write_folder
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ import dataclasses
 import glob
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._config import RunConfig
 from .._errors import ConfigError
+from .._population import PopulationConfig
 from ._cell import CellOutcome, run_cell, unpack_results
 from ._summary import cell_row, load_cell, term_frequencies, write_html, write_table
 
@@ -45,14 +46,14 @@ def find_inputs(patterns: Sequence[str]) -> dict[str, Path]:
         files += [f for f in matched if f not in files]
     stems = [f.stem for f in files]
     if len(set(stems)) == len(stems):
-        return dict(zip(stems, files))
+        return dict(zip(stems, files, strict=True))
     root = Path(os.path.commonpath([f.resolve().parent for f in files]))
     return {"__".join(f.resolve().relative_to(root).with_suffix("").parts): f for f in files}
 
 
 def run_batch(
-    config: RunConfig, inputs: Sequence[str], out: str | Path, *, scheduler: str | None = None,
-    workers: int | None = None, force: bool = False, say=print,
+    config: RunConfig | PopulationConfig, inputs: Sequence[str], out: str | Path, *, scheduler: str | None = None,
+    workers: int | None = None, force: bool = False, say: Callable[..., object] = print,
 ) -> BatchResult:
     """Run `config` on every file `inputs` match, each cell independently, in parallel.
 
@@ -134,7 +135,8 @@ async def _close_workers(cluster, timeout: float) -> None:
     await asyncio.gather(*(worker.close(timeout=timeout) for worker in list(cluster.workers.values())))
 
 
-def _run_on(client, config: RunConfig, pending: dict[str, Path], cells: Path, logs: Path, say) -> dict[str, CellOutcome]:
+def _run_on(client, config: RunConfig, pending: dict[str, Path], cells: Path, logs: Path,
+            say) -> dict[str, CellOutcome]:
     from distributed import as_completed
 
     futures = {client.submit(run_cell, config, name, str(path.resolve()), key=f"discover-{name}-{uuid.uuid4().hex[:8]}",

@@ -5,13 +5,12 @@ from ._discover import CellDiscovery as CellDiscovery, CellSettings as CellSetti
 from ._electrode import ElectrodeFit as ElectrodeFit, fit_electrode as fit_electrode
 from ._gif import CellFit as CellFit, gif_system as gif_system
 from ._membrane import (
-    MEMBRANE as MEMBRANE,
     add_spike_clock as add_spike_clock,
     estimate_passive as estimate_passive,
     estimate_spike_rule as estimate_spike_rule,
     membrane_system as membrane_system,
 )
-from ._segments import spike_free_chunks as spike_free_chunks, spike_mask as spike_mask
+from ._segments import spike_free_chunks as spike_free_chunks
 from ._simulate import simulate_gif as simulate_gif
 from ._spikes import (
     SpikeAnalysis as SpikeAnalysis,
@@ -21,8 +20,8 @@ from ._spikes import (
 )
 
 __all__ = [
-    "MEMBRANE", "CellDiscovery", "CellFit", "CellSettings", "ElectrodeFit", "discover_cell", "gif_system",
+    "CellDiscovery", "CellFit", "CellSettings", "ElectrodeFit", "discover_cell", "gif_system",
     "simulate_gif", "SpikeAnalysis", "SpikeShape", "add_adaptation", "add_spike_clock", "analyse_spikes",
     "detect_spikes", "estimate_adaptation", "estimate_passive", "estimate_spike_rule", "fit_electrode",
-    "membrane_system", "spike_free_chunks", "spike_mask",
+    "membrane_system", "spike_free_chunks",
 ]

@@ -29,7 +29,7 @@ from scipy.optimize import curve_fit
 from scipy.signal import lfilter
 
 from .._errors import DataError
-from ..recordings._recording import conversion
+from ..recordings import conversion
 from ._spikes import spike_onsets
 
 TAU_BOUNDS = (0.1, 1000.0)  # ms, the membrane time constant's search range
@@ -57,8 +57,8 @@ class ElectrodeFit:
     membrane_resistance: float
     warnings: tuple[str, ...]
 
-    def compensate(self, v, i, dt: float | None = None, *, voltage_unit: str = "mV", current_unit: str = "pA",
-                   time_unit: str = "ms") -> np.ndarray:
+    def compensate(self, v: np.ndarray, i: np.ndarray, dt: float | None = None, *, voltage_unit: str = "mV",
+                   current_unit: str = "pA", time_unit: str = "ms") -> np.ndarray:
         """The membrane potential V_rec - K_e * I (mV), for sweeps `v` and their currents `i`
         (1-D or (sweeps, samples), NaN padding kept). `dt`, when given, must match the fit's."""
         v = np.asarray(v, dtype=float) * conversion(voltage_unit, "mV", "`voltage_unit`")
@@ -93,7 +93,7 @@ def lagged(i: np.ndarray, edges: np.ndarray) -> np.ndarray:
     c = np.concatenate([[0.0], np.cumsum(i)])
     idx = np.arange(i.size)
     columns = [c[np.clip(idx - a + 1, 0, i.size)] - c[np.clip(idx - b + 1, 0, i.size)]
-               for a, b in zip(edges[:-1], edges[1:])]
+               for a, b in zip(edges[:-1], edges[1:], strict=True)]
     return np.column_stack(columns)
 
 
@@ -123,9 +123,9 @@ def _as_pair(v, i, dt, voltage_unit: str, current_unit: str, time_unit: str):
     return v, i, dt
 
 
-def fit_electrode(v, i, dt: float, *, voltage_unit: str = "mV", current_unit: str = "pA", time_unit: str = "ms",
-                  length: float = 150.0, fine: float = 1.0, fit_range: tuple[float, float] = (3.0, 50.0),
-                  electrode_length: float = 7.0) -> ElectrodeFit:
+def fit_electrode(v: np.ndarray, i: np.ndarray, dt: float, *, voltage_unit: str = "mV", current_unit: str = "pA",
+                  time_unit: str = "ms", length: float = 150.0, fine: float = 1.0,
+                  fit_range: tuple[float, float] = (3.0, 50.0), electrode_length: float = 7.0) -> ElectrodeFit:
     """The electrode kernel from subthreshold noise sweeps `v`, `i` (1-D or (sweeps, samples)),
     Badel et al. 2008 (see the module). Lengths in ms."""
     v, i, dt = _as_pair(v, i, dt, voltage_unit, current_unit, time_unit)
@@ -154,7 +154,7 @@ def _regression(v: np.ndarray, i: np.ndarray, edges: np.ndarray, dt: float) -> t
     """Rows of lagged currents and recorded voltages (each sweep's mean removed), from every sweep's
     finite stretch, after its first `length` ms (whose current history is not recorded)."""
     skip, rows, targets = edges[-1], [], []
-    for vs, cs in zip(v, i):
+    for vs, cs in zip(v, i, strict=True):
         finite = np.isfinite(vs) & np.isfinite(cs)
         n = int(np.argmin(finite)) if not finite.all() else finite.size  # NaN padding ends a sweep
         if n > skip:
@@ -162,8 +162,9 @@ def _regression(v: np.ndarray, i: np.ndarray, edges: np.ndarray, dt: float) -> t
             targets.append((vs[:n] - vs[:n].mean())[skip:])
     samples = sum(len(r) for r in targets)
     if samples < 20 * (len(edges) - 1):
-        raise DataError(f"{samples * dt:g} ms of compensation recording after the first {skip * dt:g} ms: too short for "
-                        f"a {len(edges) - 1}-bin kernel; record some seconds of subthreshold noise (10 s is usual).")
+        raise DataError(f"{samples * dt:g} ms of compensation recording after the first {skip * dt:g} ms: too short "
+                        f"for a {len(edges) - 1}-bin kernel; record some seconds of subthreshold noise "
+                        "(10 s is usual).")
     return np.concatenate(rows), np.concatenate(targets)
 
 
@@ -178,8 +179,8 @@ def _membrane_exponential(kernel: np.ndarray, t: np.ndarray, fit_range: tuple[fl
         (a, tau), _ = curve_fit(lambda s, a, tau: a * np.exp(-s / tau), t[window], kernel[window], p0=[a0, start],
                                 bounds=([-np.inf, TAU_BOUNDS[0]], [np.inf, TAU_BOUNDS[1]]), maxfev=10000)
     except RuntimeError as err:
-        raise DataError(f"no exponential fits the kernel's tail ({fit_range[0]:g}-{fit_range[1]:g} ms): {str(err).rstrip('.')}; is the "
-                        "compensation sweep subthreshold noise?") from err
+        raise DataError(f"no exponential fits the kernel's tail ({fit_range[0]:g}-{fit_range[1]:g} ms): "
+                        f"{str(err).rstrip('.')}; is the compensation sweep subthreshold noise?") from err
     return float(a), float(tau)
 
 

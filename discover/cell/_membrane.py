@@ -28,7 +28,8 @@ def estimate_spike_rule(data: Trajectories, threshold: float, *, state: str = "V
     troughs, delays = [], []
     for y in data.y[..., i]:
         times = spike_times(data.t, y, threshold)
-        for s, following in zip(times, [*times[1:], np.inf]):
+        # each spike and the next (the last: none); with no spike the lone inf is left over, hence not strict
+        for s, following in zip(times, [*times[1:], np.inf], strict=False):
             window = (data.t > s) & (data.t < min(s + 10.0, following))
             if window.sum() > 2:
                 # the last sample at the lowest value: a clamped model trace is flat during its hold
@@ -97,7 +98,7 @@ def _least_squares(data: Trajectories, masks: np.ndarray, state: str, current: s
     w = data.y[..., data.states.index(adaptation)] if adaptation is not None else None
     window = max(5, int(round(1.0 / data.dt)) | 1)
     rows, targets = [], []
-    for k, (y, u, mask) in enumerate(zip(data.y[..., i], data.u[..., j], masks)):
+    for k, (y, u, mask) in enumerate(zip(data.y[..., i], data.u[..., j], masks, strict=True)):
         dv = savgol_filter(y, window, 3, deriv=1, delta=data.dt)
         columns = [dv[mask], y[mask], np.ones(mask.sum())] + ([] if w is None else [w[k][mask]])
         rows.append(np.stack(columns, axis=1))
@@ -159,7 +160,7 @@ def refine_passive(data: Trajectories, quiet: np.ndarray, start: dict[str, float
         C, gL, EL, a_w = np.exp(p[0]), np.exp(p[1]), p[2], (p[3] if adaptation else 0.0)
         decay = np.exp(-data.dt * gL / C)
         out = []
-        for n, (v, drive) in enumerate(zip(y, u)):
+        for n, (v, drive) in enumerate(zip(y, u, strict=True)):
             target = EL + (drive - (a_w * w[n] if adaptation else 0.0)) / gL  # where V relaxes to
             mean = 0.5 * (target[1:] + target[:-1])
             sim = lfilter([1 - decay], [1, -decay], mean, zi=[decay * v[0]])[0]

@@ -35,7 +35,7 @@ def spike_free_chunks(data: Trajectories, rule: SpikeRule, length: int, *, balan
     for k, y in enumerate(data.y[..., i]):
         good = ~spike_mask(data.t, y, rule)
         edges = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(int), [0]])))
-        for start, stop in zip(edges[::2], edges[1::2]):
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
             ends = sorted(range(stop, start + length - 1, -length))
             before_spike = stop < data.t.size
             for j, end in enumerate(ends):

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._errors import DataError
-from ..recordings._recording import conversion
+from ..recordings import conversion
 
 SLOPE_FLOOR = 10.0  # mV/ms
 SLOPE_FRACTION = 0.2  # of the spikes' median peak dV/dt
@@ -183,8 +183,8 @@ def choose_slope(sweeps: np.ndarray, dt: float, *, fraction: float = SLOPE_FRACT
     return max(float(floor), fraction * median), median
 
 
-def detect_spikes(v, dt: float, slope: float | None = None, *, voltage_unit: str = "mV", time_unit: str = "ms",
-                  **detection) -> tuple[np.ndarray, ...]:
+def detect_spikes(v: np.ndarray, dt: float, slope: float | None = None, *, voltage_unit: str = "mV",
+                  time_unit: str = "ms", **detection: float) -> tuple[np.ndarray, ...]:
     """Onset sample indices per sweep; `slope` (mV/ms) from the data (`choose_slope`) when None."""
     sweeps, dt = as_sweeps(v, dt, voltage_unit, time_unit)
     slope = choose_slope(sweeps, dt, **detection)[0] if slope is None else _check_slope(slope)
@@ -202,7 +202,7 @@ def spike_shape(sweeps: np.ndarray, onsets, dt: float, before: float = 5.0, afte
     """The mean of the voltage cut out from `before` ms before to `after` ms after each onset;
     spikes too close to a sweep's ends (or to NaN padding) are left out. `sweeps` in mV, `dt` in ms."""
     nb, na = int(round(before / dt)), int(round(after / dt))
-    cuts = [s[i - nb:i + na + 1] for s, idx in zip(sweeps, onsets) for i in idx
+    cuts = [s[i - nb:i + na + 1] for s, idx in zip(sweeps, onsets, strict=True) for i in idx
             if i - nb >= 0 and i + na < s.size and np.isfinite(s[i - nb:i + na + 1]).all()]
     support = np.arange(-nb, na + 1) * dt
     mean = np.mean(cuts, axis=0) if cuts else np.full(support.size, np.nan)
@@ -225,9 +225,9 @@ def reset_and_refractory(shape: SpikeShape, dt: float, *, confirm: float = CONFI
     return peak, fastest + int(slowed[0]), False
 
 
-def analyse_spikes(v, dt: float, slope: float | None = None, *, voltage_unit: str = "mV", time_unit: str = "ms",
-                   peak_level: float = PEAK_LEVEL, min_rise: float = MIN_RISE, confirm: float = CONFIRM,
-                   dead_time: float = DEAD_TIME, before: float = 5.0, after: float = 20.0,
+def analyse_spikes(v: np.ndarray, dt: float, slope: float | None = None, *, voltage_unit: str = "mV",
+                   time_unit: str = "ms", peak_level: float = PEAK_LEVEL, min_rise: float = MIN_RISE,
+                   confirm: float = CONFIRM, dead_time: float = DEAD_TIME, before: float = 5.0, after: float = 20.0,
                    recovery: float = RECOVERY) -> SpikeAnalysis:
     """Detect the spikes of `v` (one sweep or (sweeps, samples)) and read threshold, shape,
     reset and refractory period off them (see the module). `slope` in mV/ms, None to choose it
@@ -244,8 +244,8 @@ def analyse_spikes(v, dt: float, slope: float | None = None, *, voltage_unit: st
         raise DataError(f"no spikes: dV/dt never crosses {slope:g} mV/ms with the voltage then peaking above "
                         f"{peak_level:g} mV (and {min_rise:g} mV above the onset) within {confirm:g} ms; choose sweeps "
                         "with spikes, or lower `slope` or `peak_level` for small or slow spikes.")
-    peak_slopes = np.concatenate([_peak_slopes(s, dt, o, confirm) for s, o in zip(sweeps, onsets)])
-    at_onset = np.concatenate([s[o] for s, o in zip(sweeps, onsets)])
+    peak_slopes = np.concatenate([_peak_slopes(s, dt, o, confirm) for s, o in zip(sweeps, onsets, strict=True)])
+    at_onset = np.concatenate([s[o] for s, o in zip(sweeps, onsets, strict=True)])
     shape = spike_shape(sweeps, onsets, dt, before, after)
     if shape.count == 0:
         raise DataError(f"every spike lies within {before:g} ms of a sweep's start or {after:g} ms of its end, so no "

@@ -1,8 +1,8 @@
 """Trajectory data: the container, file I/O and synthetic simulation."""
 
-from ._examples import EXAMPLES as EXAMPLES, example_data as example_data
+from ._examples import example_data as example_data
 from ._inputs import Chirp as Chirp, Noise as Noise, Ramp as Ramp, Step as Step
 from ._simulate import integrate as integrate, simulate as simulate
 from ._trajectories import Trajectories as Trajectories
 
-__all__ = ["EXAMPLES", "Chirp", "Noise", "Ramp", "Step", "Trajectories", "example_data", "integrate", "simulate"]
+__all__ = ["Chirp", "Noise", "Ramp", "Step", "Trajectories", "example_data", "integrate", "simulate"]

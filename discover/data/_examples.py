@@ -9,7 +9,8 @@ from ._simulate import simulate
 from ._trajectories import Trajectories
 
 
-def _fitzhugh_nagumo(n_train: int, n_heldout: int, noise: float, seed: int, duration: float) -> tuple[Trajectories, Trajectories]:
+def _fitzhugh_nagumo(n_train: int, n_heldout: int, noise: float, seed: int,
+                     duration: float) -> tuple[Trajectories, Trajectories]:
     from ..models import fitzhugh_nagumo
 
     rng = np.random.default_rng(seed)

@@ -63,7 +63,8 @@ def simulate(
         if system.spike is not None:  # keep the spike marks on the threshold: noise would hide half of them
             rule, i = system.spike, system.state_index(system.spike.state)
             marked = clean[..., i] == rule.threshold_at(clean, system.states)  # a moving one: on the noisy states'
-            y[..., i] = np.where(marked, rule.threshold_at(y, system.states) if rule.moving else clean[..., i], y[..., i])
+            on_threshold = rule.threshold_at(y, system.states) if rule.moving else clean[..., i]
+            y[..., i] = np.where(marked, on_threshold, y[..., i])
     return Trajectories(t, y, u, system.states, system.inputs)
 
 
@@ -87,7 +88,8 @@ def _checked_start(system: EquationSystem, y0, t) -> tuple[np.ndarray, np.ndarra
 def _input_grid(system: EquationSystem, inputs: Mapping[str, InputSpec], t: np.ndarray, n: int) -> np.ndarray:
     for name in inputs:
         if name not in system.inputs:
-            raise DataError(f"input {name!r} is not an input of the system {list(system.inputs)}.{did_you_mean(name, system.inputs)}")
+            raise DataError(f"input {name!r} is not an input of the system {list(system.inputs)}."
+                            f"{did_you_mean(name, system.inputs)}")
     u = np.zeros((n, t.size, len(system.inputs)))
     for j, name in enumerate(system.inputs):
         if name not in inputs:

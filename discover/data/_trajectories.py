@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .._errors import DataError
+from .._npz import open_npz
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,7 +26,8 @@ class Trajectories:
 
     t: np.ndarray
     y: np.ndarray
-    u: np.ndarray | None = None
+    # None (no inputs) becomes an empty (n_trajectories, n_times, 0) array in __post_init__: always an array after
+    u: np.ndarray = None  # type: ignore[assignment]
     states: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
 
@@ -72,7 +72,8 @@ class Trajectories:
         for name, arr in (("t", t), ("y", y), ("u", u)):
             if not np.all(np.isfinite(arr)):
                 bad = np.argwhere(~np.isfinite(arr))[0].tolist()
-                raise DataError(f"`{name}` holds NaN or inf (first at index {bad}); remove or interpolate those samples.")
+                raise DataError(f"`{name}` holds NaN or inf (first at index {bad}); remove or interpolate those "
+                                "samples.")
         steps = np.diff(t)
         if np.any(steps <= 0):
             i = int(np.argmax(steps <= 0))
@@ -90,7 +91,7 @@ class Trajectories:
     def n_trajectories(self) -> int:
         return self.y.shape[0]
 
-    def select(self, indices) -> Trajectories:
+    def select(self, indices: Sequence[int] | slice | np.ndarray) -> Trajectories:
         """The trajectories at `indices` (a list or slice)."""
         return Trajectories(self.t, self.y[indices], self.u[indices], self.states, self.inputs)
 
@@ -114,48 +115,9 @@ class Trajectories:
             keys = set(f.files)
             if not {"t", "y"} <= keys:
                 raise DataError(f"{str(path)!r} has arrays {sorted(keys)}; it needs at least `t` and `y`.")
+            given = {"u": f["u"]} if "u" in keys else {}  # no `u`: no inputs
             return cls(
-                t=f["t"], y=f["y"], u=f["u"] if "u" in keys else None,
+                t=f["t"], y=f["y"], **given,
                 states=tuple(str(s) for s in f["states"]) if "states" in keys else (),
                 inputs=tuple(str(s) for s in f["inputs"]) if "inputs" in keys else (),
             )
-
-
-# What numpy and zipfile raise for a damaged archive: EOFError for an empty or cut member,
-# BadZipFile for a truncated or corrupt archive (also while reading a member: a bad CRC),
-# TypeError for a bare .npy, OSError/ValueError for the rest.
-_NPZ_ERRORS = (OSError, ValueError, EOFError, TypeError, zipfile.BadZipFile)
-
-
-@contextmanager
-def open_npz(path: str | Path) -> Iterator[np.lib.npyio.NpzFile]:
-    """The one way discover opens an .npz (saved `Trajectories`, recordings, reader detection):
-    never unpickles, and turns every failure to read it, while opening or while reading its
-    arrays in the `with` block, into one `DataError` naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file {str(path)!r} does not exist; check the path (relative paths start at the "
-                        "config file).")
-    check_npz(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            yield f
-    except DataError:
-        raise
-    except _NPZ_ERRORS as exc:
-        raise DataError(f"cannot read {str(path)!r} as .npz ({type(exc).__name__}: {exc}); the file is damaged "
-                        "or truncated: copy it again, or write it again with numpy.savez.") from None
-
-
-def npz_names(path: str | Path) -> list[str]:
-    """The array names of an .npz, read as `open_npz` reads it."""
-    with open_npz(path) as f:
-        return list(f.files)
-
-
-def check_npz(path: Path) -> None:
-    """Refuse a file that is not a zip archive before numpy guesses at it (its message for a
-    random file is about pickles, which would mislead: we never unpickle)."""
-    if not zipfile.is_zipfile(path):
-        raise DataError(f"{str(path)!r} is not an .npz archive (a zip of arrays, as numpy.savez and save_npz "
-                        "write); check the file, or convert it with numpy.savez.")

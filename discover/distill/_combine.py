@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,7 @@ class StateDistillation:
         return tuple(self.scored[k] for k in nondominated([c.complexity for c in self.scored], self.scores))
 
 
-def nondominated(complexities, scores) -> list[int]:
+def nondominated(complexities: Sequence[float], scores: Sequence[float]) -> list[int]:
     """Indices of the points (complexity, score) that no other point beats, i.e. has both no
     higher with one of them lower; ordered by complexity. A non-finite score is never on it (a
     candidate that was not scored, or whose re-simulation blew up)."""
@@ -71,7 +71,8 @@ def check_distill_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Validate the `distill` options before any training starts."""
     for key in options:
         if key not in OPTIONS:
-            raise ConfigError(f"unknown distill option {key!r}; allowed: {', '.join(OPTIONS)}.{did_you_mean(key, OPTIONS)}")
+            raise ConfigError(f"unknown distill option {key!r}; allowed: {', '.join(OPTIONS)}."
+                              f"{did_you_mean(key, OPTIONS)}")
     route = options.get("route", "auto")
     if route not in ROUTES:
         raise ConfigError(f"distill route {route!r} is not one of {list(ROUTES)}: \"ude\" distils a trained network, "
@@ -158,9 +159,9 @@ def choice_reason(scored, scores, i: int, proposed: str, pool: str, how: str, to
     `proposed` candidates were scored (`pool`), by what (`how`), and the rule."""
     within = sum(1 for s in scores if s <= choice_threshold(scores, tolerance, floor))
     return (
-        f"{len(scored)} of the {proposed} scored by {how} ({pool}); {within} of them within {tolerance:g}x the best score ({min(scores):.3g}) + "
-        f"{floor:g}; of those, the one with the fewest constants ({n_constants(scored[i].expression)}), then the "
-        f"lowest score ({scores[i]:.3g})"
+        f"{len(scored)} of the {proposed} scored by {how} ({pool}); {within} of them within {tolerance:g}x the best "
+        f"score ({min(scores):.3g}) + {floor:g}; of those, the one with the fewest constants "
+        f"({n_constants(scored[i].expression)}), then the lowest score ({scores[i]:.3g})"
     )
 
 
@@ -203,7 +204,8 @@ def weighted_complexity(expr: sp.Expr) -> int:
 
 def as_refit(front: list[Candidate], refit: list) -> list[Candidate]:
     """`front` with each candidate's expression replaced by its refit one, where the refit changed it."""
-    return [dataclasses.replace(c, expression=e) if e is not c.expression else c for c, e in zip(front, refit)]
+    return [dataclasses.replace(c, expression=e) if e is not c.expression else c
+            for c, e in zip(front, refit, strict=True)]
 
 
 def choice_threshold(scores, tolerance: float, floor: float) -> float:
@@ -211,7 +213,8 @@ def choice_threshold(scores, tolerance: float, floor: float) -> float:
     return tolerance * min(scores) + floor
 
 
-def chosen_index(scores, tolerance: float, floor: float, constants=None, tie: float | None = None) -> int:
+def chosen_index(scores: Sequence[float], tolerance: float, floor: float, constants: Sequence[int] | None = None,
+                 tie: float | None = None) -> int:
     """Index of the simplest front member (fronts are ordered by complexity) scoring within
     `tolerance` x the best + `floor`.
 

@@ -123,7 +123,8 @@ def _choose_state(system, state, front, pooled, current, data, chosen_on, option
         how = f"mean of the {how} and the whole-trajectory re-simulation error"
     reason = (f"distilled from the data's derivatives (the direct route), smoothed over {smoothing} samples; "
               + choice_reason(front, scores, i, f"{len(pooled)} candidates",
-                              "the residual-error Pareto front and the sparse candidates off it", how, tolerance, floor))
+                              "the residual-error Pareto front and the sparse candidates off it", how, tolerance,
+                              floor))
     return StateDistillation(state, tuple(pooled), tuple(front), tuple(float(s) for s in scores), front[i], reason,
                              score_name=how, threshold=choice_threshold(scores, tolerance, floor))
 
@@ -148,7 +149,7 @@ def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, subs
             fitted = SparseDistiller(**sparse).fit(s.X, s.y, s.features)  # the user's library and degree
             paths[s.state] = _simplest(fitted.candidates_, fitted.expression_, budget, len(system.residuals))
         for combo in itertools.product(*paths.values()):
-            terms = dict(zip(paths, (c.expression for c in combo)))
+            terms = dict(zip(paths, (c.expression for c in combo), strict=True))
             model = HybridODE(system.replace_residuals(terms, how="candidate"), []).double()
             scored.append((checked_error(model, tests, substeps), sum(c.complexity for c in combo), level, terms))
     best = min(error for error, *_ in scored)

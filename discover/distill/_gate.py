@@ -76,9 +76,10 @@ def _fit(Z, forces, y, subset, starts) -> np.ndarray | None:
 def _expression(p, coef, subset, mean, sd, symbols) -> sp.Expr:
     """The gated term in the features' own units: w . (x - mean)/sd + c = (w/sd) . x + (c - w . mean/sd)."""
     w = p[:-1] / sd
-    argument = sum((sp.Float(wi, 6) * s for wi, s in zip(w, symbols)), sp.Float(p[-1] - w @ mean, 6))
+    argument = sum((sp.Float(wi, 6) * s for wi, s in zip(w, symbols, strict=True)), sp.Float(p[-1] - w @ mean, 6))
     force = [sp.Integer(1), *symbols]
-    return sum((sp.Float(a, 6) * force[j] for a, j in zip(coef, subset)), sp.Integer(0)) / (1 + sp.exp(-argument))
+    gated = sum((sp.Float(a, 6) * force[j] for a, j in zip(coef, subset, strict=True)), sp.Integer(0))
+    return gated / (1 + sp.exp(-argument))
 
 
 __all__ = ["gate_terms"]

@@ -12,12 +12,13 @@ import sympy as sp
 import torch
 
 from ..data import Trajectories
-from ..equations import EquationSystem, Parameter, TorchRHS
-from ..ude._solvers import integrate_windows
-from ..ude._windows import Windows, state_scale
+from ..equations import EquationSystem
+from ..integrate import Windows, noise_level, state_scale
 from ._base import Candidate, complexity, n_constants
+from ._batch import Batch, open_terms
 from ._combine import choice_threshold, chosen_index, weighted_complexity
-from ._select import _swap_terms, lbfgs
+from ._lockstep import lbfgs_many
+from ._select import _swap_terms
 
 MAX_COMBINATIONS = 48  # beyond this many, states are varied one at a time from the routes' choices
 SCREEN_ITERATIONS = 5  # L-BFGS steps every combination gets
@@ -84,25 +85,29 @@ def choose_jointly(
 
     Every combination is first fitted `SCREEN_ITERATIONS` L-BFGS steps; only those then within
     `CONTENDER` x the choice's threshold are fitted the full `iterations` (most combinations
-    miss by orders of magnitude, and the full fits were most of `discover`'s time).
+    miss by orders of magnitude, and the full fits were most of `discover`'s time), and of those
+    only the one chosen whatever the others reach, when there is such a one (`_unsettled`). The
+    fits of a stage run as one batch, each by its own L-BFGS in lockstep (`_batch`).
     """
     states = list(pools)
-    pieces = _Pieces(data, piece)
+    pieces, batch = _Pieces(data, piece), Batch(system)
     fits: dict[tuple[int, ...], _ShootingFit] = {}
 
-    def fit(combo: tuple[int, ...]) -> _ShootingFit:
-        if combo not in fits:
-            terms = {s: pools[s][k] for s, k in zip(states, combo)}
-            candidate = system.replace_residuals(terms, how="chosen with the other states' terms")
-            fits[combo] = _ShootingFit(candidate, pieces, substeps)
-            fits[combo].run(min(SCREEN_ITERATIONS, iterations))
-        return fits[combo]
+    def fitted_numbers(combo: tuple[int, ...]) -> int:
+        return sum(n_constants(pools[s][k]) for s, k in zip(states, combo, strict=True))
 
     def pick(options: list[tuple[int, ...]]):
-        threshold = choice_threshold([fit(c).error for c in options], tolerance, floor)
-        for c in options:  # a lower best only lowers the threshold: no new contenders after these
-            if fits[c].error <= CONTENDER * threshold:
-                fits[c].run(iterations - fits[c].iterations)
+        new = [c for c in dict.fromkeys(options) if c not in fits]
+        for c in new:
+            terms = {s: pools[s][k] for s, k in zip(states, c, strict=True)}
+            candidate = system.replace_residuals(terms, how="chosen with the other states' terms")
+            fits[c] = _ShootingFit(candidate, terms, batch, pieces, substeps)
+        _run([fits[c] for c in new], [min(SCREEN_ITERATIONS, iterations)] * len(new))
+        threshold = choice_threshold([fits[c].error for c in options], tolerance, floor)
+        # a lower best only lowers the threshold: no new contenders after these
+        contenders = _unsettled([c for c in options if fits[c].error <= CONTENDER * threshold],
+                                lambda c: fits[c].error, fitted_numbers, tolerance * pieces.noise + floor)
+        _run([fits[c] for c in contenders], [iterations - fits[c].iterations for c in contenders])
         return _pick(options, lambda c: fits[c].error, tolerance, floor, states, pools)
 
     sizes = [len(pools[s]) for s in states]
@@ -125,8 +130,8 @@ def choose_jointly(
                f"the best error ({min(errors):.3g}) + {floor:g}; of those, the one with the fewest constants "
                f"({constants[i]}), then the lowest error ({errors[i]:.3g})")
     chosen = fits[combos[i]].result()[0]
-    record = tuple(({s: str(pools[s][k]) for s, k in zip(states, c)}, float(e), n, fits[c].iterations)
-                   for c, e, n in zip(combos, errors, constants))
+    record = tuple(({s: str(pools[s][k]) for s, k in zip(states, c, strict=True)}, float(e), n, fits[c].iterations)
+                   for c, e, n in zip(combos, errors, constants, strict=True))
     note = f"discovered terms chosen jointly and their numbers fitted to {piece}-step stretches (initial states fitted)"
     return JointChoice(chosen.with_note(note), record, why)
 
@@ -134,9 +139,10 @@ def choose_jointly(
 def _pick(options, score, tolerance, floor, states, pools):
     """`options` ordered by weighted complexity, their errors and constants, and the index
     `chosen_index` picks among them (fewest constants within tolerance, then lowest error)."""
-    combos = sorted(options, key=lambda c: sum(weighted_complexity(pools[s][k]) for s, k in zip(states, c)))
+    combos = sorted(options,
+                    key=lambda c: sum(weighted_complexity(pools[s][k]) for s, k in zip(states, c, strict=True)))
     errors = [score(c) for c in combos]
-    constants = [sum(n_constants(pools[s][k]) for s, k in zip(states, c)) for c in combos]
+    constants = [sum(n_constants(pools[s][k]) for s, k in zip(states, c, strict=True)) for c in combos]
     return combos, errors, constants, chosen_index(errors, tolerance, floor, constants, tie=_tie(errors))
 
 
@@ -156,8 +162,9 @@ def shooting_fit(system: EquationSystem, data: Trajectories, *, piece: int, subs
     sample's noise to the model; fitting the start is the least-squares (Gaussian likelihood)
     fit of the whole stretch. Returns (the system with its numbers fitted, the mean squared
     scaled error; inf if the model blows up)."""
-    fit = _ShootingFit(system, _Pieces(data, piece), substeps)
-    fit.run(iterations)
+    opened, terms = open_terms(system)
+    fit = _ShootingFit(system, terms, Batch(opened), _Pieces(data, piece), substeps)
+    _run([fit], [iterations])
     return fit.result()
 
 
@@ -170,61 +177,87 @@ class _Pieces:
         windows = Windows(data, piece, torch.float64, state_scale(data))
         self.obs, self.inp = windows.batch(np.flatnonzero(windows.starts % piece == 0))
         self.scale, self.dt = windows.scale, data.dt
+        # half the mean squared noise (scaled as the error is): no fit re-simulates noisy samples better
+        self.noise = 0.5 * float(np.mean(np.square(noise_level(data) / self.scale.numpy())))
 
 
 class _ShootingFit:
-    """One system's shooting fit (`shooting_fit`), run in stages: `run` continues from where the
-    last stage stopped, so a screened combination that stays in contention is not refitted from
-    the start."""
+    """One system's shooting fit (`shooting_fit`), run in stages (`_run`): each stage continues
+    from where the last stopped, so a screened combination that stays in contention is not
+    refitted from the start. `system` is the closed candidate, `terms` its discovered terms as
+    candidate `batch.add(terms)` of a `Batch` over the system with placeholders."""
 
-    def __init__(self, system: EquationSystem, pieces: _Pieces, substeps: int) -> None:
+    def __init__(self, system: EquationSystem, terms: Mapping[str, sp.Expr], batch: Batch, pieces: _Pieces,
+                 substeps: int) -> None:
         self.system, self.pieces, self.substeps = system, pieces, substeps
-        self.floats = sorted({f for e in system.discovered.values() for f in e.atoms(sp.Float)}, key=float)
-        names = tuple(f"joint_{i}" for i in range(len(self.floats)))
-        symbols = {f: sp.Symbol(n, real=True) for f, n in zip(self.floats, names)}
-        template = _swap_terms(system, {s: e.xreplace(symbols) for s, e in system.discovered.items()},
-                               tuple(Parameter(n, float(f)) for n, f in zip(names, self.floats)))
-        self.rhs = TorchRHS(template, free=names)
+        self.batch, self.index = batch, batch.add(terms)
+        self.floats = batch.floats(self.index)
         # fitted as relative changes: numbers from 1e-5 to 1e3 and states in mV next to gates in [0, 1]
         # would leave L-BFGS a badly scaled problem
-        self.start = torch.tensor([float(f) for f in self.floats], dtype=torch.float64)
+        self.start = batch.start(self.index)
         self.values = torch.zeros(len(self.floats) + pieces.obs[:, 0].numel(), dtype=torch.float64,
                                   requires_grad=True)
         self.iterations, self.fitted, self.stalled, self.error = 0, False, False, float("inf")
 
-    def _numbers(self) -> torch.Tensor:
+    def numbers(self) -> torch.Tensor:
         return self.start + self.start.abs() * self.values[:len(self.floats)]
 
-    def _loss(self) -> torch.Tensor:
-        p, free = self.pieces, self._numbers()
-        first = p.obs[:, 0] + p.scale * self.values[len(self.floats):].reshape(p.obs[:, 0].shape)
-        pred = integrate_windows(lambda y, u: self.rhs(y, u, None, free.expand(y.shape[0], -1)), first, p.inp, p.dt,
-                                 "rk4", self.substeps)
-        return (((pred - p.obs) / p.scale) ** 2).mean()
-
-    def run(self, iterations: int) -> None:
-        """`iterations` more L-BFGS steps; a stage that blows up or gains nothing is undone, and
-        the fit stops there (more steps from the same point would do the same)."""
-        if iterations <= 0 or self.stalled:
-            return
-        kept = self.values.detach().clone()
-        before, after = lbfgs(self.values, self._loss, iterations)
-        self.iterations += iterations
-        if np.isfinite(after) and after < before:
-            self.fitted, self.error = True, after
-        else:
-            with torch.no_grad():
-                self.values.copy_(kept)
-            self.stalled = True
-            self.error = before if np.isfinite(before) else float("inf")
+    def first(self) -> torch.Tensor:
+        """Each stretch's fitted initial state."""
+        p = self.pieces
+        return p.obs[:, 0] + p.scale * self.values[len(self.floats):].reshape(p.obs[:, 0].shape)
 
     def result(self) -> tuple[EquationSystem, float]:
         """(the system with its numbers as fitted, its error)."""
         if not self.fitted:
             return self.system, self.error
-        values = self._numbers().detach().tolist()
-        fitted = {f: sp.Float(v, 6) for f, v in zip(self.floats, values)}
+        values = self.numbers().detach().tolist()
+        fitted = {f: sp.Float(v, 6) for f, v in zip(self.floats, values, strict=True)}
         return _swap_terms(self.system, {s: e.xreplace(fitted) for s, e in self.system.discovered.items()}), self.error
+
+
+def _run(fits: list[_ShootingFit], iterations: list[int]) -> None:
+    """`iterations[i]` more L-BFGS steps of `fits[i]` (fits of one `Batch`, in lockstep). A stage
+    that blows up or gains nothing is undone, and that fit stops there (more steps from the same
+    point would do the same)."""
+    todo = [(fit, n) for fit, n in zip(fits, iterations, strict=True) if n > 0 and not fit.stalled]
+    if not todo:
+        return
+    kept = [fit.values.detach().clone() for fit, _ in todo]
+
+    def losses(ks: list[int]) -> torch.Tensor:
+        chosen = [todo[k][0] for k in ks]
+        p = chosen[0].pieces
+        pred = chosen[0].batch.integrate([f.index for f in chosen], torch.stack([f.first() for f in chosen]), p.inp,
+                                         p.dt, chosen[0].substeps, [f.numbers() for f in chosen])
+        return (((pred - p.obs) / p.scale) ** 2).mean((1, 2, 3))
+
+    results = lbfgs_many([fit.values for fit, _ in todo], losses, [n for _, n in todo])
+    for (fit, n), values, (before, after) in zip(todo, kept, results, strict=True):
+        fit.iterations += n
+        if np.isfinite(after) and after < before:
+            fit.fitted, fit.error = True, after
+        else:
+            with torch.no_grad():
+                fit.values.copy_(values)
+            fit.stalled = True
+            fit.error = before if np.isfinite(before) else float("inf")
+
+
+def _unsettled(contenders: list, error, constants, lowest: float) -> list:
+    """The contenders whose full fit can still change the choice: all of them, unless one has
+    fewer constants than every other and already an error within `lowest`, the lowest threshold
+    any fit can bring (tolerance x half the noise, which no fit re-simulates better, + floor).
+    Fitting only lowers errors, so it stays within the threshold and the non-contenders stay
+    out: the choice (fewest constants within the threshold) is it, whatever the others would
+    reach. It alone is fitted in full, for its numbers; the others keep their screened fit."""
+    if not contenders:
+        return contenders
+    fewest = min(constants(c) for c in contenders)
+    simplest = [c for c in contenders if constants(c) == fewest]
+    if len(simplest) == 1 and error(simplest[0]) <= lowest:
+        return simplest
+    return contenders
 
 
 def choose_routes_jointly(

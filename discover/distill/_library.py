@@ -17,7 +17,7 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from .._errors import FitError, did_you_mean
-from ._polish import evaluate
+from ..equations import evaluate_expression
 
 LIBRARIES = ("polynomial", "exp", "sigmoid", "gate")  # "gate": see _gate.py
 # slopes as fractions of a feature's spread; half-activations at these quantiles of the data
@@ -43,7 +43,7 @@ def build_library(
     symbols = [sp.Symbol(n, real=True) for n in names]
     poly = ps.PolynomialLibrary(degree=int(degree) if "polynomial" in library else 1).fit(X)
     columns = [np.asarray(poly.transform(X))]
-    terms = [sp.Mul(*[s ** int(k) for s, k in zip(symbols, p)]) for p in poly.powers_]
+    terms = [sp.Mul(*[s ** int(k) for s, k in zip(symbols, p, strict=True)]) for p in poly.powers_]
     linear = [X[:, j] for j in range(X.shape[1])]
     for j, x in enumerate(symbols):
         lo, hi = np.quantile(X[:, j], [0.0, 1.0])
@@ -57,7 +57,7 @@ def build_library(
             centres = np.quantile(X[:, j], _SIG_CENTRES)
             shapes += [1 / (1 + sp.exp(-(x - _round(c)) / _round(f * spread))) for c in centres for f in _SIG_SLOPES]
         for shape in shapes:
-            column = evaluate(shape, X, names)
+            column = evaluate_expression(shape, X, names)
             # each shape alone and times every feature: gates times driving forces
             columns.append(np.column_stack([column, *(column * v for v in linear)]))
             terms += [shape, *(shape * s for s in symbols)]
@@ -89,10 +89,10 @@ def refine_inner(
         X, y = X[rows], y[rows]
     params = [sp.Symbol(f"_p{i}", real=True) for i in range(len(inner))]
     shapes = [t.as_coeff_Mul()[1] for t in sp.Add.make_args(sp.expand(expr, power_exp=False))]
-    shapes = [s.xreplace(dict(zip(inner, params))) for s in shapes]
+    shapes = [s.xreplace(dict(zip(inner, params, strict=True))) for s in shapes]
     symbols = [sp.Symbol(n, real=True) for n in names]
     # a sigmoid centred at exactly 0 has lost its offset to sympy's x - 0.0 -> x: give it one back
-    offsets = {}
+    offsets: dict[sp.Expr, sp.Expr] = {}
     for shape in shapes:
         for e in shape.atoms(sp.exp):
             if e not in offsets and e.args[0].as_independent(*symbols, as_Add=True)[0] == 0 and _in_sigmoid(e, shape):
@@ -120,9 +120,10 @@ def refine_inner(
         return expr
     A = design(fit.x)
     coef = np.linalg.lstsq(A, y, rcond=None)[0]
-    values = {p: sp.Float(v, 6) for p, v in zip(params, fit.x)}
+    values = {p: sp.Float(v, 6) for p, v in zip(params, fit.x, strict=True)}
     keep = np.sqrt(np.mean((A * coef) ** 2, axis=0)) > prune * (np.sqrt(np.mean(y**2)) or 1.0)
-    out = sum((sp.Float(c, 6) * s.xreplace(values) for c, s, k in zip(coef, shapes, keep) if k), sp.Integer(0))
+    out = sum((sp.Float(c, 6) * s.xreplace(values) for c, s, k in zip(coef, shapes, keep, strict=True) if k),
+              sp.Integer(0))
     if keep.all() or not keep.any() or _depth > 0:
         return out
     return refine_inner(out, X, y, names, prune, _depth + 1)

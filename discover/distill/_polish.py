@@ -7,8 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
-from ..equations import compile_numpy
-from ..equations._system import EquationSystem
+from ..equations import evaluate_expression
 
 
 def term_shapes(expr: sp.Expr) -> list[tuple[float, sp.Expr]]:
@@ -22,12 +21,6 @@ def term_shapes(expr: sp.Expr) -> list[tuple[float, sp.Expr]]:
     return out
 
 
-def evaluate(expr: sp.Expr, X: np.ndarray, names: Sequence[str]) -> np.ndarray:
-    """Evaluate `expr` at the rows of X (columns named by `names`), broadcasting constants."""
-    system = EquationSystem(states=tuple(names), rhs=(expr,) + (sp.Integer(0),) * (len(names) - 1))
-    return compile_numpy(system)(X, np.zeros((len(X), 0)))[:, 0]
-
-
 def polish(expr: sp.Expr, X: np.ndarray, y: np.ndarray, names: Sequence[str], prune: float) -> sp.Expr | None:
     """Drop terms whose contribution is below `prune` x RMS(y), refit the rest by least squares.
 
@@ -37,7 +30,7 @@ def polish(expr: sp.Expr, X: np.ndarray, y: np.ndarray, names: Sequence[str], pr
     """
     shapes = [s for _, s in term_shapes(expr)]
     with np.errstate(all="ignore"):
-        columns = np.stack([evaluate(s, X, names) for s in shapes], axis=1)
+        columns = np.stack([evaluate_expression(s, X, names) for s in shapes], axis=1)
     if not np.all(np.isfinite(columns)):
         return None
     coef = np.linalg.lstsq(columns, y, rcond=None)[0]
@@ -46,4 +39,4 @@ def polish(expr: sp.Expr, X: np.ndarray, y: np.ndarray, names: Sequence[str], pr
     if not keep:
         return None
     coef = np.linalg.lstsq(columns[:, keep], y, rcond=None)[0]
-    return sum((sp.Float(c, 6) * shapes[i] for c, i in zip(coef, keep)), sp.Integer(0))
+    return sum((sp.Float(c, 6) * shapes[i] for c, i in zip(coef, keep, strict=True)), sp.Integer(0))

@@ -8,7 +8,8 @@ import sympy as sp
 
 from ..data import Trajectories
 from ..equations import EquationSystem
-from ._select import _swap_terms, refit_coefficients
+from ._joint import CONTENDER, SCREEN_ITERATIONS
+from ._select import _swap_terms, refit_systems
 
 # systems with more discovered terms than this are not pruned: each round refits once per term
 MAX_TERMS = 12
@@ -28,27 +29,34 @@ def prune_terms(
     extra terms fitted the y network's bias). Judged jointly, with every number refit, such a
     term no longer pays for itself. Each round drops the term whose removal hurts least; a
     state keeps its last term. Returns (the pruned system, one note per dropped term).
+
+    A round's trials are fitted as one batch (`refit_systems`), first `SCREEN_ITERATIONS` L-BFGS
+    steps each; only those then within `CONTENDER` x the limit are refit in full.
     """
     if sum(len(sp.Add.make_args(e)) for e in system.discovered.values()) > MAX_TERMS:
         return system, []
 
-    def refit(candidate: EquationSystem) -> tuple[EquationSystem, float]:
-        fitted, before, after = refit_coefficients(candidate, data, window=window, substeps=substeps, seed=seed)
+    def refit(candidates: list[EquationSystem], iterations: int = 50) -> list[tuple[EquationSystem, float]]:
+        fitted = refit_systems(candidates, data, window=window, substeps=substeps, iterations=iterations, seed=seed)
         # the trial's history is the system's, not one more "refit" line per trial
-        return dataclasses.replace(fitted, provenance=candidate.provenance), min(before, after)
+        return [(dataclasses.replace(f, provenance=c.provenance), min(before, after))
+                for c, (f, before, after) in zip(candidates, fitted, strict=True)]
 
-    system, reference = refit(system)
+    [(system, reference)] = refit([system])
     limit = tolerance * reference + floor
     notes = []
     while True:
-        trials = []
-        for state, expr in system.discovered.items():
-            parts = sp.Add.make_args(expr)
-            if len(parts) < 2:
-                continue
-            for part in parts:
-                trial, error = refit(_swap_terms(system, {state: expr - part}))
-                trials.append((error, state, part, trial))
+        drops = [(state, part) for state, expr in system.discovered.items() if len(sp.Add.make_args(expr)) > 1
+                 for part in sp.Add.make_args(expr)]
+        if not drops:
+            break
+        candidates = [_swap_terms(system, {state: system.discovered[state] - part}) for state, part in drops]
+        # every trial screened first (as the joint choice screens): a term that matters leaves an error
+        # orders of magnitude over the limit; only trials near it are refit in full, from the start
+        screened = refit(candidates, SCREEN_ITERATIONS)
+        near = [k for k, (_, error) in enumerate(screened) if error <= CONTENDER * limit]
+        trials = [(error, *drops[k], trial) for k, (trial, error) in zip(near, refit([candidates[k] for k in near]),
+                                                                       strict=True)]
         if not trials:
             break
         error, state, part, trial = min(trials, key=lambda t: t[0])

@@ -10,10 +10,11 @@ import sympy as sp
 import torch
 
 from ..data import Trajectories
-from ..equations import EquationSystem, Parameter, TorchRHS
-from ..ude import UDE, HybridODE, Windows
-from ..ude._windows import state_scale
+from ..equations import EquationSystem, Parameter
+from ..integrate import Windows, resolve_device, state_scale
+from ..ude import UDE, HybridODE
 from ._base import Candidate, n_constants
+from ._batch import Batch, candidate_errors, fit_numbers, open_terms
 
 
 def resimulation_errors(
@@ -54,25 +55,25 @@ def score_candidates(
     (Refitting every member of a 30-candidate front made Hodgkin-Huxley runs take 20 minutes; a
     structure far worse than the best before its refit rarely becomes the best after it.)
     A candidate that blows up scores inf. Returns (errors, candidates as scored).
+
+    The candidates are integrated as one batch, and the refits run in lockstep (`_batch`): the
+    same errors and refits as one candidate at a time, a fraction of the per-step overhead.
     """
     tests = checks(data, length, n_windows, seed, whole)
-
-    def score(expr: sp.Expr) -> float:
-        return checked_error(HybridODE(system.replace_residuals({state: expr}, how="candidate"), nets).double(),
-                             tests, substeps)
-
     scored = [c.expression for c in candidates]
-    errors = [score(e) for e in scored]
+    batch = Batch(system, [{state: e} for e in scored], nets)
+    errors = candidate_errors(batch, tests, substeps)
     if refit_on is None or refit_top <= 0:
         return errors, scored
     fit_windows = Windows(refit_on, min(length, refit_on.t.size - 1), torch.float64)
     fit_idx = fit_windows.sample(np.random.default_rng(seed + 1), 256)
-    for k in _to_refit(scored, errors, refit_top):
-        expr = _refit_candidate(system, substeps, state, scored[k], nets, fit_windows, fit_idx, refit_iterations)
-        if expr is not scored[k]:
-            err = score(expr)
-            if err < errors[k]:  # a refit on the fitting data that re-simulates worse here is not kept
-                errors[k], scored[k] = err, expr
+    chosen = _to_refit(scored, errors, refit_top)
+    fitted = fit_numbers(batch, chosen, fit_windows, fit_idx, substeps, refit_iterations)
+    refit = {k: scored[k].xreplace(n) for k, (n, _, _) in zip(chosen, fitted, strict=True) if n is not None}
+    added = [batch.add({state: expr}) for expr in refit.values()]
+    for (k, expr), err in zip(refit.items(), candidate_errors(batch, tests, substeps, added), strict=True):
+        if err < errors[k]:  # a refit on the fitting data that re-simulates worse here is not kept
+            errors[k], scored[k] = err, expr
     return errors, scored
 
 
@@ -119,30 +120,6 @@ def checked_error(model, tests: list, substeps: int) -> float:
     return error if np.isfinite(error) else float("inf")
 
 
-def _refit_candidate(system, substeps, state, expr, nets, windows: Windows, idx, iterations: int) -> sp.Expr:
-    """`expr` with its numbers refit through the solver, other residuals kept as `nets`; unchanged if no better."""
-    floats = sorted(expr.atoms(sp.Float), key=float)
-    if not floats:
-        return expr
-    names = tuple(f"_refit_{i}" for i in range(len(floats)))
-    symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names)}
-    base = dataclasses.replace(system, parameters=(*system.parameters,
-                               *(Parameter(n, float(f)) for n, f in zip(names, floats))))
-    template = base.replace_residuals({state: expr.xreplace(symbols)}, how="candidate")
-    hybrid = HybridODE(template, nets).double()
-    rhs = TorchRHS(template, free=names)
-    values = torch.tensor([float(f) for f in floats], dtype=torch.float64, requires_grad=True)
-
-    def loss() -> torch.Tensor:
-        return windows.loss(lambda y, u: rhs(y, u, hybrid.residual_values(y, u), values.expand(y.shape[0], -1)),
-                            idx, "rk4", substeps)
-
-    before, after = lbfgs(values, loss, iterations)
-    if not np.isfinite(after) or after >= before:
-        return expr
-    return expr.xreplace({f: sp.Float(v, 6) for f, v in zip(floats, values.detach().tolist())})
-
-
 def lbfgs(values: torch.Tensor, loss, iterations: int) -> tuple[float, float]:
     """Minimise `loss()` over `values` in place with L-BFGS; returns (loss before, loss after).
 
@@ -171,37 +148,46 @@ def lbfgs(values: torch.Tensor, loss, iterations: int) -> tuple[float, float]:
 
 def refit_coefficients(
     system: EquationSystem, data: Trajectories, *, window: int, substeps: int = 1, iterations: int = 50, seed: int = 0,
+    device: str = "cpu",
 ) -> tuple[EquationSystem, float, float]:
     """Refit the numbers in the discovered terms by gradient through the ODE solver (L-BFGS on windows).
 
     The distillers fit the network's residual; this fits the data themselves, which removes the
     bias the network's approximation error leaves in the coefficients. Kept only if it lowers
-    the window error. Returns (system, error before, error after).
+    the window error. Returns (system, error before, error after). `device`: "cpu", "cuda" or
+    "auto" (the GPU when torch sees one); a refit's batches are small, so the CPU is usually faster.
     """
-    floats = sorted({f for e in system.discovered.values() for f in e.atoms(sp.Float)}, key=float)
-    if not floats:
-        return system, float("nan"), float("nan")
-    names = tuple(f"refit_{i}" for i in range(len(floats)))
-    as_symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names)}
-    template = _swap_terms(
-        system, {s: e.xreplace(as_symbols) for s, e in system.discovered.items()},
-        extra=tuple(Parameter(n, float(f)) for n, f in zip(names, floats)),
-    )
-    rhs = TorchRHS(template, free=names)
-    values = torch.tensor([float(f) for f in floats], dtype=torch.float64, requires_grad=True)
-    windows = Windows(data, 2 * window, torch.float64)
+    return refit_systems([system], data, window=window, substeps=substeps, iterations=iterations, seed=seed,
+                         device=device)[0]
+
+
+def refit_systems(
+    systems: list[EquationSystem], data: Trajectories, *, window: int, substeps: int = 1, iterations: int = 50,
+    seed: int = 0, device: str = "cpu",
+) -> list[tuple[EquationSystem, float, float]]:
+    """`refit_coefficients` of each of `systems`, which differ in their discovered terms only (a
+    system and its pruning trials), fitted as one batch: each by its own L-BFGS, in lockstep."""
+    on = resolve_device(device, "refit")
+    if not systems:
+        return []
+    opened = open_terms(systems[0])[0]
+    for other in systems[1:]:
+        if any(sp.expand(a - b) != 0 for a, b in zip(open_terms(other)[0].rhs, opened.rhs, strict=True)):
+            raise ValueError("refit_systems: the systems differ in more than their discovered terms")
+    todo = [k for k, s in enumerate(systems) if any(e.atoms(sp.Float) for e in s.discovered.values())]
+    out = [(s, float("nan"), float("nan")) for s in systems]  # nothing to refit: as it is
+    if not todo:
+        return out
+    batch = Batch(opened, [dict(systems[k].discovered) for k in todo], device=on)
+    windows = Windows(data, 2 * window, torch.float64, device=on)
     idx = windows.sample(np.random.default_rng(seed), 512)
-
-    def loss() -> torch.Tensor:
-        return windows.loss(lambda y, u: rhs(y, u, None, values.expand(y.shape[0], -1)), idx, "rk4", substeps)
-
-    before, after = lbfgs(values, loss, iterations)
-    if not np.isfinite(after) or after >= before:
-        return system, before, before
-    refit = {f: sp.Float(v, 6) for f, v in zip(floats, values.detach().tolist())}
     note = "discovered coefficients refit through the ODE solver (L-BFGS on trajectory windows)"
-    new = _swap_terms(system, {s: e.xreplace(refit) for s, e in system.discovered.items()})
-    return new.with_note(note), before, after
+    for k, (numbers, before, after) in zip(todo, fit_numbers(batch, range(len(todo)), windows, idx, substeps,
+                                                             iterations), strict=True):
+        s = systems[k]
+        out[k] = (s, before, before) if numbers is None else (
+            _swap_terms(s, {st: e.xreplace(numbers) for st, e in s.discovered.items()}).with_note(note), before, after)
+    return out
 
 
 def round_coefficients(
@@ -237,7 +223,8 @@ def round_coefficients(
         rounded = {f: sp.Float(f"{float(f):.{digits}g}", 15) for f in floats}
         candidate = _swap_terms(system, {s: e.xreplace(rounded) for s, e in system.discovered.items()})
         if error(candidate) <= limit:
-            note = f"discovered coefficients rounded to {digits} significant digits (window error within {tolerance:.0%})"
+            note = (f"discovered coefficients rounded to {digits} significant digits "
+                    f"(window error within {tolerance:.0%})")
             return candidate.with_note(note), digits
     return system, None
 
@@ -246,7 +233,7 @@ def _drop_negligible_terms(system: EquationSystem, data: Trajectories, error, li
     """Drop terms contributing < 1 % of their state's discovered residual (RMS over the data) when
     the window error stays under `limit`: a refit can shrink a spurious constant to 1e-5 without
     removing it, and a term that does nothing is not part of the structure."""
-    from ._polish import evaluate
+    from ..equations import evaluate_expression
 
     z = np.concatenate([data.y, data.u], axis=-1).reshape(-1, len(data.states) + len(data.inputs))
     names = (*data.states, *data.inputs)
@@ -255,9 +242,9 @@ def _drop_negligible_terms(system: EquationSystem, data: Trajectories, error, li
         if len(terms) < 2:
             continue
         with np.errstate(all="ignore"):
-            rms = [float(np.sqrt(np.mean(np.square(evaluate(t, z, names))))) for t in terms]
-        total = float(np.sqrt(np.mean(np.square(evaluate(expr, z, names))))) or 1.0
-        for term, size in sorted(zip(terms, rms), key=lambda x: x[1]):
+            rms = [float(np.sqrt(np.mean(np.square(evaluate_expression(t, z, names))))) for t in terms]
+        total = float(np.sqrt(np.mean(np.square(evaluate_expression(expr, z, names))))) or 1.0
+        for term, size in sorted(zip(terms, rms, strict=True), key=lambda x: x[1]):
             if not size < 0.01 * total:
                 break
             trial = _swap_terms(system, {state: system.discovered[state] - term})

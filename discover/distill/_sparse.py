@@ -13,10 +13,10 @@ import pysindy as ps
 import sympy as sp
 
 from .._errors import FitError
+from ..equations import evaluate_expression
 from ._base import FrontChoice, check_xy, make_candidate, pareto_front, split_indices
 from ._gate import gate_terms
 from ._library import build_library, check_library, inner_constants, refine_inner
-from ._polish import evaluate
 
 CRITERIA = ("knee", "per_term", "aic", "bic")
 
@@ -38,7 +38,8 @@ class SparseDistiller(FrontChoice):
     get their inner constants refit); `n_bags` (bootstrap resamples per threshold; 0 turns bagging off);
     `criterion`: "knee" (the simplest candidate within `tolerance` x the best error + `floor`,
     see `choose`), "per_term" (the simplest candidate no more complex one beats by more than
-    `tolerance` per extra constant, see `choose_per_term`; for noise-free targets), "aic" or "bic"; `holdout` (fraction of samples held out); `seed`.
+    `tolerance` per extra constant, see `choose_per_term`; for noise-free targets), "aic" or "bic";
+    `holdout` (fraction of samples held out); `seed`.
 
     **Learned attributes:** `candidates_` (every distinct support), `front_` (its Pareto front),
     `expression_` (the chosen sympy expression), `chosen_` (its `Candidate`).
@@ -46,8 +47,8 @@ class SparseDistiller(FrontChoice):
 
     def __init__(
         self, *, library: Sequence[str] = ("polynomial",), degree: int = 3, thresholds: Sequence[float] | None = None,
-        alpha: float = 1e-6, n_bags: int = 20, criterion: str = "knee", max_refine: int = 3, tolerance: float = 2.0, floor: float = 1e-4,
-        holdout: float = 0.25, seed: int = 0,
+        alpha: float = 1e-6, n_bags: int = 20, criterion: str = "knee", max_refine: int = 3, tolerance: float = 2.0,
+        floor: float = 1e-4, holdout: float = 0.25, seed: int = 0,
     ) -> None:
         self.library, self.degree, self.thresholds, self.alpha = library, degree, thresholds, alpha
         self.n_bags, self.criterion, self.max_refine = n_bags, criterion, max_refine
@@ -86,7 +87,7 @@ class SparseDistiller(FrontChoice):
             if len(inner_constants(expr)) <= 3 * self.max_refine:
                 expr = refine_inner(expr, X[train], y[train], feature_names)
             with np.errstate(all="ignore"):
-                prediction = evaluate(expr, X[held], feature_names)
+                prediction = evaluate_expression(expr, X[held], feature_names)
             if not np.all(np.isfinite(prediction)):
                 continue
             candidates.append(make_candidate(expr, prediction, y[held], source))
@@ -94,7 +95,7 @@ class SparseDistiller(FrontChoice):
         if "gate" in check_library(self.library):
             for expr, source in gate_terms(X[train], y[train], feature_names, self.seed):
                 with np.errstate(all="ignore"):
-                    prediction = evaluate(expr, X[held], feature_names)
+                    prediction = evaluate_expression(expr, X[held], feature_names)
                 if np.all(np.isfinite(prediction)):
                     candidates.append(make_candidate(expr, prediction, y[held], source))
                     thresholds.append((None, ()))

@@ -18,9 +18,7 @@ import numpy as np
 
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
-from ..validate import integrate_spiking
-from ..validate._metrics import _ms_per_unit, spike_metrics
-from ..validate._spiking import spike_signal
+from ..validate import integrate_spiking, ms_per_unit, spike_metrics, spike_signal
 from ._base import n_constants
 
 SPIKE_MARGIN = 0.1
@@ -58,7 +56,7 @@ def training_gammas(models: Mapping[str, EquationSystem], data: Trajectories, su
     y0 = np.tile(data.y[:, 0], (len(systems), 1))
     out = integrate_spiking(f, rule, index, y0, np.tile(data.u, (len(systems), 1, 1)), data.dt, substeps,
                             systems[0].states)
-    ms = _ms_per_unit(systems[0].time_unit)
+    ms = ms_per_unit(systems[0].time_unit)
     with warnings.catch_warnings():  # a blown-up trace compares NaN with the threshold
         warnings.simplefilter("ignore", RuntimeWarning)
         observed = spike_signal(rule, data.y, data.states)  # a moving threshold's spikes are crossings of this

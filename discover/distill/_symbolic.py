@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp
 
 from .._errors import FitError
-from ..equations import parse_expression
+from ..equations import evaluate_expression, parse_expression
 from ._base import FrontChoice, check_xy, make_candidate, split_indices
-from ._polish import evaluate, polish
+from ._polish import polish
 
 # Functions pyoperon may print, as sympy: its own names mapped onto ours.
-_OPERON_FUNCTIONS = {
+_OPERON_FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
     "square": lambda x: x**2,
     "cbrt": lambda x: sp.cbrt(x),
     "aq": lambda x, y: x / sp.sqrt(1 + y**2),
@@ -60,7 +60,7 @@ class SymbolicDistiller(FrontChoice):
             if clean is None or clean in candidates:
                 continue
             with np.errstate(all="ignore"):
-                prediction = evaluate(clean, X[held], feature_names)
+                prediction = evaluate_expression(clean, X[held], feature_names)
             if np.all(np.isfinite(prediction)):
                 candidates[clean] = make_candidate(clean, prediction, y[held], f"symbolic ({self.backend})")
         return self._choose_from(

@@ -244,7 +244,7 @@ def unpack(columns: Sequence[Columns], used: set[str], backend: str, cap: Cap | 
 def torch_outputs(outputs: Sequence[str], broadcast: Sequence[bool], columns, cap) -> list[str]:
     """Lines `o<k> = ...`: an output free of the states takes their shape; the spike cap zeroes its state's."""
     lines = [f"o{k} = {code}" + (f" + zeros_like({columns[0].argument}0)" if b else "")
-             for k, (code, b) in enumerate(zip(outputs, broadcast))]
+             for k, (code, b) in enumerate(zip(outputs, broadcast, strict=True))]
     if cap is not None:
         lines.append(f"o{cap[0]} = where(_at_threshold, 0.0, o{cap[0]})")
     return lines

@@ -11,7 +11,7 @@ instead of one per operation.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -47,6 +47,12 @@ def compile_numpy(system: EquationSystem) -> Callable[[np.ndarray, np.ndarray], 
                Columns("u", tuple(system.symbol(n) for n in system.inputs)))
     values = _values(system)
     return generate(tuple(r.xreplace(values) for r in _declared(system)), columns, "numpy").function
+
+
+def evaluate_expression(expr: sp.Expr, X: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """Evaluate `expr` at the rows of `X` (columns named by `names`), broadcasting constants."""
+    system = EquationSystem(states=tuple(names), rhs=(expr,) + (sp.Integer(0),) * (len(names) - 1))
+    return compile_numpy(system)(X, np.zeros((len(X), 0)))[:, 0]
 
 
 class TorchRHS:
@@ -153,7 +159,7 @@ def exprel_prime_torch(x: torch.Tensor) -> torch.Tensor:
 
 
 _GRADIENT_FUNCTIONS = {**FUNCTIONS, _Exprel: "exprel", _ExprelPrime: "exprel_prime", sp.sign: "sign"}
-_GRADIENT_NAMESPACE = {"exprel_prime": exprel_prime_torch, "sign": torch.sign}
+_GRADIENT_NAMESPACE: dict[str, Callable[..., torch.Tensor]] = {"exprel_prime": exprel_prime_torch, "sign": torch.sign}
 
 
 class _Gradient(NamedTuple):
@@ -180,7 +186,7 @@ class _Fused(torch.autograd.Function):
         grads = ctx.backward_function(g, *ctx.saved_tensors)
         # an argument broadcast against the batch (one row of parameters for all) gets its summed gradient
         return (None, *(d if d is None or d.shape == shape else d.sum_to_size(shape)
-                        for d, shape in zip(grads, ctx.shapes)))
+                        for d, shape in zip(grads, ctx.shapes, strict=True)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -240,7 +246,8 @@ def _forward_source(diffable, jacobian: dict, prepared, columns, cap) -> list[st
     used = words(*printer.lines, *codes) | ({f"{columns[0].argument}0"} if any(broadcast) else set())
     body = unpack(columns, used, "torch", cap) + printer.lines + torch_outputs(outputs, broadcast, columns, cap)
     body += [f"J{n} = {code}" for n, code in enumerate(entries)]
-    return body + [f"return stack(({tuple_of(outputs, 'o')}), -1), ({''.join(f'{s}, ' for s in _saved(jacobian, cap))})"]
+    saved = "".join(f"{s}, " for s in _saved(jacobian, cap))
+    return body + [f"return stack(({tuple_of(outputs, 'o')}), -1), ({saved})"]
 
 
 def _backward_source(n_outputs: int, keys: list, constant: dict, columns, cap, wanted) -> list[str]:

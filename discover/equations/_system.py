@@ -84,7 +84,8 @@ class EquationSystem:
     def _check(self) -> None:
         if len(self.rhs) != len(self.states):
             raise EquationError(
-                f"{len(self.states)} states {list(self.states)} but {len(self.rhs)} right-hand sides; give one per state."
+                f"{len(self.states)} states {list(self.states)} but {len(self.rhs)} right-hand sides; give one per "
+                "state."
             )
         names = [*self.states, *self.inputs, *self.parameter_names]
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -104,7 +105,7 @@ class EquationSystem:
                     + did_you_mean(name, (*self.states, *self.inputs))
                 )
         known = set(names)
-        for state, expr in zip(self.states, self.rhs):
+        for state, expr in zip(self.states, self.rhs, strict=True):
             if not isinstance(expr, sp.Expr):
                 raise EquationError(f"right-hand side of d{state}/dt must be a sympy expression, got {expr!r}.")
             for sym in expr.free_symbols:
@@ -133,7 +134,8 @@ class EquationSystem:
 
     def state_index(self, state: str) -> int:
         if state not in self.states:
-            raise EquationError(f"unknown state {state!r}; states are {list(self.states)}.{did_you_mean(state, self.states)}")
+            raise EquationError(f"unknown state {state!r}; states are {list(self.states)}."
+                                f"{did_you_mean(state, self.states)}")
         return self.states.index(state)
 
     # Residual placeholders
@@ -141,7 +143,7 @@ class EquationSystem:
     def residuals(self) -> dict[str, sp.Expr]:
         """State -> its residual placeholder application `U_x(features...)`."""
         out = {}
-        for state, expr in zip(self.states, self.rhs):
+        for state, expr in zip(self.states, self.rhs, strict=True):
             for f in expr.atoms(sp.Function):
                 if type(f).__name__.startswith(RESIDUAL_PREFIX):
                     out[state] = f
@@ -158,7 +160,8 @@ class EquationSystem:
         for f in features:
             if f not in allowed:
                 raise EquationError(
-                    f"residual feature {f!r} for d{state}/dt is not a state or input {list(allowed)}.{did_you_mean(f, allowed)}"
+                    f"residual feature {f!r} for d{state}/dt is not a state or input {list(allowed)}."
+                    f"{did_you_mean(f, allowed)}"
                 )
         if not features:
             raise EquationError(f"the residual on d{state}/dt needs at least one feature (a state or input).")
@@ -202,7 +205,8 @@ class EquationSystem:
                     f"{self.name} has no parameter {name!r}; its parameters are {list(self.parameter_names)}."
                     + did_you_mean(name, self.parameter_names)
                 )
-        params = tuple(dataclasses.replace(p, value=float(values[p.name])) if p.name in values else p for p in self.parameters)
+        params = tuple(dataclasses.replace(p, value=float(values[p.name])) if p.name in values else p
+                       for p in self.parameters)
         return dataclasses.replace(self, parameters=params)
 
     def without_terms(self, state: str, terms: Sequence[str | sp.Expr]) -> EquationSystem:
@@ -273,7 +277,7 @@ class EquationSystem:
             "parameters": [dataclasses.asdict(p) for p in self.parameters],
             "units": dict(self.units),
             "time_unit": self.time_unit,
-            "equations": [f"d{s}/dt = {sp.sstr(r)}" for s, r in zip(self.states, self.rhs)],
+            "equations": [f"d{s}/dt = {sp.sstr(r)}" for s, r in zip(self.states, self.rhs, strict=True)],
             "discovered": {s: sp.sstr(e) for s, e in self.discovered.items()},
             "provenance": list(self.provenance),
             **({"spike": dataclasses.asdict(self.spike)} if self.spike is not None else {}),
@@ -297,7 +301,8 @@ class EquationSystem:
         except (TypeError, ValueError) as exc:
             raise EquationError(f"not a saved equation system: {exc}; compare with EquationSystem.to_dict().") from None
         names = [*states, *inputs, *(p.name for p in params)]
-        functions = {"Abs": sp.Abs, "exprel": exprel, **{RESIDUAL_PREFIX + s: sp.Function(RESIDUAL_PREFIX + s) for s in states}}
+        placeholders = {RESIDUAL_PREFIX + s: sp.Function(RESIDUAL_PREFIX + s) for s in states}
+        functions = {"Abs": sp.Abs, "exprel": exprel, **placeholders}
         rhs = tuple(parse_equation(e, names, functions)[1] for e in equations)
         discovered = {s: parse_expression(e, names, functions) for s, e in found.items()}
         return cls(
@@ -310,7 +315,7 @@ class EquationSystem:
         return json.dumps(self.to_dict(), indent=2)
 
     def __str__(self) -> str:
-        lines = [f"d{s}/dt = {sp.sstr(r)}" for s, r in zip(self.states, self.rhs)]
+        lines = [f"d{s}/dt = {sp.sstr(r)}" for s, r in zip(self.states, self.rhs, strict=True)]
         if self.parameters:
             lines.append("with " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
         if self.spike is not None:

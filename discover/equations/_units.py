@@ -26,10 +26,10 @@ class Unit:
     dims: tuple[Fraction, ...]
 
     def __mul__(self, other: Unit) -> Unit:
-        return Unit(self.scale * other.scale, tuple(a + b for a, b in zip(self.dims, other.dims)))
+        return Unit(self.scale * other.scale, tuple(a + b for a, b in zip(self.dims, other.dims, strict=True)))
 
     def __truediv__(self, other: Unit) -> Unit:
-        return Unit(self.scale / other.scale, tuple(a - b for a, b in zip(self.dims, other.dims)))
+        return Unit(self.scale / other.scale, tuple(a - b for a, b in zip(self.dims, other.dims, strict=True)))
 
     def __pow__(self, k) -> Unit:
         k = Fraction(k)
@@ -64,7 +64,8 @@ def _unit_name(name: str) -> Unit:
         base = _BASE[name[1:]]
         return Unit(base.scale * _PREFIX[name[0]], base.dims)
     examples = ["mV", "ms", "pA", "nA", "uA", "pF", "uF", "nS", "mS", "cm", "Hz", "Mohm", "mM"]
-    raise EquationError(f"unknown unit `{name}`; use SI units with prefixes, e.g. {', '.join(examples)}.{did_you_mean(name, examples)}")
+    raise EquationError(f"unknown unit `{name}`; use SI units with prefixes, e.g. {', '.join(examples)}."
+                        f"{did_you_mean(name, examples)}")
 
 
 def parse_unit(text: str) -> Unit:
@@ -93,7 +94,7 @@ def _build_unit(node: ast.AST, text: str) -> Unit:
         sign = 1
         if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub):
             exponent, sign = exponent.operand, -1
-        if isinstance(exponent, ast.Constant) and isinstance(exponent.value, int) and not isinstance(exponent.value, bool):
+        if isinstance(exponent, ast.Constant) and type(exponent.value) is int:  # a bool is an int too: not a power
             return _build_unit(node.left, text) ** (sign * exponent.value)
     raise EquationError(f"unit {text!r} may hold only unit names, *, / and integer powers.")
 
@@ -170,23 +171,26 @@ def check_units(system) -> None:
     units = {name: parse_unit(u) for name, u in system.units.items()}
     units.update({p.name: parse_unit(p.unit) for p in system.parameters})
     time = parse_unit(system.time_unit)
-    for state, rhs in zip(system.states, system.rhs):
+    for state, rhs in zip(system.states, system.rhs, strict=True):
         known = rhs - system.discovered[state] if state in system.discovered else rhs
         got = _Checker(units, state).unit(sp.expand(known) if isinstance(known, sp.Add) else known)
         want = units.get(state, ONE) / time
         if got is not _WILD and got.dims == want.dims and not got.same(want):
             raise EquationError(
                 f"units in d{state}/dt: the right-hand side is {got.scale / want.scale:g} x "
-                f"{system.units.get(state, '1')}/{system.time_unit}, not {system.units.get(state, '1')}/{system.time_unit}: "
+                f"{system.units.get(state, '1')}/{system.time_unit}, "
+                f"not {system.units.get(state, '1')}/{system.time_unit}: "
                 "a prefix mismatch (e.g. nF where pF was meant); check the parameters' units."
             )
         if got is not _WILD and not got.same(want):
             raise EquationError(
                 f"units in d{state}/dt: the right-hand side has units {describe(got)} but d{state}/dt needs "
-                f"{describe(want)} ({system.units.get(state, '1')} per {system.time_unit}); check the parameters' units."
+                f"{describe(want)} ({system.units.get(state, '1')} per {system.time_unit}); check the parameters' "
+                "units."
             )
 
 
 def describe(u: Unit) -> str:
-    dims = " ".join(f"{n}^{d}" if d != 1 else n for n, d in zip(_DIMS, u.dims) if d != 0) or "dimensionless"
+    dims = " ".join(f"{n}^{d}" if d != 1 else n for n, d in zip(_DIMS, u.dims, strict=True) if d != 0)
+    dims = dims or "dimensionless"
     return f"{u.scale:g} {dims}" if u.scale != 1 else dims

@@ -5,11 +5,10 @@
 """
 
 from ._api import (
-    SPIKING_TARGETS as SPIKING_TARGETS,
     TARGETS as TARGETS,
     export as export,
     export_results as export_results,
     supported_targets as supported_targets,
 )
 
-__all__ = ["SPIKING_TARGETS", "TARGETS", "export", "export_results", "supported_targets"]
+__all__ = ["TARGETS", "export", "export_results", "supported_targets"]

@@ -39,6 +39,7 @@ def export(
     if target not in TARGETS:
         raise ConfigError(f"export target {target!r} is not one of {list(TARGETS)}.{did_you_mean(target, TARGETS)}")
     if target not in supported_targets(system):
+        assert system.spike is not None  # every target writes a model without a spike rule
         where = (f" on `{system.spike.state}`, not its one membrane voltage in mV (NEURON's v, the state NEURON's "
                  "runner resets)" if target == "neuron" else "")
         raise ConfigError(
@@ -86,7 +87,7 @@ def export_results(results: str | Path, targets: Sequence[str], *, force: bool =
     r = load_results(results)
     targets = list(supported_targets(r.discovered)) if "all" in targets else list(targets)
     data = r.heldout
-    recorded = dict(zip(data.states, data.y[0, 0]))
+    recorded = dict(zip(data.states, data.y[0, 0], strict=True))
     y0 = [float(recorded.get(s, 0.0)) for s in r.discovered.states]
     inputs = {u: float(np.mean(data.u[0, :, j])) for j, u in enumerate(data.inputs)}
     duration = float(data.t[-1] - data.t[0])

@@ -91,7 +91,7 @@ def inert(system: EquationSystem) -> EquationSystem:
 def safe_names(names: Iterable[str], reserved: Iterable[str]) -> dict[str, str]:
     """name -> a name the target accepts: reserved words get a trailing underscore."""
     reserved = set(reserved) | set(keyword.kwlist)
-    out = {}
+    out: dict[str, str] = {}
     for name in names:
         new = name
         while new in reserved or new in out.values():

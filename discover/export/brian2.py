@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from sympy.printing.str import StrPrinter
 
-from ..equations import EquationSystem
-from ..equations._units import parse_unit
+from ..equations import EquationSystem, parse_unit
 from ._common import check_closed, in_model_units, print_final_state, target_names, units_text
 
 # Brian2's own names: its clock, noise, group size, units and functions must not be shadowed
@@ -41,7 +40,7 @@ def equations(system: EquationSystem) -> tuple[str, dict[str, str]]:
     names = target_names(system, RESERVED)
     printer = _BrianPrinter()
     lines = []
-    for state, rhs in zip(system.states, system.rhs):
+    for state, rhs in zip(system.states, system.rhs, strict=True):
         body = printer.doprint(in_model_units(rhs, system, names, _unit))
         unit = _unit(system.units.get(state, "1"))
         scale = f"({unit})/{time_unit(system)}" if unit != "1" else f"1/{time_unit(system)}"
@@ -68,15 +67,17 @@ def _dimension(unit: str) -> str:
     def power(b, d):
         return b if d == 1 else f"{b}**{d}" if d.denominator == 1 else f"{b}**{float(d)}"
 
-    top = " * ".join(power(b, d) for b, d in zip(base, dims) if d > 0) or "1"
-    bottom = " * ".join(power(b, -d) for b, d in zip(base, dims) if d < 0)
+    top = " * ".join(power(b, d) for b, d in zip(base, dims, strict=True) if d > 0) or "1"
+    bottom = " * ".join(power(b, -d) for b, d in zip(base, dims, strict=True) if d < 0)
     return f"{top}/({bottom})" if " * " in bottom else f"{top}/{bottom}" if bottom else top
 
 
 def _threshold(system: EquationSystem, names: Mapping[str, str], quantity) -> str:
     """The threshold condition: `V >= -30.0 * (mV)`; a moving one in the model's units and scaled
     back, each moving state divided by its unit: `V >= ((-45.0) + (12.0)*theta) * (mV)`."""
-    r, v = system.spike, names[system.spike.state]
+    r = system.spike
+    assert r is not None  # rendered for spiking systems only
+    v = names[r.state]
     if not r.moving:
         return f"{v} >= {quantity(r.state, r.threshold)}"
 
@@ -97,19 +98,21 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
         unit = _unit(units.get(name, "1"))
         return f"{float(value)!r}" if unit == "1" else f"{float(value)!r} * ({unit})"
 
-    params = "\n".join(f"{names[p.name]} = {quantity(p.name, p.value)}" + (f"  # {p.description}" if p.description else "")
-                       for p in system.parameters)
+    params = "\n".join(f"{names[p.name]} = {quantity(p.name, p.value)}"
+                       + (f"  # {p.description}" if p.description else "") for p in system.parameters)
     set_y0 = "\n".join(f"    group.{names[s]} = y0[{i}]" + ("" if _unit(system.units.get(s, "1")) == "1"
                        else f" * ({_unit(system.units[s])})") for i, s in enumerate(system.states))
     set_u = "\n".join(f"    group.{names[u]} = inputs[{u!r}]" + ("" if _unit(system.units.get(u, "1")) == "1"
                       else f" * ({_unit(system.units[u])})") for u in system.inputs)
-    out = "\n".join(f"    out[:, {i}] = np.asarray(monitor.{names[s]}[0]" + ("" if _unit(system.units.get(s, "1")) == "1"
-                    else f" / ({_unit(system.units[s])})") + ")" for i, s in enumerate(system.states))
+    out = "\n".join(f"    out[:, {i}] = np.asarray(monitor.{names[s]}[0]"
+                    + ("" if _unit(system.units.get(s, "1")) == "1" else f" / ({_unit(system.units[s])})") + ")"
+                    for i, s in enumerate(system.states))
     tu = time_unit(system)
     spiking = ""
     if system.spike is not None:
         r, v = system.spike, names[system.spike.state]
-        reset = "; ".join([f"{v} = {quantity(r.state, r.reset)}", *(f"{names[n]} = {quantity(n, x)}" for n, x in r.also),
+        reset = "; ".join([f"{v} = {quantity(r.state, r.reset)}",
+                           *(f"{names[n]} = {quantity(n, x)}" for n, x in r.also),
                            *(f"{names[n]} += {quantity(n, x)}" for n, x in r.add)])
         spiking = (f", threshold={_threshold(system, names, quantity)!r}, "
                    f"reset={reset!r}, refractory={float(r.refractory)!r} * {tu}")

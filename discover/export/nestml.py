@@ -50,14 +50,15 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
 
     printer = _NestmlPrinter()
     odes = []
-    for state, rhs in zip(system.states, system.rhs):
+    for state, rhs in zip(system.states, system.rhs, strict=True):
         # NESTML allows no free-standing unit: divide by a literal `1 mV` instead
         body = printer.doprint(in_model_units(expand_exprel(rhs), system, names, lambda unit: f"1 {_unit(unit)}"))
         unit = _unit(system.units.get(state, "1"))
         odes.append(f"        {names[state]}' = ({body}) * (1 {unit or ''}) / (1 {time_unit})".replace("(1 )", "1"))
     model = "".join(ch if ch.isalnum() else "_" for ch in system.name) + "_neuron"
-    states = ["        " + decl(s, y) for s, y in zip(system.states, y0)]
-    update, spiking = ["        integrate_odes()"], []
+    states = ["        " + decl(s, y) for s, y in zip(system.states, y0, strict=True)]
+    update: list[str] = ["        integrate_odes()"]
+    spiking: list[str] = []
     if system.spike is not None:
         update, spiking = _spiking(system, names, quantity, time_unit)
         if system.spike.refractory > 0:
@@ -85,7 +86,9 @@ def _spiking(system: EquationSystem, names, quantity, time_unit: str) -> tuple[l
     """(update block, output block + onCondition block) for a spike rule, the way NESTML's own
     iaf/aeif models write it: a refractory timer, the spiking state left out of the integration
     while it runs, and at the threshold the reset, the jumps and `emit_spike()`."""
-    rule, v = system.spike, names[system.spike.state]
+    rule = system.spike
+    assert rule is not None  # rendered for spiking systems only
+    v = names[rule.state]
     others = [names[s] for s in system.states if s != rule.state]
     fire = [f"        {v} = {quantity(rule.state, rule.reset)}",
             *(f"        {names[n]} = {quantity(n, x)}" for n, x in rule.also),

@@ -56,7 +56,7 @@ def component_type(system: EquationSystem) -> tuple[str, str]:
     lines += [f'            <StateVariable name="{names[s]}" dimension="none" exposure="{names[s]}"/>'
               for s in system.states]
     derivatives = {s: printer.doprint(renamed(expand_exprel(rhs), system, names))
-                   for s, rhs in zip(system.states, system.rhs)}
+                   for s, rhs in zip(system.states, system.rhs, strict=True)}
 
     def time_derivatives(indent: str, held: str | None = None) -> list[str]:
         return [f'{indent}<TimeDerivative variable="{names[s]}" value={quoteattr(f"({body}) * {per_ms!r} / MSEC")}/>'
@@ -76,7 +76,9 @@ def _spiking_dynamics(system: EquationSystem, names: Mapping[str, str], per_ms: 
     """Threshold, reset and refractoriness the way NeuroML's own iafRefCell writes them: at the
     threshold an event goes out, the other states jump, and (with a refractory period) a second
     regime holds the spiking state at its reset value until the period has passed."""
-    rule, v = system.spike, names[system.spike.state]
+    rule = system.spike
+    assert rule is not None  # rendered for spiking systems only
+    v = names[rule.state]
     jumps = [f'<StateAssignment variable="{v}" value="{float(rule.reset)!r}"/>',
              *(f'<StateAssignment variable="{names[n]}" value="{float(x)!r}"/>' for n, x in rule.also),
              *(f'<StateAssignment variable="{names[n]}" value="{names[n]} + ({float(x)!r})"/>' for n, x in rule.add)]
@@ -115,15 +117,17 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     xml, ctype = component_type(system)
     names = target_names(system, RESERVED)
     values = {**{names[p.name]: p.value for p in system.parameters}, **{names[u]: inputs[u] for u in system.inputs},
-              **{initial_names(names, system.states)[s]: y for s, y in zip(system.states, y0)}}
+              **{initial_names(names, system.states)[s]: y for s, y in zip(system.states, y0, strict=True)}}
     attrs = " ".join(f'{k}="{float(v)!r}"' for k, v in values.items())
     scale = ms_per_time_unit(system)
     columns = "\n".join(f'            <OutputColumn id="{names[s]}" quantity="{names[s]}"/>'
                         for s in system.states)
+    runner = (f"python {runner_name(system)} runs this file and writes {system.name}.dat with a header line, "
+              f"t in {time_label(system)}.")
     return f"""<Lems>
     <!-- {system.name}: exported by discover. Numbers in model units: {units_text(system)}.
          jLEMS writes {raw_output(system)} without a header: t in seconds, then {", ".join(system.states)}.
-         python {runner_name(system)} runs this file and writes {system.name}.dat with a header line, t in {time_label(system)}. -->
+         {runner} -->
     <Target component="sim"/>
     <Include file="Simulation.xml"/>
 
@@ -153,6 +157,7 @@ def render_runner(system: EquationSystem) -> str:
     `<name>.dat`: a header line naming each column with its unit, time in the model's unit."""
     columns = [f"t ({time_label(system)})", *(f"{s} ({unit_label(system.units.get(s))})" for s in system.states)]
     per_second = 1000.0 / ms_per_time_unit(system)
+    shape = f"(len(t), {len(system.states)})"
     return f'''"""Run LEMS_{system.name}.xml in jLEMS (through pyNeuroML) and write {system.name}.dat.
 
 jLEMS writes {raw_output(system)} with no header and time in seconds; this runner rewrites it as
@@ -173,7 +178,7 @@ PER_SECOND = {per_second!r}  # model time units ({time_label(system)}) per secon
 
 
 def run_model():
-    """Run jLEMS; returns (t in {time_label(system)}, states in model units shaped (len(t), {len(system.states)})) and writes OUT."""
+    """Run jLEMS; returns (t in {time_label(system)}, states in model units shaped {shape}) and writes OUT."""
     from pyneuroml.pynml import run_lems_with_jneuroml
 
     if not run_lems_with_jneuroml(LEMS, nogui=True, exec_in_dir=str(HERE), exit_on_fail=False):

@@ -105,7 +105,7 @@ def render_mod(system: EquationSystem) -> str:
     names = _names(system, voltage)
     printer, per_ms = _NmodlPrinter(), 1.0 / ms_per_time_unit(system)
     others = [s for s in system.states if s != voltage]
-    rhs = {s: printer.doprint(renamed(r, system, names)) for s, r in zip(system.states, system.rhs)}
+    rhs = {s: printer.doprint(renamed(r, system, names)) for s, r in zip(system.states, system.rhs, strict=True)}
     ranges = [names[p.name] for p in system.parameters] + [names[u] for u in system.inputs]
     ranges += [f"{names[s]}0" for s in others]
     params = [f"    {names[p.name]} = {float(p.value)!r}  : {p.unit} {p.description}" for p in system.parameters]
@@ -123,7 +123,8 @@ def render_mod(system: EquationSystem) -> str:
         params.append("    held = 0  : 1 while refractory (set by the runner): no current, v stays at the reset")
         ranges.append("held")
     moving = _moving_part(system, names)
-    if moving:  # the NetCon watches v minus the threshold's moving part; NEURON keeps assigned values current
+    # the NetCon watches v minus the threshold's moving part; NEURON keeps assigned values current
+    if moving and system.spike is not None:
         ranges.append("vspike")
         current += f"    vspike = v - {moving}  : crosses {float(system.spike.threshold)!r} at the moving threshold\n"
     neuron_block += f"    RANGE {', '.join(ranges)}\n" if ranges else ""
@@ -183,7 +184,9 @@ def _time_text(system: EquationSystem) -> str:
     if system.time_unit in ("", "1"):
         return "time dimensionless, one model time unit = 1 ms in NEURON"
     scale = ms_per_time_unit(system)
-    return "time in ms" if scale == 1.0 else f"time in {system.time_unit} (1 {system.time_unit} = {scale:g} ms in NEURON)"
+    if scale == 1.0:
+        return "time in ms"
+    return f"time in {system.time_unit} (1 {system.time_unit} = {scale:g} ms in NEURON)"
 
 
 def render_runner(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, float], duration: float) -> str:
@@ -253,6 +256,7 @@ def _spike_code(system: EquationSystem, names: Mapping[str, str], mech: str, sca
     refractory = float(rule.refractory) * scale
     hold = (f"        seg.held_{mech} = 1\n        cvode.event(h.t + {refractory!r}, release)\n" if refractory > 0
             else "")
+    moving = "  # vspike = v - the threshold's moving part" if rule.moving else ""
     return f"""    spikes = []
 
     def release():  # the refractory period is over: v follows the model again
@@ -266,6 +270,6 @@ def _spike_code(system: EquationSystem, names: Mapping[str, str], mech: str, sca
 
     cvode.condition_order(2)  # the crossing interpolated within CVODE's step, not at its end
     detector = h.NetCon(seg._ref_{"vspike_" + mech if rule.moving else "v"}, None, sec=sec)
-    detector.threshold = {float(rule.threshold)!r}{"  # vspike = v - the threshold's moving part" if rule.moving else ""}
+    detector.threshold = {float(rule.threshold)!r}{moving}
     detector.record(lambda: cvode.event(h.t, fire))
 """

@@ -31,8 +31,8 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
     check_closed(system)
     names = target_names(system, ("np", "t", "y", "p", "u", "exprel", "solve_ivp"))
     printer = _NumpyPrinter()
-    params = "\n".join(f"    {p.name!r}: {float(p.value)!r},  # {p.unit}{' - ' + p.description if p.description else ''}"
-                       for p in system.parameters)
+    params = "\n".join(f"    {p.name!r}: {float(p.value)!r},  # {p.unit}"
+                       + (f" - {p.description}" if p.description else "") for p in system.parameters)
     unpack = [f"    {names[s]} = y[{i}]" for i, s in enumerate(system.states)]
     unpack += [f"    {names[u]} = u[{u!r}]" for u in system.inputs]
     unpack += [f"    {names[p.name]} = p[{p.name!r}]" for p in system.parameters]
@@ -99,11 +99,14 @@ def _spiking(system: EquationSystem) -> str:
     """`simulate` for a hybrid model: LSODA between spikes, each threshold crossing found as an
     event (to the solver's precision, not a step), then the reset, the jumps of the other states,
     and the refractory period with the spiking state held at its reset."""
-    rule, index = system.spike, system.states.index(system.spike.state)
+    rule = system.spike
+    assert rule is not None  # rendered for spiking systems only
+    index = system.states.index(rule.state)
     also = {system.states.index(n): v for n, v in rule.also}
     add = {system.states.index(n): v for n, v in rule.add}
     moving = {system.states.index(n): c for n, c in rule.moving}
-    return f'''# a spike when y[state] >= threshold + sum(c * y[j] for j, c in moving.items()): {rule.state} >= {rule.threshold_text()}
+    when = f"{rule.state} >= {rule.threshold_text()}"
+    return f'''# a spike when y[state] >= threshold + sum(c * y[j] for j, c in moving.items()): {when}
 SPIKE = {{"state": {index}, "threshold": {float(rule.threshold)!r}, "reset": {float(rule.reset)!r},
          "refractory": {float(rule.refractory)!r}, "set": {also!r}, "add": {add!r}, "moving": {moving!r}}}
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._errors import DataError, sentence
+from .._npz import check_npz
 from ..data import simulate
-from ..data._trajectories import check_npz
 from ..equations import EquationSystem
 from ..models import fitzhugh_nagumo
 
@@ -60,7 +62,9 @@ class Population:
         return self.counts.shape[2]
 
     def select(self, trials: slice | np.ndarray) -> Population:
-        pick = (lambda a: None if a is None else a[trials])
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[trials]
+
         return Population(self.counts[trials], self.dt, pick(self.latents), pick(self.rates), self.latent_names)
 
     def save_npz(self, path: str | Path) -> Path:
@@ -89,14 +93,16 @@ class Population:
                                     "(n_trials, n_bins, n_neurons) and `dt` (the bin width), e.g. "
                                     "numpy.savez(path, counts=counts, dt=0.01).")
                 if f["dt"].size != 1:
-                    raise DataError(f"{str(path)!r}: `dt` must be one number (the bin width), got shape {f['dt'].shape}.")
+                    raise DataError(f"{str(path)!r}: `dt` must be one number (the bin width), "
+                                    f"got shape {f['dt'].shape}.")
                 names = tuple(str(s) for s in f["latent_names"]) if "latent_names" in keys else ()
                 return cls(f["counts"], float(f["dt"]), f["latents"] if "latents" in keys else None,
                            f["rates"] if "rates" in keys else None, names)
         except (OSError, ValueError, EOFError, TypeError) as exc:
             if isinstance(exc, DataError):
                 raise
-            raise DataError(sentence(f"cannot read {str(path)!r} as a population .npz: {exc or type(exc).__name__}")) from None
+            raise DataError(sentence(f"cannot read {str(path)!r} as a population .npz: "
+                                     f"{exc or type(exc).__name__}")) from None
 
 
 def lorenz() -> EquationSystem:
@@ -108,7 +114,8 @@ def lorenz() -> EquationSystem:
 
 
 def population_from_system(
-    system: EquationSystem, y0, *, inputs=None, n_neurons: int = 50, n_trials: int = 200, n_bins: int = 100,
+    system: EquationSystem, y0: np.ndarray | Sequence[float], *, inputs: Mapping[str, float] | None = None,
+    n_neurons: int = 50, n_trials: int = 200, n_bins: int = 100,
     dt: float = 0.01, mean_count: float = 1.0, gain: float = 0.6, burn_in: float = 5.0, seed: int = 0,
 ) -> Population:
     """Latent trajectories of `system` observed through Poisson neurons with a random readout.
@@ -138,13 +145,13 @@ def population_from_system(
     return Population(counts, dt, latents, rates, tuple(system.states))
 
 
-def lorenz_population(**kwargs) -> Population:
+def lorenz_population(**kwargs: Any) -> Population:
     """The Lorenz benchmark: a 3-D chaotic latent system seen through Poisson neurons (default 50;
     keywords of `population_from_system`)."""
     return population_from_system(lorenz(), [1.0, 1.0, 25.0], **kwargs)
 
 
-def fitzhugh_nagumo_population(**kwargs) -> Population:
+def fitzhugh_nagumo_population(**kwargs: Any) -> Population:
     """A 2-D limit cycle (FitzHugh-Nagumo, I = 0.5) seen through Poisson neurons."""
     kwargs = {"dt": 0.5, "burn_in": 100.0, **kwargs}
     return population_from_system(fitzhugh_nagumo(), [-1.0, 1.0], inputs={"I": 0.5}, **kwargs)

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from .._errors import DataError, FitError
 from ..equations import EquationSystem
-from ..ude._train import _torch_settings
+from ..integrate import resolve_device, torch_settings
 from ._data import Population
 from ._model import SequentialAutoencoder, batch_loss, descend
 
@@ -28,17 +28,19 @@ class LatentODE:
     **Arguments:** `latent_dim` (ignored when `known` is given: its states are the latents);
     `known` (an `EquationSystem` of the latent states; each gets a residual); `hidden` (GRU and
     MLP width); `iterations`, `learning_rate`, `batch_size` (trials per step); `substeps` (RK4
-    steps per bin); `seed`; `threads` (torch threads); `progress`.
+    steps per bin); `seed`; `threads` (torch threads); `device` ("cpu", the default; "cuda"; "auto",
+    the GPU when torch sees one: training runs there, the fitted model comes back to the CPU); `progress`.
 
     **Learned attributes:** `model_` (a `SequentialAutoencoder`), `loss_history_`, `fit_seconds_`.
     """
 
     def __init__(self, latent_dim: int = 3, *, known: EquationSystem | None = None, hidden: int = 64,
                  iterations: int = 2000, learning_rate: float = 1e-2, batch_size: int = 64, substeps: int = 1,
-                 seed: int = 0, threads: int = 1, progress: bool = True) -> None:
+                 seed: int = 0, threads: int = 1, progress: bool = True, device: str = "cpu") -> None:
         self.latent_dim, self.known, self.hidden = latent_dim, known, hidden
         self.iterations, self.learning_rate, self.batch_size = iterations, learning_rate, batch_size
         self.substeps, self.seed, self.threads, self.progress = substeps, seed, threads, progress
+        self.device = device
 
     def _check(self, data: Population) -> None:
         if not isinstance(data, Population):
@@ -49,7 +51,8 @@ class LatentODE:
             if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "iterations" else 1):
                 raise FitError(f"LatentODE `{name}` must be a whole number >= 1, got {value!r}.")
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
-            raise FitError(f"LatentODE `learning_rate` must be in (0, 1), got {self.learning_rate!r}; 1e-2 is the default.")
+            raise FitError(f"LatentODE `learning_rate` must be in (0, 1), got {self.learning_rate!r}; "
+                           "1e-2 is the default.")
         if self.known is not None and (not isinstance(self.known, EquationSystem) or self.known.inputs):
             raise FitError("LatentODE `known` must be an EquationSystem of the latent states alone (no inputs).")
         if hasattr(self, "model_") and self.model_.readout.out_features != data.n_neurons:
@@ -58,6 +61,7 @@ class LatentODE:
 
     def fit(self, data: Population) -> LatentODE:
         self._check(data)
+        device = resolve_device(self.device, "LatentODE")
         torch.manual_seed(self.seed)
         generator = torch.Generator().manual_seed(self.seed)
         known = None
@@ -67,9 +71,9 @@ class LatentODE:
                 known = known.with_residual(state, self.known.states)
         dim = len(self.known.states) if self.known is not None else self.latent_dim
         history, start = [], time.perf_counter()
-        with _torch_settings(self.threads, torch.float32):
-            model = SequentialAutoencoder(data.n_neurons, dim, self.hidden, known)
-            counts = torch.as_tensor(data.counts, dtype=torch.float32)
+        with torch_settings(self.threads, torch.float32):
+            model = SequentialAutoencoder(data.n_neurons, dim, self.hidden, known).to(device)
+            counts = torch.as_tensor(data.counts, dtype=torch.float32, device=device)
             with torch.no_grad():  # start at each neuron's mean rate, not at 1 count per bin
                 model.readout.bias.copy_(torch.log(counts.mean((0, 1)) + 1e-3))
             optimiser = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
@@ -82,7 +86,7 @@ class LatentODE:
                 descend(optimiser, model, loss)
                 schedule.step()
                 history.append(loss.item())
-        self.model_, self.loss_history_ = model.eval(), np.array(history)
+        self.model_, self.loss_history_ = model.cpu().eval(), np.array(history)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..equations import EquationSystem, TorchRHS
-from ..ude._solvers import rk4_step
+from ..integrate import rk4_step
 
 
 class InitialStateEncoder(nn.Module):

@@ -20,7 +20,7 @@ from torch import nn
 
 from .._errors import FitError
 from ..equations import EquationSystem
-from ..ude._train import _torch_settings
+from ..integrate import torch_settings
 from ._align import Alignment
 from ._data import Population
 from ._fit import LatentODE
@@ -70,8 +70,8 @@ class PolynomialField(nn.Module):
     def equations(self) -> dict[str, sp.Expr]:
         symbols = [sp.Symbol(n, real=True) for n in self.names]
         coef = (self.coef * self.mask).detach().numpy()
-        return {name: sp.Add(*(sp.Float(float(f"{c:.4g}")) * sp.Mul(*(s**p for s, p in zip(symbols, e)))
-                               for e, c in zip(self.exponents, coef[:, k]) if c != 0))
+        return {name: sp.Add(*(sp.Float(float(f"{c:.4g}")) * sp.Mul(*(s**p for s, p in zip(symbols, e, strict=True)))
+                               for e, c in zip(self.exponents, coef[:, k], strict=True) if c != 0))
                 for k, name in enumerate(self.names)}
 
 
@@ -118,7 +118,7 @@ def refit_latent_equations(model: LatentODE, data: Population, alignment: Alignm
     counts = torch.as_tensor(data.counts, dtype=torch.float32)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    with _torch_settings(model.threads, torch.float32):
+    with torch_settings(model.threads, torch.float32):
         _train(net, field, counts, data, model, generator, learning_rate, iterations, threshold, every)
     return field.equations()
 

@@ -13,8 +13,15 @@ from .._errors import DataError
 from ..data import Trajectories
 from ..distill import SparseDistiller
 from ..equations import EquationSystem
-from ..report import check_output_dir, document_latex, equations_text, metrics_table, write_reports
-from ..report._results import candidate_record, write_folder
+from ..report import (
+    candidate_record,
+    check_output_dir,
+    document_latex,
+    equations_text,
+    metrics_table,
+    write_folder,
+    write_reports,
+)
 from ..validate import resimulate, trajectory_metrics
 from ._align import Alignment
 from ._data import Population

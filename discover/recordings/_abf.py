@@ -35,16 +35,16 @@ def read_abf(path: str | Path, *, channel: int = 0, current_channel: int | None 
         raise DataError(f"ABF `current_channel` = {current_channel} but {str(path)!r} has {abf.channelCount} "
                         f"channel(s) ({', '.join(abf.adcNames)}); use 0..{abf.channelCount - 1}, or leave it out "
                         "to use the command waveform.")
-    V, I = [], []
+    voltages, currents = [], []
     for sweep in abf.sweepList:
         abf.setSweep(sweep, channel=channel)
-        V.append(np.array(abf.sweepY, dtype=float))
+        voltages.append(np.array(abf.sweepY, dtype=float))
         if current_channel is None:
-            I.append(np.array(abf.sweepC, dtype=float))
+            currents.append(np.array(abf.sweepC, dtype=float))
             current_unit, where = abf.sweepUnitsC, f"ABF command of channel {channel}"
         else:
             abf.setSweep(sweep, channel=current_channel)
-            I.append(np.array(abf.sweepY, dtype=float))
+            currents.append(np.array(abf.sweepY, dtype=float))
             current_unit, where = abf.sweepUnitsY, f"ABF channel {current_channel}"
     abf.setSweep(abf.sweepList[0], channel=channel)
     units = {"V": canonical_unit(abf.sweepUnitsY, f"ABF channel {channel}"), "I": canonical_unit(current_unit, where)}
@@ -59,8 +59,8 @@ def read_abf(path: str | Path, *, channel: int = 0, current_channel: int | None 
                else f"recorded on channel {current_channel} ({abf.adcNames[current_channel]})")
     meta = {"file": str(path), "format": f"ABF {abf.abfVersionString}", "protocol": abf.protocol,
             "channel": abf.adcNames[channel], "current": current}
-    t = np.arange(len(V[0])) / abf.dataRate
-    return Recording(t, {"V": np.stack(V), "I": np.stack(I)}, units, "s",
+    t = np.arange(len(voltages[0])) / abf.dataRate
+    return Recording(t, {"V": np.stack(voltages), "I": np.stack(currents)}, units, "s",
                      tuple(f"sweep{s}" for s in abf.sweepList), meta)
 
 

@@ -16,13 +16,16 @@ def read_igor(voltage: Sequence[str | Path], current: Sequence[str | Path]) -> R
 
     Units come from each wave's header (e.g. 'mV', 'pA'); the time step from its x scaling (s).
     """
-    voltage, current = [Path(p) for p in voltage], [Path(p) for p in current]
-    if not voltage or len(voltage) != len(current):
-        raise DataError(f"read_igor needs one current wave per voltage wave; got {len(voltage)} voltage and "
-                        f"{len(current)} current files.")
-    V, I, dts, units = [], [], set(), {}
-    for v_path, i_path in zip(voltage, current):
-        for name, path, out in (("V", v_path, V), ("I", i_path, I)):
+    voltage_files, current_files = [Path(p) for p in voltage], [Path(p) for p in current]
+    if not voltage_files or len(voltage_files) != len(current_files):
+        raise DataError(f"read_igor needs one current wave per voltage wave; got {len(voltage_files)} voltage and "
+                        f"{len(current_files)} current files.")
+    voltages: list[np.ndarray] = []
+    currents: list[np.ndarray] = []
+    dts: set[float] = set()
+    units: dict[str, str] = {}
+    for v_path, i_path in zip(voltage_files, current_files, strict=True):
+        for name, path, out in (("V", v_path, voltages), ("I", i_path, currents)):
             values, dt, unit = _load(path)
             out.append(values)
             dts.add(round(dt, 15))
@@ -30,11 +33,12 @@ def read_igor(voltage: Sequence[str | Path], current: Sequence[str | Path]) -> R
                 raise DataError(f"{str(path)!r} is in {unit!r}, other {name} waves in {units[name]!r}.")
     if len(dts) != 1:
         raise DataError(f"Igor waves have different time steps {sorted(dts)}; resample them to one first.")
-    n = max(len(x) for x in (*V, *I))  # padded: `Recording.finite` cuts once sweeps are chosen
+    n = max(len(x) for x in (*voltages, *currents))  # padded: `Recording.finite` cuts once sweeps are chosen
     t = np.arange(n) * dts.pop()
-    meta = {"file": [str(p) for p in voltage], "current_file": [str(p) for p in current], "format": "Igor binary wave"}
-    return Recording(t, {"V": np.stack([pad_nan(v, n) for v in V]), "I": np.stack([pad_nan(i, n) for i in I])},
-                     units, "s", tuple(p.stem for p in voltage), meta)
+    meta = {"file": [str(p) for p in voltage_files], "current_file": [str(p) for p in current_files],
+            "format": "Igor binary wave"}
+    signals = {"V": np.stack([pad_nan(v, n) for v in voltages]), "I": np.stack([pad_nan(i, n) for i in currents])}
+    return Recording(t, signals, units, "s", tuple(p.stem for p in voltage_files), meta)
 
 
 def _load(path: Path) -> tuple[np.ndarray, float, str]:
@@ -47,7 +51,8 @@ def _load(path: Path) -> tuple[np.ndarray, float, str]:
     try:
         wave = binarywave.load(str(path))["wave"]
     except Exception as exc:  # igor2 raises struct/value errors for bad files
-        raise DataError(sentence(f"cannot read {str(path)!r} as an Igor binary wave: {type(exc).__name__}: {exc}")) from None
+        raise DataError(sentence(f"cannot read {str(path)!r} as an Igor binary wave: "
+                                 f"{type(exc).__name__}: {exc}")) from None
     header = wave["wave_header"]
     values = np.asarray(wave["wData"], dtype=float)
     if values.ndim != 1:

@@ -30,9 +30,9 @@ def read_nwb(path: str | Path) -> Recording:
                     f"{str(path)!r} holds no CurrentClampSeries in its acquisition (found {', '.join(kinds)}); "
                     "discover reads current-clamp recordings."
                 )
-            V = [_values(s) for s in responses]
+            voltages = [_values(s) for s in responses]
             rate, start = _timing(responses[0], path)
-            I = [_values(_stimulus_for(r, k, stimuli, len(responses), path)) for k, r in enumerate(responses)]
+            currents = [_values(_stimulus_for(r, k, stimuli, len(responses), path)) for k, r in enumerate(responses)]
             # write_nwb names responses V_<label>; other files keep their series names
             labels = tuple(r.name[2:] if r.name.startswith("V_") else r.name for r in responses)
             meta = {"file": str(path), "format": "NWB", "identifier": nwb.identifier,
@@ -41,15 +41,14 @@ def read_nwb(path: str | Path) -> Recording:
         raise
     except Exception as exc:  # h5py/hdmf raise many kinds for unreadable files
         raise DataError(sentence(f"cannot read {str(path)!r} as NWB: {type(exc).__name__}: {exc}")) from None
-    n = max(len(v) for v in (*V, *I))
-    if len({len(v) for v in (*V, *I)}) > 1:
+    n = max(len(v) for v in (*voltages, *currents))
+    if len({len(v) for v in (*voltages, *currents)}) > 1:
         meta["note"] = f"sweeps of unequal length were NaN-padded to the longest ({n} samples)"
     t = start + np.arange(n) / rate
     # padded, not cut: which sweeps are used is chosen later, and `Recording.finite` cuts then
-    return Recording(
-        t, {"V": np.stack([pad_nan(v, n) for v in V]) * 1e3, "I": np.stack([pad_nan(i, n) for i in I]) * 1e12},
-        {"V": "mV", "I": "pA"}, "s", labels, meta,
-    )
+    signals = {"V": np.stack([pad_nan(v, n) for v in voltages]) * 1e3,
+               "I": np.stack([pad_nan(i, n) for i in currents]) * 1e12}
+    return Recording(t, signals, {"V": "mV", "I": "pA"}, "s", labels, meta)
 
 
 def write_nwb(recording: Recording, path: str | Path, *, voltage: str = "V", current: str = "I",

@@ -42,7 +42,8 @@ def read_recording(
             raise DataError(f"no Igor wave matches {str(path)!r}; check the path.")
         return read_igor(voltage_files, current_files)
     if not path.is_file():
-        raise DataError(f"recording {str(path)!r} does not exist; check the path (relative paths start at the config file).")
+        raise DataError(f"recording {str(path)!r} does not exist; check the path (relative paths start at the config "
+                        "file).")
     if suffix == ".nwb":
         return read_nwb(path)
     if suffix == ".abf":

@@ -148,18 +148,19 @@ class Recording:
         if isinstance(sweeps, slice):
             index = list(range(self.n_sweeps))[sweeps]
         else:
-            index = [self._sweep_index(s) for s in sweeps]
+            index = [self.sweep_index(s) for s in sweeps]
         if not index:
             raise DataError(f"sweep selection {sweeps!r} is empty; this recording has sweeps {list(self.sweeps)}.")
         return dataclasses.replace(
             self, signals={k: v[index] for k, v in self.signals.items()}, sweeps=tuple(self.sweeps[i] for i in index)
         )
 
-    def _sweep_index(self, sweep: int | str) -> int:
+    def sweep_index(self, sweep: int | str) -> int:
+        """The position of `sweep`: an index (negative from the end) or a label."""
         if isinstance(sweep, (int, np.integer)) and not isinstance(sweep, bool):
             if not -self.n_sweeps <= sweep < self.n_sweeps:
-                raise DataError(f"sweep {sweep} does not exist; this recording has {self.n_sweeps} (0..{self.n_sweeps - 1}"
-                                f", labels {list(self.sweeps)}).")
+                raise DataError(f"sweep {sweep} does not exist; this recording has {self.n_sweeps} "
+                                f"(0..{self.n_sweeps - 1}, labels {list(self.sweeps)}).")
             return int(sweep) % self.n_sweeps
         if str(sweep) in self.sweeps:
             return self.sweeps.index(str(sweep))
@@ -218,7 +219,8 @@ class Recording:
         """The same recording with times in `time_unit` and each named signal in the unit given."""
         for name in units:
             if name not in self.signals:
-                raise DataError(f"no signal {name!r} to convert; signals are {list(self.signals)}.{did_you_mean(name, self.signals)}")
+                raise DataError(f"no signal {name!r} to convert; signals are {list(self.signals)}."
+                                f"{did_you_mean(name, self.signals)}")
         signals = {k: v * conversion(self.units[k], units[k], f"signal {k!r}") if k in units else v
                    for k, v in self.signals.items()}
         new_units = {k: canonical_unit(units.get(k, u), f"signal {k!r}") for k, u in self.units.items()}
@@ -238,7 +240,7 @@ class Recording:
         # a sweep's length: up to its last sample with no NaN in any signal
         lengths = np.array([p.size - int(np.argmin(p[::-1])) if not p.all() else 0 for p in padding])
         for name, values in checked.items():
-            for k, (row, n) in enumerate(zip(values, lengths)):
+            for k, (row, n) in enumerate(zip(values, lengths, strict=True)):
                 bad = np.flatnonzero(~np.isfinite(row[:n]))
                 if bad.size:
                     raise DataError(
@@ -266,8 +268,11 @@ class Recording:
         Trailing NaN padding is cut off first (`finite`)."""
         for name in (*states, *inputs):
             if name not in self.signals:
-                raise DataError(f"no signal {name!r} in this recording; it has {list(self.signals)}.{did_you_mean(name, self.signals)}")
+                raise DataError(f"no signal {name!r} in this recording; it has {list(self.signals)}."
+                                f"{did_you_mean(name, self.signals)}")
         rec = self.finite((*states, *inputs))
         y = np.stack([rec.signals[s] for s in states], axis=-1)
-        u = np.stack([rec.signals[s] for s in inputs], axis=-1) if inputs else None
+        if not inputs:
+            return Trajectories(rec.t, y, states=tuple(states))
+        u = np.stack([rec.signals[s] for s in inputs], axis=-1)
         return Trajectories(rec.t, y, u, tuple(states), tuple(inputs))

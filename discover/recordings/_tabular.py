@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError, sentence
-from ..data._trajectories import open_npz
+from .._npz import open_npz
 from ._recording import MissingUnitsError, Recording, canonical_unit
 
 _RESERVED = {"t", "units", "time_unit", "sweep_labels", "sweeps", "dt", "fs"}
@@ -51,7 +51,8 @@ def write_npz(recording: Recording, path: str | Path, *, overwrite: bool = False
         raise DataError(f"signal names {bad} are reserved in .npz recordings; rename them.")
     np.savez(
         path, t=recording.t, time_unit=np.array(recording.time_unit), sweep_labels=np.array(recording.sweeps),
-        units=np.array([f"{k}={u}" for k, u in recording.units.items()]), **recording.signals,
+        units=np.array([f"{k}={u}" for k, u in recording.units.items()]),
+        **recording.signals,  # type: ignore[arg-type]  # numpy's stub takes a ** mapping for `allow_pickle`
     )
     return path
 
@@ -71,17 +72,17 @@ def read_csv(path: str | Path) -> Recording:
     if values.shape[1] != len(header) or len(header) < 2:
         raise DataError(f"{str(path)!r} has {len(header)} header names for {values.shape[1]} columns; "
                         "give a time column and at least one signal, each with a header.")
-    names, units = zip(*(_name_and_unit(h, path) for h in header))
-    return Recording(
-        values[:, 0], {n: values[:, k][None] for k, n in enumerate(names) if k}, dict(zip(names[1:], units[1:])),
-        units[0], (path.stem,), {"file": str(path), "format": "CSV"},
-    )
+    names, units = zip(*(_name_and_unit(h, path) for h in header), strict=True)
+    signals = {n: values[:, k][None] for k, n in enumerate(names) if k}
+    return Recording(values[:, 0], signals, dict(zip(names[1:], units[1:], strict=True)), units[0], (path.stem,),
+                     {"file": str(path), "format": "CSV"})
 
 
 def _name_and_unit(header: str, path: Path) -> tuple[str, str]:
     match = re.fullmatch(r"\s*(\w+?)\s*(?:_|\(|\[)\s*([^\s)\]]+)\s*[)\]]?\s*", header)
     if not match:
-        raise DataError(f"{str(path)!r}: column {header!r} does not name its unit; write it as e.g. 'V_mV' or 'V (mV)'.")
+        raise DataError(f"{str(path)!r}: column {header!r} does not name its unit; write it as e.g. 'V_mV' or "
+                        "'V (mV)'.")
     return match.group(1), canonical_unit(match.group(2), f"column {header!r} of {path.name}")
 
 

@@ -76,12 +76,13 @@ def load_results(folder: str | Path) -> Results:
                     "t": f["t"], "X": f[f"X_{state}"], "features": [str(x) for x in f[f"features_{state}"]],
                     "learned": f[f"learned_{state}"], "distilled": f[f"distilled_{state}"],
                 }
-    loss, phases = np.zeros(0), ()
+    loss = np.zeros(0)
+    phases: tuple[tuple[str, int], ...] = ()
     if (folder / "training.npz").is_file():
         with np.load(folder / "training.npz", allow_pickle=False) as f:
             loss = f["loss_history"]
             if "phase_names" in f.files:  # older folders do not say where each phase starts
-                phases = tuple((str(n), int(k)) for n, k in zip(f["phase_names"], f["phase_starts"]))
+                phases = tuple((str(n), int(k)) for n, k in zip(f["phase_names"], f["phase_starts"], strict=True))
     heldout = Trajectories.load_npz(folder / "data_heldout.npz")
     return Results(folder, known, discovered, metrics, heldout, predictions, residuals, loss, phases)
 
@@ -94,21 +95,22 @@ def save_arrays(discovery, folder: Path) -> None:
              **{f"model_{i}": d.predictions[n] for i, n in enumerate(names)})
     phases = getattr(d.ude, "phases_", ())
     np.savez(folder / "training.npz", loss_history=np.asarray(d.ude.loss_history_ if d.ude else [], dtype=float),
-             phase_names=np.array([p for p, _ in phases], dtype=str), phase_starts=np.array([k for _, k in phases], dtype=int))
+             phase_names=np.array([p for p, _ in phases], dtype=str),
+             phase_starts=np.array([k for _, k in phases], dtype=int))
     arrays: dict[str, np.ndarray] = {"t": d.train.t, "states": np.array(list(d.distillation), dtype=str)}
     z = np.concatenate([d.train.y[0], d.train.u[0]], axis=-1)
     columns = (*d.train.states, *d.train.inputs)
     # what the chosen route distilled: the network's residual, or (direct route) the data's derivative
     direct = d.ude is None or d.routes.get("chosen") == "direct"
     estimate = _derivative_estimate(d) if direct and d.distillation else {}
-    for state, dist in d.distillation.items():
+    for state in d.distillation:
         features = d.known.residual_features(state)
         X = z[:, [columns.index(f) for f in features]]
         arrays[f"X_{state}"] = X
         arrays[f"features_{state}"] = np.array(features, dtype=str)
         arrays[f"learned_{state}"] = estimate[state] if direct else d.ude.residual(state, X)
         arrays[f"distilled_{state}"] = _evaluate(d.discovered.discovered[state], X, features)
-    np.savez(folder / "residuals.npz", **arrays)
+    np.savez(folder / "residuals.npz", **arrays)  # type: ignore[arg-type]  # numpy's stub: ** read as allow_pickle
 
 
 def _derivative_estimate(d) -> dict[str, np.ndarray]:
@@ -121,7 +123,7 @@ def _derivative_estimate(d) -> dict[str, np.ndarray]:
 
 
 def _evaluate(expr, X: np.ndarray, names) -> np.ndarray:
-    from ..distill._polish import evaluate
+    from ..equations import evaluate_expression
 
     with np.errstate(all="ignore"):
-        return np.asarray(evaluate(expr, X, names), dtype=float)
+        return np.asarray(evaluate_expression(expr, X, names), dtype=float)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import tempfile
 from pathlib import Path
 
 import sympy as sp
 
 from .._errors import ConfigError
+from .._files import atomic_write
 from ._bundle import Results, load_results
 from ._figures import make_figures, unrecorded_states
 from ._latex import document_latex, equations_latex
@@ -78,31 +77,6 @@ def write_reports(folder: str | Path, force: bool = False) -> list[Path]:
     for name, text in texts.items():
         written.append(atomic_write(r.folder / name, text))
     return written
-
-
-def atomic_write(path: Path, text: str) -> Path:
-    """Write `text` to `path` whole: a temporary sibling, then renamed over it. The file gets the
-    mode any tool gives a new file (0666 less the umask), not mkstemp's private 0600."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.fchmod(fd, 0o666 & ~umask())
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
-
-
-def umask() -> int:
-    """The process's umask, read without changing it where the system says it (Linux), since
-    setting it to read it races with other threads creating files."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _metric_rows(r: Results, columns) -> list[list[str]]:
@@ -181,9 +155,11 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
         body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    params = [(p.name, f"{p.value:g}", p.unit if p.unit != "1" else "–", p.description) for p in r.discovered.parameters]
+    params = [(p.name, f"{p.value:g}", p.unit if p.unit != "1" else "–", p.description)
+              for p in r.discovered.parameters]
     parts = [
-        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>discover: {e(r.discovered.name)}</title>",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>discover: {e(r.discovered.name)}</title>",
         f"<style>{_CSS}</style></head><body><h1>Discovered model: {e(r.discovered.name)}</h1>",
         "<p>Discovered terms are highlighted in brackets.</p><pre>" + "\n".join(eq_lines) + "</pre>",
     ]

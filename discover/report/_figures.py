@@ -121,7 +121,7 @@ def pareto_data(record) -> dict:
     (complexity, score, source) of every scored candidate, `front` (complexity, score) of those no
     other beats in both, by complexity; `chosen` (complexity, score) or None; `threshold`, `score_name`.
     Candidates without a finite score (not scored alone) are left out."""
-    from ..distill._combine import nondominated
+    from ..distill import nondominated
 
     scored = record["scored"] if "scored" in record else record["front"]  # older folders: "front" was the scored list
     scores = [np.nan if c.get("score") is None else float(c["score"]) for c in scored]
@@ -152,9 +152,11 @@ def pareto_plot(data: dict, state: str):
     colors = {"sparse": "tab:green", "symbolic": "tab:purple"}
     for backend in dict.fromkeys(source.split(" ")[0] for _, _, source in data["points"]):  # in order
         pts = [(c, s) for c, s, source in data["points"] if source.split(" ")[0] == backend]
-        ax.plot(*zip(*pts), "o", color=colors.get(backend, "tab:gray"), alpha=0.5, ms=4, label=f"{backend} candidates")
+        ax.plot(*zip(*pts, strict=True), "o", color=colors.get(backend, "tab:gray"), alpha=0.5, ms=4,
+                label=f"{backend} candidates")
     if data["front"]:
-        ax.plot(*zip(*data["front"]), "-", color="black", lw=1, drawstyle="steps-post", label="non-dominated front")
+        ax.plot(*zip(*data["front"], strict=True), "-", color="black", lw=1, drawstyle="steps-post",
+                label="non-dominated front")
     if data["threshold"] is not None:
         ax.axhline(data["threshold"], color="tab:red", lw=0.8, ls="--", label="choice threshold")
     if data["chosen"] is not None:

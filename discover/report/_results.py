@@ -8,14 +8,20 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._errors import ConfigError
+from .._files import umask
 from ._bundle import save_arrays
-from ._documents import umask, write_reports
+from ._documents import write_reports
 from ._latex import document_latex
 from ._text import equations_text, metrics_table
+
+if TYPE_CHECKING:
+    from .._discovery import Discovery
+    from ..distill import Candidate
 
 
 def check_output_dir(path: str | Path, force: bool) -> Path:
@@ -25,12 +31,13 @@ def check_output_dir(path: str | Path, force: bool) -> Path:
         raise ConfigError(f"output {str(path)!r} exists and is not a folder; choose another with --out.")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise ConfigError(
-            f"output folder {str(path)!r} already holds files; choose another with --out, or pass --force to replace it."
+            f"output folder {str(path)!r} already holds files; choose another with --out, or pass --force to "
+            "replace it."
         )
     return path
 
 
-def write_results(discovery, path: str | Path, force: bool = False) -> Path:
+def write_results(discovery: Discovery, path: str | Path, force: bool = False) -> Path:
     """Write everything into `path` atomically: built in a temporary sibling, then renamed."""
     return write_folder(path, lambda folder: _write_all(discovery, folder), force)
 
@@ -53,7 +60,7 @@ def write_folder(path: str | Path, fill: Callable[[Path], None], force: bool = F
     return path
 
 
-def summary_text(discovery) -> str:
+def summary_text(discovery: Discovery) -> str:
     d = discovery
     lines = ["Discovered model:", _indent(equations_text(d.discovered, d.known)), ""]
     lines += ["Re-simulation of held-out trajectories (new initial conditions):", _indent(metrics_table(d.metrics))]
@@ -89,9 +96,9 @@ def distillation_record(dist) -> dict:
     scored, with its `score` (named by `score_name`); `front`: those of them no other beats in both
     complexity and score; `threshold`: the score the chosen one had to be within. (Older folders hold
     the scored candidates under `front` and have no `scored`; the report reads both.)"""
-    from ..distill._combine import nondominated
+    from ..distill import nondominated
 
-    scored = [{**candidate_record(c), "score": float(s)} for c, s in zip(dist.scored, dist.scores)]
+    scored = [{**candidate_record(c), "score": float(s)} for c, s in zip(dist.scored, dist.scores, strict=True)]
     on_front = nondominated([c.complexity for c in dist.scored], dist.scores)
     return {
         "chosen": str(dist.chosen.expression), "reason": dist.reason, "score_name": dist.score_name,
@@ -101,7 +108,7 @@ def distillation_record(dist) -> dict:
     }
 
 
-def candidate_record(c) -> dict:
+def candidate_record(c: Candidate) -> dict[str, Any]:
     out = {"expression": str(c.expression), "complexity": c.complexity, "heldout_residual_error": c.error,
            "aic": c.aic, "bic": c.bic, "source": c.source}
     if c.inclusion:

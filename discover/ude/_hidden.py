@@ -17,8 +17,7 @@ from torch import nn
 from .._errors import DataError, FitError
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
-from ._solvers import RHS, integrate_windows
-from ._windows import Windows
+from ..integrate import RHS, Windows, integrate_windows
 
 
 def hidden_states(system: EquationSystem, data: Trajectories) -> tuple[str, ...]:
@@ -137,7 +136,8 @@ class HiddenWindows(Windows):
                             data.inputs)
         traces = drive_hidden(self.system, many, self.hidden, np.concatenate(starts)).y[..., index]
         trace, *nudged = np.split(traces, copies)
-        sensitivity = np.stack([(n - trace) / step for n, step in zip(nudged, steps)], axis=-1)  # (traj, time, hidden, start)
+        # (traj, time, hidden, start)
+        sensitivity = np.stack([(n - trace) / step for n, step in zip(nudged, steps, strict=True)], axis=-1)
         self._trace = torch.as_tensor(trace, dtype=dtype)
         self._sensitivity = torch.as_tensor(sensitivity, dtype=dtype)
 
@@ -147,8 +147,8 @@ class HiddenWindows(Windows):
         return self._trace[traj, steps] + (self._sensitivity[traj, steps] * shift[..., None, :]).sum(-1)
 
     def batch(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = torch.as_tensor(idx)
-        traj, steps = self._traj[idx], self._start[idx] + self._span
+        rows = torch.as_tensor(idx)
+        traj, steps = self._traj[rows], self._start[rows] + self._span
         y = self.y[traj, steps].clone()
         y[..., self.index] = self.hidden_values(traj, steps)
         return y, self.u[traj, steps]

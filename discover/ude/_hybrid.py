@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..equations import EquationSystem, TorchRHS
+from ..integrate import RHS
 
 
 class MLPResidual(nn.Module):
@@ -18,6 +20,10 @@ class MLPResidual(nn.Module):
     physical units of the features; the last layer starts near zero so training begins from
     the known model.
     """
+
+    mean: torch.Tensor  # buffers, registered in __init__
+    std: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(self, mean: np.ndarray, std: np.ndarray, scale: float, width: int, depth: int) -> None:
         super().__init__()
@@ -45,7 +51,7 @@ class MLPResidual(nn.Module):
         weights[0] = weights[0] / self.std
         biases[0] = biases[0] - weights[0] @ self.mean
         weights[-1], biases[-1] = weights[-1] * self.scale, biases[-1] * self.scale  # the same layer at depth 0
-        layers = [(w.t(), b) for w, b in zip(weights, biases)]
+        layers = [(w.t(), b) for w, b in zip(weights, biases, strict=True)]
 
         def f(x: torch.Tensor) -> torch.Tensor:
             for weight, bias in layers[:-1]:
@@ -83,15 +89,16 @@ class HybridODE(nn.Module):
         if not self.feature_index:  # a closed system: nothing neural left
             return None
         z = torch.cat([y, u], dim=-1)
-        return torch.stack([net(z[..., idx]) for net, idx in zip(self.residuals, self.feature_index)], dim=-1)
+        pairs = zip(self.residuals, self.feature_index, strict=True)
+        return torch.stack([net(z[..., idx]) for net, idx in pairs], dim=-1)
 
     def forward(self, y: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         return self.rhs(y, u, self.residual_values(y, u))
 
-    def fused(self):
+    def fused(self) -> RHS:
         """`forward` with every network folded (`MLPResidual.folded`), for one integration of a
         batch: what training integrates, with fewer operations per right-hand-side call."""
-        nets = [net.folded() for net in self.residuals]
+        nets = [cast(MLPResidual, net).folded() for net in self.residuals]  # a ModuleList's items are Modules
         states_only = all(max(idx, default=-1) < self.n_states for idx in self.feature_index)  # no input among them
         width = self.n_states if states_only else self.n_states + self.n_inputs
         every = [idx == list(range(width)) for idx in self.feature_index]  # a network of every column, in order
@@ -100,6 +107,7 @@ class HybridODE(nn.Module):
             if not nets:
                 return self.rhs(y, u, None)
             z = y if states_only else torch.cat([y, u], dim=-1)
-            r = [net(z if all_columns else z[:, idx]) for net, idx, all_columns in zip(nets, self.feature_index, every)]
+            r = [net(z if all_columns else z[:, idx])
+                 for net, idx, all_columns in zip(nets, self.feature_index, every, strict=True)]
             return self.rhs(y, u, torch.stack(r, dim=-1))
         return f

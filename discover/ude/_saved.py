@@ -11,8 +11,9 @@ import torch
 
 from .._errors import DataError, EquationError, FitError
 from ..equations import EquationSystem
+from ..integrate import torch_settings
+from ._checkpoint import save_checkpoint
 from ._hybrid import HybridODE, MLPResidual
-from ._train import _torch_settings, save_checkpoint
 
 FILE = "ude.pt"
 """The name of the saved UDE in a results folder."""
@@ -81,7 +82,7 @@ def _saved_file(path: Path) -> Path:
 def _networks(ude, weights: dict) -> HybridODE:
     """The UDE's networks, shaped by its settings and system, holding `weights`."""
     system = ude.system
-    with _torch_settings(ude.threads, getattr(torch, ude.dtype)):  # the dtype the networks were trained in
+    with torch_settings(ude.threads, getattr(torch, ude.dtype)):  # the dtype the networks were trained in
         sizes = [len(system.residual_features(s)) for s in system.residuals]
         nets = [MLPResidual(np.zeros(n), np.ones(n), 1.0, ude.width, ude.depth) for n in sizes]
         model = HybridODE(system, nets)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +17,20 @@ from .._errors import DataError, FitError
 from .._progress import Progress, as_progress
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
+from ..integrate import (
+    DEVICES,
+    SOLVERS,
+    STRIDES,
+    Windows,
+    choose_stride,
+    integrate_windows,
+    noise_level,
+    resolve_device,
+    torch_settings,
+)
+from ._checkpoint import load_checkpoint, save_checkpoint
 from ._hidden import HiddenWindows, drive_hidden, fit_hidden_start, hidden_states
 from ._hybrid import HybridODE, MLPResidual
-from ._solvers import SOLVERS, integrate_windows
-from ._windows import STRIDES, Windows, choose_stride, noise_level
 
 
 class UDE:
@@ -48,7 +57,9 @@ class UDE:
     pre-fitted model and again every 100 Adam steps; 1 with `substeps` > 1 or another solver; the
     L-BFGS polish always takes one step per sample, so a coarse stride never biases the final
     fit); `dtype` ("float32" or "float64"); `seed`; `threads` (torch threads; one per job is
-    fastest for small networks); `progress` (show a progress bar); `checkpoint`
+    fastest for small networks); `device` ("cpu", the default; "cuda", a GPU; "auto", the GPU when
+    torch sees one: training runs there, and the fitted model comes back to the CPU); `progress`
+    (show a progress bar); `checkpoint`
     (a file: training state is saved there every `checkpoint_every` Adam steps, atomically,
     tensors only, read back with `weights_only=True`); `resume` (continue from `checkpoint` if
     it exists; a resumed run ends exactly where an uninterrupted one would).
@@ -76,7 +87,7 @@ class UDE:
         batch_size: int = 256, iterations: int = 600, learning_rate: float = 1e-2,
         lbfgs_iterations: int = 30, prefit_iterations: int = 300, solver: str = "rk4",
         substeps: int = 1, stride: int | str = "auto", dtype: str = "float32", seed: int = 0, threads: int = 1,
-        progress: bool | Progress = True,
+        progress: bool | Progress = True, device: str = "cpu",
         checkpoint: str | None = None, checkpoint_every: int = 100, resume: bool = False, max_recoveries: int = 3,
     ) -> None:
         self.system = system
@@ -87,6 +98,7 @@ class UDE:
         self.seed, self.threads, self.progress = seed, threads, progress
         self.checkpoint, self.checkpoint_every, self.resume = checkpoint, checkpoint_every, resume
         self.max_recoveries = max_recoveries
+        self.device = device
 
     # Error checking: every setting, before any work, so a typo costs no training time
     _COUNTS = {"window": 1, "batch_size": 1, "substeps": 1, "width": 1, "depth": 1, "threads": 1, "iterations": 0,
@@ -96,7 +108,8 @@ class UDE:
         if not isinstance(self.system, EquationSystem):
             raise FitError(f"`system` must be an EquationSystem, got {type(self.system).__name__}.")
         if not isinstance(data, Trajectories):
-            raise DataError(f"`data` must be Trajectories, got {type(data).__name__}; wrap arrays with Trajectories(t, y).")
+            raise DataError(f"`data` must be Trajectories, got {type(data).__name__}; wrap arrays with "
+                            "Trajectories(t, y).")
         if not self.system.residuals:
             raise FitError("`system` has no residual placeholder; add one with `system.with_residual('v')`.")
         if tuple(data.inputs) != self.system.inputs:
@@ -106,7 +119,8 @@ class UDE:
             )
         self.check_settings()
         if self.window >= data.t.size:
-            raise DataError(f"`window`={self.window} steps is not shorter than the data ({data.t.size} samples); lower it.")
+            raise DataError(f"`window`={self.window} steps is not shorter than the data ({data.t.size} samples); "
+                            "lower it.")
         return getattr(torch, self.dtype)
 
     def check_settings(self) -> None:
@@ -123,6 +137,8 @@ class UDE:
         self._validate_stride()
         if self.dtype not in ("float32", "float64"):
             raise FitError(f"`dtype` must be 'float32' or 'float64', got {self.dtype!r}.")
+        if self.device not in DEVICES:  # the value only: a model trained on a GPU still loads without one
+            resolve_device(self.device, "UDE")
 
     def _validate_stride(self) -> None:
         if self.stride == "auto":
@@ -139,20 +155,27 @@ class UDE:
 
     def fit(self, data: Trajectories) -> UDE:
         dtype = self._validate(data)
+        device = resolve_device(self.device, "UDE")
         start = time.perf_counter()
         self.hidden_ = hidden_states(self.system, data)  # checks: recorded states in order, hidden ones known
+        if self.hidden_ and device.type != "cpu":  # their learned starts live on the CPU
+            if self.device != "auto":
+                raise FitError(f"UDE `device`={self.device!r} with hidden states {list(self.hidden_)} is not "
+                               "supported; use device='cpu' (or 'auto', which then trains on the CPU).")
+            device = torch.device("cpu")
         fingerprint = self._fingerprint(data) if self.checkpoint else ""
         # hidden states: their known equations driven by the recorded states, from rest (then learned)
         full = drive_hidden(self.system, data, self.hidden_) if self.hidden_ else data
-        with _torch_settings(self.threads, dtype):
+        with torch_settings(self.threads, dtype):
             torch.manual_seed(self.seed)
             rng = np.random.default_rng(self.seed)
             targets = self._residual_targets(full)  # derivative estimate minus the known part
-            self.model_ = self._build(full, targets)
+            self.model_ = self._build(full, targets).to(device)
             state = self._resume_state(fingerprint)
             self.resumed_from_ = None if state is None else int(state["iteration"])
-            self.loss_history_ = self._prefit(full, targets) if state is None else list(state["prefit"])
-            self.loss_history_ += self._train(full, data, rng, state, fingerprint)
+            self.loss_history_ = self._prefit(full, targets, device) if state is None else list(state["prefit"])
+            self.loss_history_ += self._train(full, data, rng, state, fingerprint, device)
+        self.model_.cpu()  # trained where asked; distilled, saved and re-simulated on the CPU
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
@@ -188,7 +211,7 @@ class UDE:
             idx = [columns.index(f) for f in self.system.residual_features(state)]
             mean, std = z[:, idx].mean(0), z[:, idx].std(0)
             flat = std <= 1e-12 * np.maximum(1.0, np.abs(mean))
-            constant += [columns[i] for i, c in zip(idx, flat) if c]
+            constant += [columns[i] for i, c in zip(idx, flat, strict=True) if c]
             std = np.where(flat, 1.0, std)
             nets.append(MLPResidual(mean, std, float(targets[state].std()) + 1e-8, self.width, self.depth))
         self.constant_features_ = tuple(sorted(set(constant)))
@@ -200,12 +223,14 @@ class UDE:
         known = compile_numpy(self.system.without_residuals())(data.y, data.u)
         return {s: (dydt - known)[..., self.system.state_index(s)].ravel() for s in self.system.residuals}
 
-    def _prefit(self, data: Trajectories, targets: dict[str, np.ndarray]) -> list[float]:
+    def _prefit(self, data: Trajectories, targets: dict[str, np.ndarray], device: torch.device | str = "cpu",
+                ) -> list[float]:
         if self.prefit_iterations <= 0:
             return []
         dtype = torch.get_default_dtype()
-        z = torch.as_tensor(np.concatenate([data.y, data.u], -1).reshape(-1, data.y.shape[-1] + data.u.shape[-1]), dtype=dtype)
-        y = torch.as_tensor(np.stack([targets[s] for s in self.system.residuals], -1), dtype=dtype)
+        columns = data.y.shape[-1] + data.u.shape[-1]
+        z = torch.as_tensor(np.concatenate([data.y, data.u], -1).reshape(-1, columns), dtype=dtype, device=device)
+        y = torch.as_tensor(np.stack([targets[s] for s in self.system.residuals], -1), dtype=dtype, device=device)
         n_states = data.y.shape[-1]
         scale = torch.stack([net.scale for net in self.model_.residuals])
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
@@ -220,8 +245,8 @@ class UDE:
 
     # Main loop: multiple shooting on random windows
     def _train(self, data: Trajectories, recorded: Trajectories, rng: np.random.Generator, state: dict | None = None,
-               fingerprint: str = "") -> list[float]:
-        windows = self._windows(data, recorded, state)
+               fingerprint: str = "", device: torch.device | str = "cpu") -> list[float]:
+        windows = self._windows(data, recorded, state, device)
         trainable = _Trainable(self.model_, getattr(windows, "start", None))
         noise = noise_level(data)
         if state is not None and "stride" in state:
@@ -233,7 +258,8 @@ class UDE:
             return windows.loss(self.model_, batch, self.solver, self.substeps, stride or self.stride_)
 
         opt = torch.optim.Adam(trainable.parameters(), lr=self.learning_rate)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1), eta_min=self.learning_rate / 20)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1),
+                                                           eta_min=self.learning_rate / 20)
         prefit, history, start = list(self.loss_history_), [], 0
         if state is not None:  # resume: networks, optimiser, schedule, sampler and history as saved
             history, start = self._resume(state, windows, opt, sched, rng)
@@ -271,10 +297,11 @@ class UDE:
             if self.hidden_ else data
         return history
 
-    def _windows(self, data: Trajectories, recorded: Trajectories, state: dict | None) -> Windows:
+    def _windows(self, data: Trajectories, recorded: Trajectories, state: dict | None,
+                 device: torch.device | str = "cpu") -> Windows:
         dtype = torch.get_default_dtype()
         if not self.hidden_:
-            return Windows(data, self.window, dtype)
+            return Windows(data, self.window, dtype, device=device)
         # a resumed run drives the hidden states from where the checkpoint's trace started
         reference = None if state is None else state["hidden_reference"].double().numpy()
         return HiddenWindows(data, self.window, dtype, self.system, recorded, reference)
@@ -382,7 +409,7 @@ class UDE:
         hidden = hidden_states(self.system, data)
         if not hidden:
             return data
-        with _torch_settings(self.threads, self.model_.residuals[0].mean.dtype), _frozen(self.model_):
+        with torch_settings(self.threads, self.model_.residuals[0].mean.dtype), _frozen(self.model_):
             start = fit_hidden_start(self.model_, self.system, data, hidden, 2 * self.window)
         return drive_hidden(self.system, data, hidden, start)
 
@@ -391,7 +418,7 @@ class UDE:
         where `data` does not record a hidden state, from the start `complete` fits); every state."""
         data = self.complete(data)
         net_dtype = self.model_.residuals[0].mean.dtype
-        with torch.no_grad(), _torch_settings(self.threads, net_dtype):
+        with torch.no_grad(), torch_settings(self.threads, net_dtype):
             y0 = torch.as_tensor(data.y[:, 0], dtype=net_dtype)
             u = torch.as_tensor(data.u, dtype=net_dtype)
             return integrate_windows(self.model_, y0, u, data.dt, "rk4", self.substeps).double().numpy()
@@ -421,7 +448,7 @@ def _frozen(module: nn.Module):
     try:
         yield
     finally:
-        for p, flag in zip(module.parameters(), flags):
+        for p, flag in zip(module.parameters(), flags, strict=True):
             p.requires_grad_(flag)
 
 
@@ -438,39 +465,3 @@ def _snapshot(model, opt, sched) -> dict:
 
 def _finite_grads(model) -> bool:
     return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in model.parameters())
-
-
-def save_checkpoint(path: str | Path, state: dict) -> None:
-    """Write atomically (temporary file, then rename): an interruption never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | Path) -> dict | None:
-    """The saved training state, or None if there is none. Tensors and plain data only:
-    `weights_only=True` refuses anything that would run code on load."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        return torch.load(path, weights_only=True)
-    except Exception as exc:  # a corrupt or foreign file: say which, never unpickle it
-        raise FitError(
-            f"checkpoint {str(path)!r} cannot be read safely ({type(exc).__name__}: {str(exc)[:200]}); "
-            "delete it to start training afresh."
-        ) from None
-
-
-@contextmanager
-def _torch_settings(threads: int, dtype: torch.dtype):
-    old_threads, old_dtype = torch.get_num_threads(), torch.get_default_dtype()
-    torch.set_num_threads(threads)
-    torch.set_default_dtype(dtype)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old_threads)
-        torch.set_default_dtype(old_dtype)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import Trajectories
+from ..equations import EquationSystem
 
 HORIZON_THRESHOLD = 0.5  # pointwise error, in s.d. of the state, that ends a forecast
 COINCIDENCE_WINDOW_MS = 4.0  # Kistler et al. 1997; Jolivet et al. 2008
@@ -33,7 +34,7 @@ def trajectory_metrics(
             m.update(rmse=mse**0.5, nrmse=(mse / var) ** 0.5, r2=1.0 - mse / var)
         m.update(rhythm_errors(data.t, obs, pred))
         if state in spike_threshold:
-            m.update(spike_metrics(data.t, obs, pred, spike_threshold[state], _ms_per_unit(time_unit)))
+            m.update(spike_metrics(data.t, obs, pred, spike_threshold[state], ms_per_unit(time_unit)))
         out[state] = m
     return out
 
@@ -46,7 +47,7 @@ def forecast_horizon(t: np.ndarray, obs: np.ndarray, pred: np.ndarray, threshold
     """
     scale = float(np.std(obs)) or 1.0
     horizons = []
-    for o, p in zip(np.atleast_2d(obs), np.atleast_2d(pred)):
+    for o, p in zip(np.atleast_2d(obs), np.atleast_2d(pred), strict=True):
         bad = ~(np.abs(p - o) <= threshold * scale)  # NaN counts as bad
         horizons.append(float(t[np.argmax(bad)] - t[0]) if bad.any() else float(t[-1] - t[0]))
     return float(np.mean(horizons))
@@ -59,7 +60,7 @@ def rhythm_errors(t: np.ndarray, obs: np.ndarray, pred: np.ndarray) -> dict[str,
     oscillating when it crosses its mean upwards at least twice there. Empty when none does.
     """
     period_err, amp_err = [], []
-    for o, p in zip(np.atleast_2d(obs), np.atleast_2d(pred)):
+    for o, p in zip(np.atleast_2d(obs), np.atleast_2d(pred), strict=True):
         half = slice(len(t) // 4, None)
         po = _period(t[half], o[half])
         if po is None:
@@ -131,7 +132,8 @@ def sweep_gamma(data: np.ndarray, model: np.ndarray, duration: float, window: fl
     return value
 
 
-def spike_metrics(t, obs, pred, threshold: float, ms_per_unit: float) -> dict[str, float]:
+def spike_metrics(t: np.ndarray, obs: np.ndarray, pred: np.ndarray, threshold: float,
+                  ms_per_unit: float) -> dict[str, float]:
     """Gamma (±4 ms) and relative spike-count error over trajectories, and how many were silent.
 
     Gamma is the mean over the sweeps where the data or the model spike: a sweep where neither
@@ -141,7 +143,7 @@ def spike_metrics(t, obs, pred, threshold: float, ms_per_unit: float) -> dict[st
     The count error is |model - data| / data spikes per sweep (data spikes at least 1), averaged."""
     window = COINCIDENCE_WINDOW_MS / ms_per_unit
     gammas, counts = [], []
-    for o, p in zip(np.atleast_2d(obs), np.atleast_2d(pred)):
+    for o, p in zip(np.atleast_2d(obs), np.atleast_2d(pred), strict=True):
         so, sp_ = spike_times(t, o, threshold), spike_times(t, p, threshold)
         gammas.append(sweep_gamma(so, sp_, float(t[-1] - t[0]), window))
         counts.append(abs(len(sp_) - len(so)) / max(len(so), 1))
@@ -150,7 +152,7 @@ def spike_metrics(t, obs, pred, threshold: float, ms_per_unit: float) -> dict[st
             "spike_count_error": float(np.mean(counts)), "silent_sweeps": len(gammas) - len(scored)}
 
 
-def spike_thresholds(system, data: Trajectories) -> dict[str, float]:
+def spike_thresholds(system: EquationSystem, data: Trajectories) -> dict[str, float]:
     """-20 mV for membrane-voltage states (unit mV or V) whose held-out data cross it; else none."""
     out = {}
     for i, state in enumerate(data.states):
@@ -160,5 +162,6 @@ def spike_thresholds(system, data: Trajectories) -> dict[str, float]:
     return out
 
 
-def _ms_per_unit(time_unit: str) -> float:
+def ms_per_unit(time_unit: str) -> float:
+    """Milliseconds in one `time_unit` ("ms", "s" or "us"; 1 for any other): spike windows are set in ms."""
     return {"ms": 1.0, "s": 1000.0, "us": 1e-3}.get(time_unit, 1.0)

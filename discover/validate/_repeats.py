@@ -157,7 +157,8 @@ def score_repeats(repeats: Sequence[np.ndarray], runs: Sequence[np.ndarray], dur
     return RepeatScore(gamma, intrinsic, ratio, md, count_error, float(window), float(md_window))
 
 
-def repeats_of_one_stimulus(currents, *, min_correlation: float = 0.99, tolerance: float = 0.1) -> bool:
+def repeats_of_one_stimulus(currents: np.ndarray | Sequence[np.ndarray], *, min_correlation: float = 0.99,
+                            tolerance: float = 0.1) -> bool:
     """Whether sweeps' injected currents are repeats of one frozen stimulus: at least 2 sweeps, of
     lengths within 1 % (finite samples, so NaN padding does not count), and every pair correlated
     above `min_correlation` over their common samples with s.d. and means that agree within

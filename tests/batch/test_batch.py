@@ -8,7 +8,7 @@ import pytest
 from distributed import LocalCluster
 
 from discover import example_data
-from discover.batch import find_inputs
+from discover.batch._run import find_inputs
 from discover.cli import main
 from tests.helpers import SMALL_CONFIG
 

@@ -33,7 +33,8 @@ def test_recovers_a_known_electrode_and_membrane_and_removes_the_electrode():
     v, i, membrane = cell_and_electrode()
     fit = fit_electrode(v, i, DT)
     assert fit.resistance == pytest.approx(30.0, rel=0.1)
-    assert fit.membrane_tau == pytest.approx(20.0, rel=0.05) and fit.membrane_resistance == pytest.approx(200.0, rel=0.05)
+    assert fit.membrane_tau == pytest.approx(20.0, rel=0.05)
+    assert fit.membrane_resistance == pytest.approx(200.0, rel=0.05)
     assert fit.electrode_tau == pytest.approx(0.1, abs=0.05) and fit.kernel.size == 70
     error = fit.compensate(v, i) - membrane
     assert (v - membrane).std() > 1.0 and error.std() < 0.11  # down to the 0.1 mV measurement noise

@@ -7,8 +7,7 @@ import pytest
 import sympy as sp
 
 from discover import DataError, EquationSystem, Trajectories, discover, simulate
-from discover.distill import estimate_derivatives
-from discover.distill._direct import SMOOTHING
+from discover.distill._direct import SMOOTHING, estimate_derivatives
 
 LV = ("dx/dt = 1.3*x - 0.9*x*y", "dy/dt = 0.8*x*y - 1.8*y")
 

@@ -90,3 +90,13 @@ def test_when_every_combination_blows_up_the_routes_choice_is_kept():
     joint = choose_jointly(known, pools, data, piece=50)
     assert joint.system.discovered == {"x": F(5.0) * X**3, "y": F(5.0) * Y**3}
     assert "kept the route's choice" in joint.why and all(e == float("inf") for _, e, _, _ in joint.tried)
+
+
+def test_a_settled_choice_fits_only_the_simplest_contender_in_full():
+    """The contender with the fewest constants, alone with that many and already within the lowest
+    threshold any fit can bring, is the choice whatever the others reach: only it is fitted on."""
+    constants = {"a": 2, "b": 4, "c": 7, "d": 2}.get
+    errors = {"a": 1.2e-4, "b": 1.1e-4, "c": 1.0e-4, "d": 3e-4}.get
+    assert _joint._unsettled(["a", "b", "c"], errors, constants, 1.5e-4) == ["a"]
+    assert _joint._unsettled(["a", "b", "c"], errors, constants, 1.0e-4) == ["a", "b", "c"]  # not yet within
+    assert _joint._unsettled(["a", "b", "d"], errors, constants, 1.5e-4) == ["a", "b", "d"]  # a tie to settle

@@ -58,7 +58,8 @@ def test_candidates_are_chosen_on_held_out_windows(small_fhn_discovery):
     assert d.selection["held_out"] and d.selection["fraction"] == 0.2
     assert "held-out window" in d.distillation["v"].reason
     # the network was trained on the first 80 % of each trajectory only
-    assert d.ude.model_ is not None and d.selection["samples_per_trajectory"] == d.train.t.size - round(0.8 * d.train.t.size)
+    assert d.ude.model_ is not None
+    assert d.selection["samples_per_trajectory"] == d.train.t.size - round(0.8 * d.train.t.size)
 
 
 def test_negligible_terms_are_dropped_before_rounding(data):

@@ -3,8 +3,8 @@ import pytest
 import sympy as sp
 
 from discover import FitError, SparseDistiller
-from discover.distill import Candidate, choose, pareto_front
-from discover.distill._base import choose_per_term
+from discover.distill import Candidate
+from discover.distill._base import choose, choose_per_term, pareto_front
 
 v, w = sp.symbols("v w", real=True)
 
@@ -23,7 +23,8 @@ def test_recovers_exact_polynomial_with_small_noise():
 
 
 def test_front_and_choice_rule():
-    cands = [Candidate(sp.Integer(i), c, e, "t") for i, (c, e) in enumerate([(1, 0.5), (2, 0.01), (3, 0.02), (5, 0.008)])]
+    pairs = [(1, 0.5), (2, 0.01), (3, 0.02), (5, 0.008)]
+    cands = [Candidate(sp.Integer(i), c, e, "t") for i, (c, e) in enumerate(pairs)]
     front = pareto_front(cands)
     assert [c.complexity for c in front] == [1, 2, 5]
     assert choose(front, tolerance=2.0, floor=0.0).complexity == 2
@@ -38,7 +39,7 @@ def test_per_term_rule_takes_a_term_that_pays_and_leaves_dense_gains_out():
 
     def front(*pairs):
         exprs = [sum((sp.Float(1.5 + k) * t for k, t in enumerate(terms)), sp.Integer(0)) for terms, _ in pairs]
-        return [Candidate(e, 3 * i + 1, err, "t") for i, (e, (_, err)) in enumerate(zip(exprs, pairs))]
+        return [Candidate(e, 3 * i + 1, err, "t") for i, (e, (_, err)) in enumerate(zip(exprs, pairs, strict=True))]
 
     lorenz_y = front(([x], 0.84638), ([x, x * z], 0.00495), ([x, x * z, y], 0.00353),
                      ([x, x * z, y, y * z], 0.00350), ([x, x * z, x**2, x * y, y**2, y * z], 0.00350))

@@ -32,13 +32,13 @@ def _value_and_gradients(rhs, y, u, free=None):
     out = rhs(y, u, None, leaves[2] if free is not None else None)
     weights = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype).reshape(out.shape)
     grads = torch.autograd.grad((out * weights).sum(), leaves, allow_unused=True)
-    return out.detach(), [torch.zeros_like(x) if g is None else g for x, g in zip(leaves, grads)]
+    return out.detach(), [torch.zeros_like(x) if g is None else g for x, g in zip(leaves, grads, strict=True)]
 
 
 def _assert_same(new, old):
     (a, grads_a), (b, grads_b) = new, old
     torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, equal_nan=True)
-    for ga, gb in zip(grads_a, grads_b):
+    for ga, gb in zip(grads_a, grads_b, strict=True):
         torch.testing.assert_close(ga, gb, rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
@@ -78,7 +78,7 @@ def test_residuals_spike_cap_constants_and_powers_match_tree_walk():
     assert a[2, 0] == 0 and a[3, 0] == 0  # at and above the threshold the spiking state stands still
     ga = torch.autograd.grad(a.sum(), (y, r))
     gb = torch.autograd.grad(oracle(y, u, r).sum(), (y, r))
-    for x1, x2 in zip(ga, gb):
+    for x1, x2 in zip(ga, gb, strict=True):
         torch.testing.assert_close(x1, x2, rtol=1e-12, atol=1e-12)
     assert torch.isfinite(ga[0]).all()  # exprel's 0/0 point (V = -50) has a finite gradient
 
@@ -88,7 +88,8 @@ def _spiking_with_residual():
     system = EquationSystem.from_text(
         ["dV/dt = -(V + 65) + 2*exp((V + 50)/2) - w + I", "dw/dt = (V + 80)**1.5/10 + exprel(V + 50) - pi",
          "ds/dt = exp(2) + sqrt(w**2 + 1) - 1/w**3"], inputs=["I"])
-    return dataclasses.replace(system, spike=SpikeRule("V", threshold=-40.0, reset=-65.0)).with_residual("V", ["V", "w"])
+    spiking = dataclasses.replace(system, spike=SpikeRule("V", threshold=-40.0, reset=-65.0))
+    return spiking.with_residual("V", ["V", "w"])
 
 
 def test_float32_stays_float32_and_constant_rhs_broadcast():

@@ -92,7 +92,7 @@ def test_torch_spike_cap_follows_the_moving_threshold_with_its_gradients():
     weights = torch.linspace(0.5, 1.5, a.numel(), dtype=a.dtype).reshape(a.shape)
     ga = torch.autograd.grad((a * weights).sum(), (y, r))
     gb = torch.autograd.grad((oracle(y, u, r) * weights).sum(), (y, r))
-    for x1, x2 in zip(ga, gb):
+    for x1, x2 in zip(ga, gb, strict=True):
         torch.testing.assert_close(x1, x2, rtol=1e-12, atol=1e-12)
     # above the threshold the capped V is -50 + 8*theta: dw/dt's a*V/tau_w reaches theta, 8 per unit
     assert ga[0][3, 2].item() == pytest.approx(weights[3, 1] * 2.0 / 100.0 * 8.0 - weights[3, 2] / 30.0, rel=1e-12)

@@ -4,19 +4,19 @@ import sympy as sp
 from discover import EquationError
 from discover.equations import parse_equation, parse_expression
 
-v, w, I, a = sp.symbols("v w I a", real=True)
+v, w, current, a = sp.symbols("v w I a", real=True)
 NAMES = ["v", "w", "I", "a"]
 
 
 def test_parses_arithmetic_and_functions():
     expr = parse_expression("v - v**3/3 - w + I + exp(a*v) + sigmoid(w) + v^2", NAMES)
-    expected = v - v**3 / 3 - w + I + sp.exp(a * v) + 1 / (1 + sp.exp(-w)) + v**2
+    expected = v - v**3 / 3 - w + current + sp.exp(a * v) + 1 / (1 + sp.exp(-w)) + v**2
     assert sp.simplify(expr - expected) == 0
 
 
 def test_parses_equation_lhs():
     state, rhs = parse_equation("dv/dt = -w + I", NAMES)
-    assert state == "v" and rhs == -w + I
+    assert state == "v" and rhs == -w + current
 
 
 @pytest.mark.parametrize(

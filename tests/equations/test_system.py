@@ -25,7 +25,7 @@ def test_residual_placeholder_added_and_replaced():
     v = known.symbol("v")
     closed = known.replace_residuals({"v": v - v**3 / 3}, how="test")
     full = fitzhugh_nagumo()
-    assert all(sp.simplify(a - b) == 0 for a, b in zip(closed.rhs, full.rhs))
+    assert all(sp.simplify(a - b) == 0 for a, b in zip(closed.rhs, full.rhs, strict=True))
     assert closed.discovered["v"] == v - v**3 / 3
     assert "test" in closed.provenance[-1]
 
@@ -42,7 +42,7 @@ def test_dict_round_trip_keeps_equations_and_placeholders():
     back = EquationSystem.from_dict(known.to_dict())
     assert back.states == known.states and back.inputs == known.inputs
     assert back.parameters == known.parameters
-    assert all(sp.simplify(a - b) == 0 for a, b in zip(back.rhs, known.rhs))
+    assert all(sp.simplify(a - b) == 0 for a, b in zip(back.rhs, known.rhs, strict=True))
     assert set(back.residuals) == {"v"}
 
 
@@ -50,8 +50,8 @@ def test_numpy_and_torch_compilers_agree_with_hand_computation():
     system = fitzhugh_nagumo()
     y = np.array([[1.0, 0.5], [-1.5, 0.2]])
     u = np.array([[0.5], [0.0]])
-    v, w, I = y[:, 0], y[:, 1], u[:, 0]
-    expected = np.stack([v - v**3 / 3 - w + I, (v + 0.7 - 0.8 * w) / 12.5], -1)
+    v, w, current = y[:, 0], y[:, 1], u[:, 0]
+    expected = np.stack([v - v**3 / 3 - w + current, (v + 0.7 - 0.8 * w) / 12.5], -1)
     np.testing.assert_allclose(compile_numpy(system)(y, u), expected, rtol=1e-12)
     torch_out = TorchRHS(system)(torch.tensor(y), torch.tensor(u))
     np.testing.assert_allclose(torch_out.numpy(), expected, rtol=1e-12)
@@ -64,8 +64,8 @@ def test_compiling_with_open_residual_is_a_clear_error():
 
 def test_without_terms_removes_either_sign_and_names_missing_terms():
     s = fitzhugh_nagumo().without_terms("v", ["v", "v**3/3"])
-    v, w, I = (s.symbol(n) for n in "vwI")
-    assert s.rhs[0] == I - w
+    v, w, current = (s.symbol(n) for n in "vwI")
+    assert s.rhs[0] == current - w
     with pytest.raises(EquationError, match="not in dv/dt; its terms are"):
         fitzhugh_nagumo().without_terms("v", ["v**2"])
 

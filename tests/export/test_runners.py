@@ -42,9 +42,9 @@ def test_lems_runner_writes_a_header_and_time_in_the_model_unit(time_unit, durat
     needs("neuroml")
     from discover.equations import Parameter
 
+    parameters = [Parameter("EL", -70.0, "mV"), Parameter("tau", duration / 5, time_unit)]
     decay = EquationSystem.from_text(["dV/dt = -(V - EL)/tau", "dx/dt = -x/tau"], name="decay",
-                                     parameters=[Parameter("EL", -70.0, "mV"), Parameter("tau", duration / 5, time_unit)],
-                                     units={"V": "mV"}, time_unit=time_unit)
+                                     parameters=parameters, units={"V": "mV"}, time_unit=time_unit)
     files = export(decay, "neuroml", tmp_path, y0=[-50.0, 1.0], duration=duration)
     assert [f.name for f in files] == ["LEMS_decay.xml", "run_decay_neuroml.py"]
     t, y = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model()")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from discover.report import REPORTS, write_results
+from discover.report import write_results
+from discover.report._documents import REPORTS
 from tests.helpers import GOLDEN, run_small_fhn_discovery
 
 

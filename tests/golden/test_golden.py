@@ -92,7 +92,8 @@ def _differences(a, b, where: str) -> list[str]:
     """`a` (written) against `b` (committed): the same keys, lengths and words, numbers within RTOL."""
     if isinstance(a, dict) and isinstance(b, dict):
         keys = [] if set(a) == set(b) else [f"{where + ' ' if where else ''}keys: only written "
-                                            f"{sorted(map(str, set(a) - set(b)))}, only committed {sorted(map(str, set(b) - set(a)))}"]
+                                            f"{sorted(map(str, set(a) - set(b)))}, "
+                                            f"only committed {sorted(map(str, set(b) - set(a)))}"]
         return keys + [p for k in a if k in b and k not in VARIES
                        for p in _differences(a[k], b[k], f"{where}.{k}" if where else k)]
     if isinstance(a, (np.ndarray, torch.Tensor)) and isinstance(b, (np.ndarray, torch.Tensor)):
@@ -100,7 +101,7 @@ def _differences(a, b, where: str) -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{where}: {len(a)} items written, {len(b)} committed"]
-        return [p for k, (x, y) in enumerate(zip(a, b)) for p in _differences(x, y, f"{where}[{k}]")]
+        return [p for k, (x, y) in enumerate(zip(a, b, strict=True)) for p in _differences(x, y, f"{where}[{k}]")]
     if isinstance(a, str) and isinstance(b, str):
         return _text_differences(a, b, where)
     if _is_number(a) and _is_number(b):
@@ -125,7 +126,7 @@ def _text_differences(a: str, b: str, where: str) -> list[str]:
     (give or take one in the last digit printed)."""
     x, y = _NUMBER.split(a), _NUMBER.split(b)
     if len(x) == len(y) and x[::2] == y[::2] and all(_close(float(p), float(q), _last_digit(p) + _last_digit(q))
-                                                     for p, q in zip(x[1::2], y[1::2])):
+                                                     for p, q in zip(x[1::2], y[1::2], strict=True)):
         return []
     return [f"{where}: written {a[:200]!r}, committed {b[:200]!r}"]
 

@@ -25,44 +25,45 @@ def hh_rates(V):
     return am, bm, ah, bh, an, bn
 
 
-def hh(t, y, I):
+def hh(t, y, i):
     V, m, h, n = y
     am, bm, ah, bh, an, bn = hh_rates(V)
-    dV = I - 120 * m**3 * h * (V - 50) - 36 * n**4 * (V + 77) - 0.3 * (V + 54.387)
+    dV = i - 120 * m**3 * h * (V - 50) - 36 * n**4 * (V + 77) - 0.3 * (V + 54.387)
     return [dV, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
 
 
-def morris_lecar(t, y, I):
+def morris_lecar(t, y, i):
     V, w = y
     m_inf = 0.5 * (1 + np.tanh((V + 1.2) / 18))
     w_inf = 0.5 * (1 + np.tanh((V - 2) / 30))
-    dV = (I - 2 * (V + 60) - 4.4 * m_inf * (V - 120) - 8 * w * (V + 84)) / 20
+    dV = (i - 2 * (V + 60) - 4.4 * m_inf * (V - 120) - 8 * w * (V + 84)) / 20
     return [dV, 0.04 * (w_inf - w) * np.cosh((V - 2) / 60)]
 
 
 def wilson_cowan(t, y, P, Q):
-    E, I = y
-    return [-E + (1 - E) * sig(1.3 * (16 * E - 12 * I + P - 4)), -I + (1 - I) * sig(2 * (15 * E - 3 * I + Q - 3.7))]
+    E, inh = y
+    return [-E + (1 - E) * sig(1.3 * (16 * E - 12 * inh + P - 4)),
+            -inh + (1 - inh) * sig(2 * (15 * E - 3 * inh + Q - 3.7))]
 
 
-def ltc(t, y, I):
-    f = sig(0.5 * y[0] + I)
+def ltc(t, y, i):
+    f = sig(0.5 * y[0] + i)
     return [-(1 + f) * y[0] + f]
 
 
 CASES = {  # model: (reference f(t, y, *inputs), y0, inputs, t_end)
-    "passive_membrane": (lambda t, y, I: [(-10 * (y[0] + 70) + I) / 200], [-65.0], {"I": 150.0}, 100.0),
-    "fitzhugh_nagumo": (lambda t, y, I: [y[0] - y[0] ** 3 / 3 - y[1] + I, (y[0] + 0.7 - 0.8 * y[1]) / 12.5],
+    "passive_membrane": (lambda t, y, i: [(-10 * (y[0] + 70) + i) / 200], [-65.0], {"I": 150.0}, 100.0),
+    "fitzhugh_nagumo": (lambda t, y, i: [y[0] - y[0] ** 3 / 3 - y[1] + i, (y[0] + 0.7 - 0.8 * y[1]) / 12.5],
                         [1.0, 0.0], {"I": 0.5}, 100.0),
-    "van_der_pol": (lambda t, y, I: [y[1], (1 - y[0] ** 2) * y[1] - y[0] + I], [2.0, 0.0], {"I": 0.0}, 20.0),
+    "van_der_pol": (lambda t, y, i: [y[1], (1 - y[0] ** 2) * y[1] - y[0] + i], [2.0, 0.0], {"I": 0.0}, 20.0),
     "hodgkin_huxley": (hh, [-64.0, 0.05, 0.6, 0.32], {"I": 10.0}, 50.0),
     "morris_lecar": (morris_lecar, [-60.0, 0.01], {"I": 90.0}, 300.0),
-    "hindmarsh_rose": (lambda t, y, I: [y[1] - y[0] ** 3 + 3 * y[0] ** 2 - y[2] + I, 1 - 5 * y[0] ** 2 - y[1],
+    "hindmarsh_rose": (lambda t, y, i: [y[1] - y[0] ** 3 + 3 * y[0] ** 2 - y[2] + i, 1 - 5 * y[0] ** 2 - y[1],
                                         0.006 * (4 * (y[0] + 1.6) - y[2])], [-1.5, -10.0, 2.0], {"I": 3.25}, 200.0),
     "wilson_cowan": (wilson_cowan, [0.1, 0.05], {"P": 1.25, "Q": 0.0}, 50.0),
-    "izhikevich": (lambda t, y, I: [0.04 * y[0] ** 2 + 5 * y[0] + 140 - y[1] + I, 0.02 * (0.2 * y[0] - y[1])],
+    "izhikevich": (lambda t, y, i: [0.04 * y[0] ** 2 + 5 * y[0] + 140 - y[1] + i, 0.02 * (0.2 * y[0] - y[1])],
                    [-70.0, -14.0], {"I": 2.0}, 10.0),
-    "adex": (lambda t, y, I: [(-30 * (y[0] + 70.6) + 60 * np.exp((y[0] + 50.4) / 2) - y[1] + I) / 281,
+    "adex": (lambda t, y, i: [(-30 * (y[0] + 70.6) + 60 * np.exp((y[0] + 50.4) / 2) - y[1] + i) / 281,
                               (4 * (y[0] + 70.6) - y[1]) / 144], [-70.6, 0.0], {"I": 400.0}, 100.0),
     "ltc": (ltc, [0.2], {"I": 0.5}, 10.0),
     "lotka_volterra": (lambda t, y: [1.3 * y[0] - 0.9 * y[0] * y[1], 0.8 * y[0] * y[1] - 1.8 * y[1]],

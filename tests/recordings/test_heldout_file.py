@@ -12,8 +12,8 @@ MODEL = {"model": {"states": ["V"], "inputs": ["I"], "units": {"V": "mV", "I": "
 def _csv(path, rate_hz, n, header="t_s,V_mV,I_pA", scale=(1.0, 1.0)):
     """One sweep: V a 5 Hz sine (mV), I a 3 Hz cosine (pA), written in the units of `header`."""
     t = np.arange(n) / rate_hz
-    V, I = 10 * np.sin(2 * np.pi * 5 * t), 50 * np.cos(2 * np.pi * 3 * t)
-    np.savetxt(path, np.column_stack([t, V * scale[0], I * scale[1]]), delimiter=",", header=header, comments="")
+    V, current = 10 * np.sin(2 * np.pi * 5 * t), 50 * np.cos(2 * np.pi * 3 * t)
+    np.savetxt(path, np.column_stack([t, V * scale[0], current * scale[1]]), delimiter=",", header=header, comments="")
     return path
 
 
@@ -50,8 +50,8 @@ def test_one_sweep_csv_needs_a_heldout_file_and_works_with_one_for_a_cell(tmp_pa
     for raw in (MODEL, {"cell": {"threshold": -20.0}}):
         with pytest.raises(ConfigError, match="holds one sweep.*give \\[data\\] heldout_path"):
             config_from_dict({**raw, "data": {"path": "steps.csv"}}, base_dir=tmp_path).load_data()
-    config = config_from_dict({"cell": {"threshold": -20.0}, "data": {"path": "steps.csv", "heldout_path": "noise.csv"}},
-                              base_dir=tmp_path)
+    config = config_from_dict({"cell": {"threshold": -20.0},
+                               "data": {"path": "steps.csv", "heldout_path": "noise.csv"}}, base_dir=tmp_path)
     train, held = config.load_data()
     assert (train.n_trajectories, held.n_trajectories, held.t.size) == (1, 1, 2000)
 

@@ -17,8 +17,8 @@ ABF = DATA / "fsi_abf" / "2019_07_24_0055_fsi.abf"
 def recording():
     t = np.arange(200) * 1e-4  # s
     V = -65 + 10 * np.sin(np.arange(2)[:, None] + t[None] * 300)  # mV
-    I = np.where(t > 0.005, 50.0, 0.0)[None].repeat(2, 0) * np.array([[1.0], [2.0]])  # pA
-    return Recording(t, {"V": V, "I": I}, {"V": "mV", "I": "pA"}, "s", ("a", "b"), {"note": "synthetic"})
+    current = np.where(t > 0.005, 50.0, 0.0)[None].repeat(2, 0) * np.array([[1.0], [2.0]])  # pA
+    return Recording(t, {"V": V, "I": current}, {"V": "mV", "I": "pA"}, "s", ("a", "b"), {"note": "synthetic"})
 
 
 def test_real_abf_sweeps_units_and_protocol():
@@ -32,7 +32,8 @@ def test_real_abf_sweeps_units_and_protocol():
 
 
 def test_real_igor_waves_match_the_shared_npz():
-    rec = read_recording(DATA / "bluepyefe_B6" / "B6_Ch3_IDRest_*.ibw", current=DATA / "bluepyefe_B6" / "B6_Ch0_IDRest_*.ibw")
+    folder = DATA / "bluepyefe_B6"
+    rec = read_recording(folder / "B6_Ch3_IDRest_*.ibw", current=folder / "B6_Ch0_IDRest_*.ibw")
     assert rec.n_sweeps == 5 and rec.dt == pytest.approx(2.5e-4) and rec.units == {"V": "mV", "I": "pA"}
     assert rec.sweeps[0] == "B6_Ch3_IDRest_181"
     assert np.max(rec.signals["V"]) == pytest.approx(19.2178, abs=1e-3)  # the meta.json's V_max of the set
@@ -204,9 +205,11 @@ def test_nwb_sweeps_of_unequal_length_are_padded_so_a_short_one_can_be_left_out(
     nwb = pynwb.NWBFile(session_description="ragged", identifier="r", session_start_time=datetime.now(timezone.utc))
     electrode = nwb.create_icephys_electrode(name="e", description="e", device=nwb.create_device(name="amp"))
     for k, n in enumerate((300, 200)):
-        common = {"electrode": electrode, "gain": 1.0, "rate": 10000.0, "starting_time": 0.0, "sweep_number": np.uint32(k)}
+        common = {"electrode": electrode, "gain": 1.0, "rate": 10000.0, "starting_time": 0.0,
+                  "sweep_number": np.uint32(k)}
         nwb.add_intracellular_recording(
-            electrode=electrode, response=pynwb.icephys.CurrentClampSeries(name=f"V_{k}", data=np.full(n, -0.06), **common),
+            electrode=electrode,
+            response=pynwb.icephys.CurrentClampSeries(name=f"V_{k}", data=np.full(n, -0.06), **common),
             stimulus=pynwb.icephys.CurrentClampStimulusSeries(name=f"I_{k}", data=np.zeros(n), **common))
     with pynwb.NWBHDF5IO(str(tmp_path / "r.nwb"), "w") as io:
         io.write(nwb)

@@ -64,7 +64,7 @@ def test_pareto_figure_draws_every_scored_candidate_the_true_front_and_the_choic
     data = pareto_data(distillation_record(distillation()))
     fig = pareto_plot(data, "v")
     points = drawn(fig, "sparse candidates")[0]
-    assert sorted(zip(points.get_xdata(), points.get_ydata())) == sorted((n, s) for _, n, s in SCORED)
+    assert sorted(zip(points.get_xdata(), points.get_ydata(), strict=True)) == sorted((n, s) for _, n, s in SCORED)
     (front,) = drawn(fig, "non-dominated front")
     assert list(front.get_xdata()) == [3, 5, 9] and list(front.get_ydata()) == [0.14, 0.064, 2.5e-4]
     assert np.all(np.diff(front.get_ydata()) < 0)  # a front only goes down
@@ -87,12 +87,13 @@ def test_pareto_figure_of_an_older_folder_reads_its_scored_front():
     assert data["score_name"] == "held-out window re-simulation error"
 
 
-def results(tmp_path, loss=np.zeros(0), phases=(), metrics=None) -> Results:
+def results(tmp_path, loss=None, phases=(), metrics=None) -> Results:
     t = np.linspace(0, 10, 101)
     y = np.stack([np.stack([np.sin(t + k), np.cos(t + k)], -1) for k in range(2)])
     heldout = Trajectories(t, y, np.zeros((2, t.size, 1)), ("v", "w"), ("I",))
     predictions = {"known only": y * 0.5, "UDE": y, "discovered": y * 1.01}
     known = fhn_known()
+    loss = np.zeros(0) if loss is None else loss
     return Results(tmp_path, known, known, metrics or {}, heldout, predictions, {}, loss, phases)
 
 
@@ -116,7 +117,7 @@ def test_loss_figure_marks_where_each_training_phase_begins(tmp_path):
     marks = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert marks == [300.5, 900.5]  # between the last loss of one phase (iteration k) and the next (k + 1)
     (top,) = ax.child_axes  # the phases' names, on a top axis outside the plot
-    names = dict(zip((label.get_text() for label in top.get_xticklabels()), top.get_xticks()))
+    names = dict(zip((label.get_text() for label in top.get_xticklabels()), top.get_xticks(), strict=True))
     assert names == {"pre-fit": 0.5, "Adam": 300.5, "L-BFGS": 900.5}
     # an older folder without phases: the loss alone, no marks
     assert not loss_plot(results(tmp_path, np.geomspace(1, 1e-3, 30))).axes[0].child_axes

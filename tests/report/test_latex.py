@@ -1,6 +1,7 @@
 import sympy as sp
 
-from discover.report import equations_latex, equations_text
+from discover.report import equations_text
+from discover.report._latex import equations_latex
 from tests.helpers import fhn_known
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from discover import ConfigError
 from discover.cli import main
-from discover.report import REPORTS, load_results, write_results
+from discover.report import load_results, write_results
+from discover.report._documents import REPORTS
 from tests.helpers import golden_copy
 
 
@@ -86,7 +87,8 @@ def test_report_of_a_folder_that_is_not_results_is_a_clear_error(tmp_path):
 
 def test_latex_report_compiles_with_pdflatex(results, tmp_path):
     if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex not found: install Debian's texlive-latex-base and texlive-latex-recommended (.ci/run does)")
+        pytest.skip("pdflatex not found: install Debian's texlive-latex-base and texlive-latex-recommended "
+                    "(.ci/run does)")
     folder = shutil.copytree(results, tmp_path / "tex")
     done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
                           cwd=folder, capture_output=True, text=True, timeout=120)
@@ -136,7 +138,8 @@ def test_metrics_front_is_non_dominated_and_the_figure_draws_it(results):
     record = json.loads((results / "metrics.json").read_text())["distillation"]["v"]
     front = [(c["complexity"], c["score"]) for c in record["front"]]
     assert front and all(c in record["scored"] for c in record["front"])
-    assert all(a[0] < b[0] and a[1] > b[1] for a, b in zip(front, front[1:]))  # simpler, then strictly better
+    # each point simpler than the next, and strictly worse: consecutive pairs, so one fewer than the points
+    assert all(a[0] < b[0] and a[1] > b[1] for a, b in zip(front, front[1:], strict=False))
     assert pareto_data(record)["front"] == front
     assert any(c["expression"] == record["chosen"] for c in record["scored"])
 

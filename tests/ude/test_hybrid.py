@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from discover import EquationSystem
-from discover.ude import HybridODE, MLPResidual
+from discover.ude._hybrid import HybridODE, MLPResidual
 
 
 @pytest.mark.parametrize("features", [["x", "y"], ["y"], ["x", "I"], ["I", "x"], ["x", "y", "I"]])
@@ -24,7 +24,7 @@ def test_fused_rhs_equals_forward_with_the_same_gradients(features, depth):
     plain, fused = model(y, u), model.fused()(y, u)
     torch.testing.assert_close(fused, plain)
     for a, b in zip(torch.autograd.grad(plain.sum(), list(model.parameters())),
-                    torch.autograd.grad(fused.sum(), list(model.parameters()))):
+                    torch.autograd.grad(fused.sum(), list(model.parameters())), strict=True):
         torch.testing.assert_close(a, b)
 
 
@@ -32,7 +32,7 @@ def test_fused_rhs_equals_forward_with_the_same_gradients(features, depth):
 def test_every_solver_gives_the_window_loss_the_same_gradient(solver):
     # the adjoint finds parameters through the module it integrates: a folded closure would have none
     from discover import example_data
-    from discover.ude import Windows
+    from discover.integrate import Windows
     from tests.helpers import fhn_known
 
     torch.manual_seed(0)
@@ -46,5 +46,5 @@ def test_every_solver_gives_the_window_loss_the_same_gradient(solver):
     idx = np.arange(8)
     reference = torch.autograd.grad(windows.loss(model, idx, "rk4"), list(model.parameters()))
     grads = torch.autograd.grad(windows.loss(model, idx, solver), list(model.parameters()))
-    for a, b in zip(reference, grads):
+    for a, b in zip(reference, grads, strict=True):
         torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-7)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from discover import UDE, FitError, example_data
-from discover.ude import _train, _windows
+from discover.integrate import _windows
+from discover.ude import _checkpoint
 from tests.helpers import assert_same_fit, fhn_known, resume_after_interrupt
 
 SMALL = {"iterations": 60, "prefit_iterations": 50, "lbfgs_iterations": 0, "batch_size": 64, "progress": False}
@@ -66,6 +67,6 @@ def test_checkpoints_load_only_tensors_and_plain_data(tmp_path, capsys):
     path = tmp_path / "evil.pt"
     torch.save({"iteration": 1, "x": _Payload()}, path)
     with pytest.raises(FitError, match="cannot be read safely"):
-        _train.load_checkpoint(path)
+        _checkpoint.load_checkpoint(path)
     assert "pwned" not in capsys.readouterr().out
-    assert _train.load_checkpoint(tmp_path / "missing.pt") is None
+    assert _checkpoint.load_checkpoint(tmp_path / "missing.pt") is None

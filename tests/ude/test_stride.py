@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from discover import UDE, FitError, example_data
-from discover.ude._windows import STRIDE_TOLERANCE, noise_level
+from discover.integrate._windows import STRIDE_TOLERANCE, noise_level
 from tests.helpers import fhn_known
 
 SMALL = {"iterations": 60, "prefit_iterations": 100, "lbfgs_iterations": 10, "batch_size": 64, "progress": False}

@@ -2,13 +2,8 @@ import numpy as np
 import pytest
 
 from discover.data import Trajectories
-from discover.validate import (
-    coincidence_factor,
-    forecast_horizon,
-    rhythm_errors,
-    spike_times,
-    trajectory_metrics,
-)
+from discover.validate import coincidence_factor, spike_times, trajectory_metrics
+from discover.validate._metrics import forecast_horizon, rhythm_errors
 
 
 def test_coincidence_factor_is_one_for_a_match_and_near_zero_by_chance():

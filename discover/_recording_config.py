@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._errors import ConfigError, DataError
-from ._recording import UNITS, Recording, canonical_unit
+from ._errors import ConfigError, DataError
+from .recordings import UNITS, Recording, canonical_unit
 
 
 def split_sweeps(rec: Recording, d: Mapping[str, Any]) -> tuple[Recording, Recording]:
@@ -17,9 +17,9 @@ def split_sweeps(rec: Recording, d: Mapping[str, Any]) -> tuple[Recording, Recor
         raise ConfigError(f"[data] path = {d['path']!r} holds one sweep, which cannot be both trained on and held "
                           "out; give [data] heldout_path = a second recording of the cell to validate on (e.g. "
                           "another protocol; it is resampled to this file's rate), or a recording with more sweeps.")
-    train = [rec._sweep_index(k) for k in sweep_list(d, "sweeps") or ()]
+    train = [rec.sweep_index(k) for k in sweep_list(d, "sweeps") or ()]
     if "heldout_sweeps" in d:
-        held = [rec._sweep_index(k) for k in sweep_list(d, "heldout_sweeps")]
+        held = [rec.sweep_index(k) for k in sweep_list(d, "heldout_sweeps") or ()]
     else:
         left = [k for k in range(rec.n_sweeps) if k not in train]
         held = left[-1:]

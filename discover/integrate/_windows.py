@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 import torch
 from scipy.signal import savgol_filter
 
 from ..data import Trajectories
-from ._hybrid import HybridODE
 from ._solvers import RHS, integrate_windows
+
+
+@runtime_checkable
+class Fusable(Protocol):
+    """A right-hand side that can fold itself into a faster one for one integration (`ude.HybridODE`)."""
+
+    def fused(self) -> RHS: ...
 
 
 def state_scale(data: Trajectories) -> np.ndarray:
@@ -25,13 +33,14 @@ class Windows:
     by `scale`: a short stretch near a fixed point has almost none, and would weigh noise as error).
     """
 
-    def __init__(self, data: Trajectories, length: int, dtype: torch.dtype, scale: np.ndarray | None = None) -> None:
+    def __init__(self, data: Trajectories, length: int, dtype: torch.dtype, scale: np.ndarray | None = None,
+                 device: torch.device | str = "cpu") -> None:
         self.dt, self.length = data.dt, length
-        self.y = torch.as_tensor(data.y, dtype=dtype)
-        self.u = torch.as_tensor(data.u, dtype=dtype)
+        self.y = torch.as_tensor(data.y, dtype=dtype, device=device)
+        self.u = torch.as_tensor(data.u, dtype=dtype, device=device)
         if scale is None:
             scale = state_scale(data)
-        self.scale = torch.as_tensor(scale, dtype=dtype)
+        self.scale = torch.as_tensor(scale, dtype=dtype, device=device)
         n_traj, n_t = data.y.shape[:2]
         traj, start = np.meshgrid(np.arange(n_traj), np.arange(n_t - length), indexing="ij")
         self._traj = torch.as_tensor(traj.ravel())[:, None]
@@ -51,15 +60,15 @@ class Windows:
 
     def batch(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Observed states and inputs of windows `idx`: `(len(idx), length + 1, n)` each."""
-        idx = torch.as_tensor(idx)
-        traj, steps = self._traj[idx], self._start[idx] + self._span
+        rows = torch.as_tensor(idx)
+        traj, steps = self._traj[rows], self._start[rows] + self._span
         return self.y[traj, steps], self.u[traj, steps]
 
     def loss(self, f: RHS, idx: np.ndarray, solver: str = "rk4", substeps: int = 1, stride: int = 1) -> torch.Tensor:
         obs, inp = self.batch(idx)
         # fold the networks once for this whole integration; not for the adjoint, which finds the
         # parameters to differentiate through the module it integrates
-        if isinstance(f, HybridODE) and solver != "adjoint-dopri5":
+        if isinstance(f, Fusable) and solver != "adjoint-dopri5":
             f = f.fused()
         pred = integrate_windows(f, obs[:, 0], inp, self.dt, solver, substeps, stride)
         return (((pred[:, 1:] - obs[:, 1:]) / self.scale) ** 2).mean()
@@ -92,14 +101,14 @@ def choose_stride(f: RHS, windows: Windows, noise: np.ndarray, rng: np.random.Ge
     among noisy ones (a trace computed from spike times, say) is judged by the others alone: its
     tolerance would be zero, whatever the step.
     """
-    noisy = noise > 1e-6 * windows.scale.double().numpy()
+    noisy = noise > 1e-6 * windows.scale.double().cpu().numpy()
     if not noisy.any():  # nothing to measure the error against
         return (1, 0.0) if len(strides) > 1 else (strides[0], float("nan"))
     obs, inp = windows.batch(windows.sample(rng, n_windows))
     chosen, worst = 1, 0.0
     with torch.no_grad():
         fine = integrate_windows(f, obs[:, 0], inp, windows.dt)[..., noisy]
-        sd = torch.as_tensor(noise[noisy], dtype=fine.dtype)
+        sd = torch.as_tensor(noise[noisy], dtype=fine.dtype, device=fine.device)
         for stride in (s for s in strides if s > 1 and windows.length % s == 0):
             coarse = integrate_windows(f, obs[:, 0], inp, windows.dt, stride=stride)[..., noisy]
             error = ((coarse - fine).abs() / sd).max().item()

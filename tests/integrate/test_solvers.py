@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from discover.ude import integrate_windows
+from discover.integrate import integrate_windows
 
 
 def decay(y, u):
