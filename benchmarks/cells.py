@@ -58,7 +58,7 @@ CELLS = {
     "B8": {"path": str(SHARED / "bluepyefe_B8_IDRest/bluepyefe_B8_IDRest.npz"), "sweeps": [0, 2, 4],
            "heldout_sweeps": [1, 3], **STEPS},
 }
-COLUMNS = ("gamma", "spike_count_error", "gamma_ratio", "md_star", "md_star_4ms", "r2")
+COLUMNS = ("gamma", "spike_count_error", "gamma_ratio", "md_star", "md_star_4ms", "r2", "r2_forced")
 SECTION = "# Real-cell benchmark (`python benchmarks/cells.py`)"
 
 
@@ -106,13 +106,13 @@ def peer(found, runs: int, seed: int) -> dict:
 
 
 def table(results: dict, runs: int) -> str:
-    head = ("| cell | model | Γ (±4 ms) | count error | Γ / intrinsic | Md* ±8 ms | Md* ±4 ms | subthreshold R² |\n"
-            "|---|---|---|---|---|---|---|---|")
+    head = ("| cell | model | Γ (±4 ms) | count error | Γ / intrinsic | Md* ±8 ms | Md* ±4 ms | subthreshold R² "
+            "| R² spikes forced |\n|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for name, (rows, _) in results.items():
         for model, m in rows.items():
             if "failed" in m:
-                lines.append(f"| {name} | {model} | failed: {m['failed']} | | | | | |")
+                lines.append(f"| {name} | {model} | failed: {m['failed']} | | | | | | |")
                 continue
             cells = [_fmt(m.get(k), k) for k in COLUMNS]
             lines.append(f"| {name} | {model} | " + " | ".join(cells) + " |")
@@ -142,17 +142,22 @@ def targets(results: dict) -> str:
     """Issue 32's targets, each with what this run measured and whether it is met."""
     lines = []
     for name, (rows, _) in results.items():
-        disc, sto, known, peer_ = rows["discovered"], rows["discovered, stochastic"], rows["known only"], rows["GIF peer"]
+        disc, sto = rows["discovered"], rows["discovered, stochastic"]
+        known, peer_ = rows["known only"], rows["GIF peer"]
         if "gamma_ratio" in disc:
             best = max(disc["md_star"], sto["md_star"])
             beats = "failed" not in peer_ and best > peer_.get("md_star", float("nan"))
+            r2 = max(disc["r2"], disc.get("r2_forced", -np.inf))
+            ratio_ok = max(disc["gamma_ratio"], sto["gamma_ratio"]) >= 0.8
             lines.append(f"- {name}: Γ/intrinsic >= 0.8 — {disc['gamma_ratio']:.3f} deterministic, "
-                         f"{sto['gamma_ratio']:.3f} stochastic: **{_met(max(disc['gamma_ratio'], sto['gamma_ratio']) >= 0.8)}**; "
+                         f"{sto['gamma_ratio']:.3f} stochastic: **{_met(ratio_ok)}**; "
                          f"above the GIF peer (Md* ±8 ms {best:.3f} vs {peer_.get('md_star', float('nan')):.3f}): "
-                         f"**{_met(beats)}**; subthreshold R² >= 0.9 — {disc['r2']:.3f}: **{_met(disc['r2'] >= 0.9)}**")
+                         f"**{_met(beats)}**; subthreshold R² >= 0.9 — {disc['r2']:.3f} free-running, "
+                         f"{disc.get('r2_forced', float('nan')):.3f} with the spikes forced: **{_met(r2 >= 0.9)}**")
         else:
             count_ok, gamma_ok = abs(disc["spike_count_error"]) <= 0.2, disc["gamma"] >= known["gamma"]
-            lines.append(f"- {name}: spike-count error <= 20 % — {disc['spike_count_error']:.0%}: **{_met(count_ok)}**; "
+            lines.append(f"- {name}: spike-count error <= 20 % — {disc['spike_count_error']:.0%}: "
+                         f"**{_met(count_ok)}**; "
                          f"Γ no worse than the known part — {disc['gamma']:.3f} vs {known['gamma']:.3f}: "
                          f"**{_met(gamma_ok)}**")
     return "\n".join(lines)
@@ -180,7 +185,8 @@ def main() -> None:
     print(details_text(results))
     print(targets(results))
     if args.write:
-        command = "python benchmarks/cells.py" + ("" if args.cells == list(CELLS) else f" --cells {' '.join(args.cells)}")
+        command = "python benchmarks/cells.py"
+        command += "" if args.cells == list(CELLS) else f" --cells {' '.join(args.cells)}"
         command += "" if args.runs == 100 else f" --runs {args.runs}"
         section = (f"{SECTION}\n\nCommand: `{command} --write {args.write}`; {machine()}; {args.runs} stochastic runs "
                    f"per held-out sweep. See the script's docstring for what each row and column is.\n\n{text}\n\n"

@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .._files import atomic_write
 from ..equations import EquationSystem
-from ..report._documents import atomic_write
 
-MODELS = ("known only", "discovered")
+MODELS = ("known only", "discovered", "discovered (stochastic)")
+METRICS = ("nrmse", "r2", "gamma", "spike_count_error", "gamma_ratio", "md_star", "r2_forced")
+"""Held-out measures in summary.csv, where a cell's folder has them (the last four for cells)."""
 DIGITS = 6
 """Significant digits of the numbers in summary.csv and terms.csv: estimates and metrics carry no
 more (a NRMSE's 17th digit is noise), and full precision makes the table unreadable."""
@@ -43,7 +45,7 @@ def cell_row(name: str, discovered: EquationSystem, metrics: Mapping[str, Any]) 
         row[f"{p.name} ({p.unit})" if p.unit and p.unit != "1" else p.name] = p.value
     for model in MODELS:
         for state, values in metrics.get("heldout", {}).get(model, {}).items():
-            for metric in ("nrmse", "r2", "gamma"):
+            for metric in METRICS:
                 if values.get(metric) is not None:
                     row[f"{state} {metric} ({model})"] = values[metric]
     row["seconds"] = sum(metrics.get("seconds", {}).values())

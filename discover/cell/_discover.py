@@ -33,6 +33,7 @@ from ._gif import (
     Threshold,
     fit_membrane,
     fit_threshold,
+    forced_voltage,
     gif_system,
     identifiable,
     spike_traces,
@@ -143,7 +144,10 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
         deterministic = {"known only": _deterministic(known_fit, heldout, 0.0),
                          "discovered": _deterministic(fit, heldout, offset)}
         trains = {"discovered (stochastic)": _stochastic(fit, heldout, settings)}
-        metrics = cell_metrics(heldout, held, deterministic, trains, spikes, settings)
+        forced = {name: np.stack([forced_voltage(m, y[0, 0], u[:, 0], o, heldout.dt, spikes.reset, spikes.refractory)
+                                  for y, u, o in zip(heldout.y, heldout.u, held, strict=True)])
+                  for name, m in (("known only", passive), ("discovered", membrane))}
+        metrics = cell_metrics(heldout, held, deterministic, trains, spikes, settings, forced)
     predictions = {name: trace for name, (trace, _) in deterministic.items()}
     seconds["validation"] = time.perf_counter() - began
     with_traces = (_with_traces(train, spikes.onsets, discovered), _with_traces(heldout, held, discovered))
@@ -172,7 +176,7 @@ def _passive(rec: Recorded, train: Trajectories, spikes: SpikeAnalysis):
 def _compensated(data: Trajectories, electrode: ElectrodeFit | None) -> Trajectories:
     if electrode is None:
         return data
-    v = np.stack([electrode.compensate(v, i, data.dt) for v, i in zip(data.y[..., 0], data.u[..., 0])])
+    v = np.stack([electrode.compensate(v, i, data.dt) for v, i in zip(data.y[..., 0], data.u[..., 0], strict=True)])
     return Trajectories(data.t, v[..., None], data.u, data.states, data.inputs)
 
 
@@ -188,12 +192,16 @@ def known_system(discovered: EquationSystem, passive, spikes: SpikeAnalysis) -> 
                             f"EL={passive.EL:.4g} mV, spikes at the median onset voltage {spikes.threshold:.4g} mV")
 
 
-def calibrate_offset(fit: CellFit, rec: Recorded, shifts=np.arange(-12.0, 4.01, 0.25)) -> float:
+SHIFTS = np.arange(-12.0, 4.01, 0.25)  # mV: the thresholds shifts `calibrate_offset` tries
+
+
+def calibrate_offset(fit: CellFit, rec: Recorded, shifts: np.ndarray = SHIFTS) -> float:
     """The shift of the deterministic threshold (mV) whose spike count on the training sweeps is
     closest to the cell's (the smallest such shift on a tie): the escape model spikes below its
     threshold, where the rate is 1/ms, so the deterministic reading of it needs its own level."""
     target = sum(len(o) for o in rec.onsets)
-    counts = [sum(len(simulate_gif(fit, i, rec.dt, v0=v[0], offset=shift)[0][0]) for v, i in zip(rec.v, rec.i))
+    counts = [sum(len(simulate_gif(fit, i, rec.dt, v0=v[0], offset=shift)[0][0])
+                  for v, i in zip(rec.v, rec.i, strict=True))
               for shift in shifts]
     return float(shifts[int(np.argmin(np.abs(np.array(counts) - target)))])
 
@@ -201,14 +209,14 @@ def calibrate_offset(fit: CellFit, rec: Recorded, shifts=np.arange(-12.0, 4.01, 
 def _deterministic(fit: CellFit, data: Trajectories, offset: float) -> tuple[np.ndarray, list[np.ndarray]]:
     """Voltage traces `(sweeps, samples, 1)` and spike times of the deterministic model on every
     held-out sweep, from its first voltage."""
-    runs = [simulate_gif(fit, u[:, 0], data.dt, v0=y[0, 0], offset=offset) for y, u in zip(data.y, data.u)]
+    runs = [simulate_gif(fit, u[:, 0], data.dt, v0=y[0, 0], offset=offset) for y, u in zip(data.y, data.u, strict=True)]
     return np.stack([trace for _, trace in runs])[..., None], [trains[0] for trains, _ in runs]
 
 
 def _stochastic(fit: CellFit, data: Trajectories, settings: CellSettings) -> list[list[np.ndarray]]:
     """`settings.runs` escape-noise runs per held-out sweep (spike times, ms)."""
     return [simulate_gif(fit, u[:, 0], data.dt, v0=y[0, 0], stochastic=True, runs=settings.runs,
-                         seed=settings.seed + k)[0] for k, (y, u) in enumerate(zip(data.y, data.u))]
+                         seed=settings.seed + k)[0] for k, (y, u) in enumerate(zip(data.y, data.u, strict=True))]
 
 
 def _with_traces(data: Trajectories, onsets, system: EquationSystem) -> Trajectories:

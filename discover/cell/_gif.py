@@ -30,7 +30,14 @@ from scipy.signal import lfilter
 
 from .._errors import DataError
 from ..equations import EquationSystem, Parameter, SpikeRule
-from ._regression import Selection, blocks, forward_select, least_squares, poisson_glm, poisson_log_likelihood
+from ._regression import (
+    Selection,
+    blocks,
+    forward_select_glm,
+    forward_select_ls,
+    least_squares,
+    poisson_glm,
+)
 
 KERNEL_TAUS = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 """ms: the time constants spike-triggered currents and threshold jumps are chosen from."""
@@ -56,7 +63,7 @@ class Recorded:
         if not len(self.v) == len(self.i) == len(self.onsets) or not self.v:
             raise DataError(f"`v`, `i` and `onsets` must hold one entry per sweep, got {len(self.v)}, "
                             f"{len(self.i)} and {len(self.onsets)}.")
-        for k, (v, i) in enumerate(zip(self.v, self.i)):
+        for k, (v, i) in enumerate(zip(self.v, self.i, strict=True)):
             if v.shape != i.shape or v.ndim != 1:
                 raise DataError(f"sweep {k}: voltage {v.shape} and current {i.shape} must be 1-D and equally long.")
 
@@ -149,7 +156,7 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
     whose few current levels cannot tell C from the currents: `identifiable` says when) and fits
     the currents alone, on dV/dt minus the passive membrane's."""
     rows, targets, traces = [], [], []
-    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets)):
+    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
         keep = _away_from_spikes(onsets, v.size, rec.dt, before, refractory)
         keep[:rec.settled(k)] = False
         rows.append(np.column_stack([v, i, np.ones(v.size)])[keep])
@@ -164,13 +171,9 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
         y = y - (-gL * (base[:, 0] - EL) + base[:, 1]) / C
         base = np.ones((y.size, 1))  # what the fixed membrane leaves, offset included
 
-    def score(train, test, i_train, i_test):
-        coef = least_squares(train, y[i_train])
-        return -float(np.sum((test @ coef - y[i_test]) ** 2))
-
     candidates = {f"{tau:g}": W[:, j] for j, tau in enumerate(taus)}
-    chosen = forward_select(base, candidates, score, margin=lambda new, old: new > old + gain * abs(old))
-    columns = [taus.index(float(name)) for name in chosen.kept]
+    chosen = forward_select_ls(base, candidates, y, gain=gain)
+    columns = [list(taus).index(float(name)) for name in chosen.kept]
     X = np.column_stack([base, W[:, columns]])
     coef = least_squares(X, y)
     if passive is None:
@@ -182,7 +185,7 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
         EL = coef[2] * C / gL
     else:  # the offset the fixed membrane left is a shift of its resting level
         EL = EL + coef[0] * C / gL
-    currents = tuple((float(taus[j]), float(-b * C)) for j, b in zip(columns, coef[base.shape[1]:]))
+    currents = tuple((float(taus[j]), float(-b * C)) for j, b in zip(columns, coef[base.shape[1]:], strict=True))
     explained = 1.0 - float(np.mean((X @ coef - y) ** 2) / np.var(y))
     membrane = Membrane(float(C), float(gL), float(EL), currents, explained, float("nan"), chosen)
     return _with_explained_v(membrane, rec, reset, refractory, before)
@@ -194,7 +197,7 @@ def identifiable(rec: Recorded, refractory: float, *, before: float = 5.0, sprea
     (relative) of each other. A noise current does; a step protocol, whose current takes a few
     levels that the spike-triggered currents and a constant also explain, does not (B6, B8)."""
     rows, targets = [], []
-    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets)):
+    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
         keep = _away_from_spikes(onsets, v.size, rec.dt, before, refractory)
         keep[:rec.settled(k)] = False
         rows.append(np.column_stack([v, i, np.ones(v.size)])[keep])
@@ -216,7 +219,7 @@ def identifiable(rec: Recorded, refractory: float, *, before: float = 5.0, sprea
 
 def _with_explained_v(m: Membrane, rec: Recorded, reset: float, refractory: float, before: float) -> Membrane:
     errors, spread = [], []
-    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets)):
+    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
         keep = _away_from_spikes(onsets, v.size, rec.dt, before, refractory)
         keep[:rec.settled(k)] = False
         model = forced_voltage(m, v[0], i, onsets, rec.dt, reset, refractory)
@@ -234,7 +237,7 @@ def forced_voltage(m: Membrane, v0: float, i: np.ndarray, onsets: np.ndarray, dt
     n = i.size
     current = i.astype(float).copy()
     if m.currents:
-        taus, amplitudes = zip(*m.currents)
+        taus, amplitudes = zip(*m.currents, strict=True)
         current -= spike_traces(onsets, n, dt, taus) @ np.array(amplitudes)
     decay = 1.0 - dt * m.gL / m.C
     drive = dt / m.C * (m.gL * m.EL + current)
@@ -242,7 +245,7 @@ def forced_voltage(m: Membrane, v0: float, i: np.ndarray, onsets: np.ndarray, dt
     out = np.empty(n)
     out[0] = v0
     edges = [1, *(np.flatnonzero(np.diff(held[1:].astype(int))) + 2), n]  # stretches of equal `held` from 1 on
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         if held[a]:
             out[a:b] = reset
         else:  # v[k] = decay v[k-1] + drive[k-1], from the sample before the stretch
@@ -267,7 +270,7 @@ def fit_threshold(rec: Recorded, membrane: Membrane, reset: float, refractory: f
     pairs = [(tau, onset_voltage - below) for tau in voltage_taus for below in knees]
     voltage_names = [f"voltage {tau:g} {knee:g}" for tau, knee in pairs]
     rows, counts = [], []
-    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets)):
+    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
         model = forced_voltage(membrane, v[0], i, onsets, rec.dt, reset, refractory)
         keep = ~held_after_spikes(onsets, v.size, rec.dt, refractory)
         keep[:rec.settled(k)] = False
@@ -281,15 +284,9 @@ def fit_threshold(rec: Recorded, membrane: Membrane, reset: float, refractory: f
     if y.sum() < 20:
         raise DataError(f"only {int(y.sum())} spikes in the training sweeps; the threshold fit needs at least 20.")
     base, extra = X[:, :2], X[:, 2:]
-    candidates = dict(zip([*names, *voltage_names], extra.T))
+    candidates = dict(zip([*names, *voltage_names], extra.T, strict=True))
 
-    def score(train, test, i_train, i_test):
-        beta = poisson_glm(train, y[i_train])
-        return poisson_log_likelihood(test, y[i_test], beta)
-
-    least = max(2.0, gain * y.sum())
-    chosen = forward_select(base, candidates, score, margin=lambda new, old: new > old + least,
-                            exclusive=[voltage_names])
+    chosen = forward_select_glm(base, candidates, y, least=max(2.0, gain * y.sum()), exclusive=[voltage_names])
     columns = [candidates[name] for name in chosen.kept]
     Xc = np.column_stack([base, *columns])
     beta = poisson_glm(Xc, y)
@@ -302,7 +299,7 @@ def _threshold_from(beta: np.ndarray, chosen: Selection, dt: float, gain: float)
     DV = 1.0 / beta[0]
     VT = (np.log(dt) - beta[1]) * DV
     jumps, voltage = [], None
-    for name, b in zip(chosen.kept, beta[2:]):
+    for name, b in zip(chosen.kept, beta[2:], strict=True):
         kind, *numbers = name.split()
         if kind == "jump":
             jumps.append((float(numbers[0]), float(-b * DV)))

@@ -16,8 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..data import Trajectories
-from ..validate import repeats_of_one_stimulus, score_repeats
-from ..validate._metrics import sweep_gamma
+from ..validate import repeats_of_one_stimulus, score_repeats, sweep_gamma
 
 BEFORE_SPIKE = 5.0
 """ms before a spike onset left out of the subthreshold scores (the upstroke a reset model skips)."""
@@ -25,10 +24,13 @@ BEFORE_SPIKE = 5.0
 
 def cell_metrics(heldout: Trajectories, onsets: Sequence[np.ndarray],
                  predictions: Mapping[str, tuple[np.ndarray, list[np.ndarray]]],
-                 trains: Mapping[str, list[list[np.ndarray]]], spikes, settings) -> dict:
+                 trains: Mapping[str, list[list[np.ndarray]]], spikes, settings,
+                 forced: Mapping[str, np.ndarray] | None = None) -> dict:
     """model -> {"V": measures} for deterministic `predictions` ((sweeps, samples, 1) voltage traces
     and each sweep's spike times) and stochastic `trains` (per sweep, the runs' spike times),
-    against the held-out sweeps and their spike `onsets`."""
+    against the held-out sweeps and their spike `onsets`. `forced`: model -> voltage (sweeps,
+    samples) with the spikes forced at the recorded onsets, scored as `r2_forced` (the subthreshold
+    variance explained GIF papers report: the membrane judged apart from its spike times)."""
     dt, duration = heldout.dt, float(heldout.t[-1] - heldout.t[0]) + heldout.dt
     data = [np.asarray(o) * dt for o in onsets]
     repeats = heldout.n_trajectories > 1 and repeats_of_one_stimulus(heldout.u[..., 0])
@@ -38,6 +40,9 @@ def cell_metrics(heldout: Trajectories, onsets: Sequence[np.ndarray],
                     **_subthreshold(heldout, trace[..., 0], data, found, spikes.refractory)}
         if repeats:
             measures.update(_repeat_scores(data, [found[0]], duration, dt, settings))
+        if forced is not None and name in forced:
+            r2 = _subthreshold(heldout, forced[name], data, data, spikes.refractory)["r2"]
+            measures["r2_forced"] = r2
         out[name] = {"V": measures}
     for name, runs in trains.items():
         measures = _spike_scores(data, runs, duration, settings.window)
@@ -51,7 +56,7 @@ def _spike_scores(data: list[np.ndarray], runs: list[list[np.ndarray]], duration
     """Gamma (mean over sweeps where the cell or the model spikes, each sweep's Gamma averaged over
     the runs) and the mean |model - data| / data spike count per sweep."""
     gammas, counts = [], []
-    for cell, model in zip(data, runs):
+    for cell, model in zip(data, runs, strict=True):
         per_run = [sweep_gamma(cell, m, duration, window) for m in model]
         if not all(np.isnan(per_run)):
             gammas.append(float(np.nanmean(per_run)))
@@ -65,7 +70,7 @@ def _subthreshold(heldout: Trajectories, v_model: np.ndarray, data: list[np.ndar
                   refractory: float) -> dict:
     errors, values = [], []
     t = heldout.t - heldout.t[0]
-    for v, model, cell_spikes, model_spikes_ in zip(heldout.y[..., 0], v_model, data, found):
+    for v, model, cell_spikes, model_spikes_ in zip(heldout.y[..., 0], v_model, data, found, strict=True):
         keep = np.ones(t.size, dtype=bool)
         for s in (*cell_spikes, *model_spikes_):
             keep &= ~((t >= s - BEFORE_SPIKE) & (t <= s + refractory))

@@ -31,10 +31,10 @@ def equations_text(system: EquationSystem, known: EquationSystem | None = None) 
 # optional metrics: (key, header, format), shown when any model has them
 OPTIONAL = (("period_error", "period err", ".1%"), ("amplitude_error", "ampl. err", ".1%"),
             ("gamma", "Gamma", ".3f"), ("silent_sweeps", "silent", ".0f"), ("spike_count_error", "count err", ".1%"),
-            ("gamma_ratio", "Gamma/intr.", ".3f"), ("md_star", "Md*", ".3f"))
+            ("gamma_ratio", "Gamma/intr.", ".3f"), ("md_star", "Md*", ".3f"), ("r2_forced", "R2 forced", ".3f"))
 """Gamma is over the sweeps where the data or the model spike; `silent` counts the others. Gamma/intr.:
 Gamma against each recorded repeat of one frozen stimulus over the repeats' own; Md* (Naud et al. 2011)
-at ±8 ms."""
+at ±8 ms; R2 forced: a cell's subthreshold variance explained with its spikes forced at the recorded times."""
 
 
 def metrics_table(metrics: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:

@@ -26,3 +26,13 @@ def test_summary_numbers_have_six_significant_digits(tmp_path):
     assert ok["a"] == "0.7" and ok["tau"] == "12.5"
     assert failed["cells"] == "3" and failed["status"] == "failed"
     assert "0.333333333" in ok["dv/dt discovered"]  # the equation's own text is left as sympy wrote it
+
+
+def test_a_cells_spike_time_scores_reach_the_summary():
+    # a batch of real cells is compared by Md* and Gamma over the cell's reliability, not only Gamma
+    known = fhn_known()
+    metrics = {"heldout": {"discovered": {"V": {"gamma": 0.3, "gamma_ratio": 0.45, "md_star": 0.6, "r2_forced": 0.91}},
+                           "discovered (stochastic)": {"V": {"gamma": 0.2, "md_star": 0.7}}}, "seconds": {}}
+    row = cell_row("cell_a", known.without_residuals(), metrics)
+    assert row["V md_star (discovered (stochastic))"] == 0.7 and row["V gamma_ratio (discovered)"] == 0.45
+    assert row["V r2_forced (discovered)"] == 0.91
