@@ -10,7 +10,8 @@ sweeps of current steps. We fit on some sweeps and validate on others:
 3. the network is distilled into closed-form terms (exponentials and polynomials of V);
 4. the distilled terms are checked on the cell's spike times: the whole training sweeps are
    re-simulated, and if the chosen terms fall more than 0.1 in Gamma short of the best front
-   candidate (or of the known part alone), the simplest model within 0.1 of the best replaces them;
+   candidate (or of the known part alone), and do not fire the sweeps' spike counts, the simplest
+   model within 0.1 of the best replaces them;
 5. the held-out sweeps are re-simulated with the spike rule, and the model's spike times are
    compared with the cell's by the coincidence factor Gamma (1 = every spike within 4 ms, 0 = chance).
 

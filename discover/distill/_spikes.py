@@ -7,6 +7,12 @@ was an outward current at depolarised V (2.41 V exp(0.079 V)) and the discovered
 spiked (held-out Gamma 0, against 0.66 for the known part alone). This check re-simulates whole
 training sweeps with the spike rule; when the window-chosen model's spike times fall well short of
 the best model's, the simplest model close to the best replaces it (the known part alone is one).
+
+On constant-current steps a cell fires regularly, and a 3 % error in the interspike interval
+drifts the spikes out of Gamma's +-4 ms window within a few spikes: the simulated EIF's
+window-chosen single exponential (the truth's form) fired exactly the data's 24, 33 and 48 spikes
+and scored 0.75, against 1.00 for a 5-constant sum of exponentials. A model that fires the data's
+spike counts and beats the known part alone has not lost the spike times, so it is kept too.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ guards against models that lose the spike times, not for the last spike: on a si
 EIF the window-chosen single exponential (the truth's form) scored 0.914 against 1.000 for an
 8-constant fit, and on the real FSI the known part 0.407 against 0.422 for the best candidate."""
 
+COUNT_MARGIN = 0.1
+"""A window-chosen model whose spike counts are within this (mean relative error over the sweeps)
+of the data's, and whose Gamma beats the known part alone by `SPIKE_MARGIN`, is kept even when a
+rival times the spikes better: its spikes drift in phase, they are not lost. Set on the simulated
+EIF of tests/cell/test_cell_run.py (count error 0, Gamma 0.75 against 1.00) and checked on the
+adapting EIF of tests/cell/test_adaptation.py and the real FSI of examples/current_clamp_cell.py
+(whose window-chosen term never spiked: count error 1, replaced)."""
+
 
 def spike_candidates(system: EquationSystem, discovered: EquationSystem,
                      distillation: Mapping) -> dict[str, EquationSystem]:
@@ -45,6 +59,13 @@ def spike_candidates(system: EquationSystem, discovered: EquationSystem,
 def training_gammas(models: Mapping[str, EquationSystem], data: Trajectories, substeps: int) -> dict[str, float]:
     """Mean coincidence factor Gamma (±4 ms) of each model re-simulating every trajectory of `data`
     from its first sample with the spike rule; all models integrate as one batch (one loop)."""
+    return {name: m["gamma"] for name, m in training_spike_metrics(models, data, substeps).items()}
+
+
+def training_spike_metrics(models: Mapping[str, EquationSystem], data: Trajectories,
+                           substeps: int) -> dict[str, dict[str, float]]:
+    """`spike_metrics` (Gamma, spike-count error) of each model re-simulating every trajectory of
+    `data` from its first sample with the spike rule; all models integrate as one batch (one loop)."""
     names, systems = list(models), list(models.values())
     rule, n = systems[0].spike, data.n_trajectories
     index = systems[0].state_index(rule.state)
@@ -61,29 +82,39 @@ def training_gammas(models: Mapping[str, EquationSystem], data: Trajectories, su
         warnings.simplefilter("ignore", RuntimeWarning)
         observed = spike_signal(rule, data.y, data.states)  # a moving threshold's spikes are crossings of this
         return {name: spike_metrics(data.t, observed, spike_signal(rule, out[k * n:(k + 1) * n], systems[0].states),
-                                    rule.threshold, ms)["gamma"] for k, name in enumerate(names)}
+                                    rule.threshold, ms) for k, name in enumerate(names)}
 
 
 def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, distillation: Mapping,
                           data: Trajectories, substeps: int) -> tuple[EquationSystem, dict]:
     """The window-chosen model `discovered` if its mean Gamma on `data` (whole training sweeps) is
-    within `SPIKE_MARGIN` of the best of `spike_candidates`; otherwise the one with the fewest
-    discovered constants that is. Returns (model, a record with every model's Gamma and the reason)."""
+    within `SPIKE_MARGIN` of the best of `spike_candidates`, or if it fires the data's spike counts
+    (`COUNT_MARGIN`) and beats the known part alone; otherwise the one with the fewest discovered
+    constants within `SPIKE_MARGIN` of the best. Returns (model, a record with every model's Gamma and the reason)."""
     models = spike_candidates(system, discovered, distillation)
-    gammas = training_gammas(models, data, substeps)
+    spikes = training_spike_metrics(models, data, substeps)
+    gammas = {name: m["gamma"] for name, m in spikes.items()}
+    counts = {name: m["spike_count_error"] for name, m in spikes.items()}
     # NaN only where neither the sweeps nor the model spike (estimate_spike_rule refuses sweeps without
     # spikes, so not in a run); a too-fast model already scores 0 (spike_metrics)
     score = {name: g if np.isfinite(g) else -np.inf for name, g in gammas.items()}
     best = max(score.values())
     constants = {name: sum(n_constants(e) for e in m.discovered.values()) for name, m in models.items()}
     good = [name for name in models if score[name] >= best - SPIKE_MARGIN]
-    chosen = "discovered" if "discovered" in good else min(good, key=lambda name: constants[name])
-    reason = (f"{chosen} kept: " + ("the window-chosen model" if chosen == "discovered" else
-                                    f"fewest discovered constants ({constants[chosen]}) of the models")
-              + f" whose mean spike-time coincidence Gamma on the {data.n_trajectories} whole training sweeps "
-              f"({gammas[chosen]:.3f}) is within {SPIKE_MARGIN:g} of the best of {len(models)} ({best:.3f}); the "
-              f"window-chosen model gave {gammas['discovered']:.3f}, the known part alone "
-              f"{gammas['known part only']:.3f}")
+    summary = (f"mean spike-time coincidence Gamma on the {data.n_trajectories} whole training sweeps: best of "
+               f"{len(models)} {best:.3f}, window-chosen model {gammas['discovered']:.3f}, known part alone "
+               f"{gammas['known part only']:.3f}")
+    if "discovered" in good:
+        chosen, why = "discovered", f"the window-chosen model, within {SPIKE_MARGIN:g} of the best"
+    elif counts["discovered"] <= COUNT_MARGIN and score["discovered"] > score["known part only"] + SPIKE_MARGIN:
+        chosen, why = "discovered", (f"the window-chosen model: it fires the data's spike counts (error "
+                                     f"{counts['discovered']:.0%}) and beats the known part alone by more than "
+                                     f"{SPIKE_MARGIN:g}, so its spikes drift in time rather than being lost")
+    else:
+        chosen = min(good, key=lambda name: constants[name])
+        why = f"fewest discovered constants ({constants[chosen]}) of the models within {SPIKE_MARGIN:g} of the best"
+    reason = f"{chosen} kept: {why} ({summary})"
     record = {"chosen": chosen, "reason": reason, "constants": constants,
-              "gamma": {name: g if np.isfinite(g) else None for name, g in gammas.items()}}  # JSON has no NaN
+              "gamma": {name: g if np.isfinite(g) else None for name, g in gammas.items()},  # JSON has no NaN
+              "spike_count_error": counts}
     return models[chosen], record

@@ -57,3 +57,18 @@ def test_a_model_too_fast_for_gamma_scores_as_a_failure_not_as_missing(cell):
     chosen, record = choose_by_spike_times(system, discovered, front(racing, EXPONENTIAL), data, substeps=2)
     assert record["gamma"]["discovered"] == 0.0
     assert record["chosen"] == f"dV/dt term {EXPONENTIAL}"
+
+
+def test_window_chosen_term_that_fires_the_data_spike_counts_is_kept_though_its_spikes_drift(cell):
+    """On steps a 10 % smaller initiation current lengthens every interspike interval a little: the
+    spike counts stay right (error 2 %) while the spikes drift out of Gamma's window (0.67). It has
+    not lost the spike times, so it is kept over a better-timed rival with more constants."""
+    data, system = cell
+    drifting = sp.Float(0.09) * sp.exp(sp.Float(0.5) * V + sp.Float(25.0))
+    rival = EXPONENTIAL + sp.Float(1e-6) * V
+    discovered = system.replace_residuals({"V": drifting}, how="window-chosen")
+    chosen, record = choose_by_spike_times(system, discovered, front(drifting, rival), data, substeps=2)
+    assert record["gamma"][f"dV/dt term {rival}"] > record["gamma"]["discovered"] + 0.2  # the rival times better
+    assert record["spike_count_error"]["discovered"] < 0.1
+    assert record["chosen"] == "discovered" and chosen.discovered["V"] == drifting
+    assert "spike counts" in record["reason"]
