@@ -443,6 +443,6 @@ DEMO_CONFIG: dict[str, Any] = {
     "residual": {"v": ["v", "w"]},
     "training": {"iterations": 600, "seed": 0},
     "distill": {"route": "ude", "backends": ["sparse", "symbolic"], "sparse": {"degree": 3},
-                "symbolic": {"max_evaluations": 100000}},
+                "symbolic": {"max_evaluations": 100000, "threads": 2}},
     "output": {"directory": "results/demo"},
 }

@@ -46,9 +46,11 @@ def run_cell(config: RunConfig, name: str, path: str) -> CellOutcome:
     work = Path(tempfile.mkdtemp(prefix="discover-cell-"))
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            cell_config = dataclasses.replace(config, data={**config.data, "path": path})
+            # one thread per worker is fastest here (the workers already fill the cores)
+            symbolic = {"threads": 1, **config.distill.get("symbolic", {})}
+            cell_config = dataclasses.replace(config, data={**config.data, "path": path},
+                                              distill={**config.distill, "symbolic": symbolic})
             print(f"cell {name}: {path}")
-            # one thread per worker is fastest here
             result = run_config(cell_config, progress=False, training={"threads": 1}, say=print)
             write_results(result, work / "results")
             print(summary_text(result))

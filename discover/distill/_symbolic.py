@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -30,7 +31,11 @@ class SymbolicDistiller(FrontChoice):
     `operators` (pyoperon symbol names, e.g. "exp", "tanh", "log", "square"); `max_length` of an
     expression; `max_evaluations` (the search budget: same seed, same result on any machine);
     `time_limit` in seconds (a safety cap: a search stopped by it depends on machine speed);
-    `generations`, `population_size`; `prune` (terms
+    `generations`, `population_size`; `threads` (pyoperon's search threads, default 1; two halve the
+    demo's search. A seeded search gives the same front on any machine for a given number of
+    threads, but a different number can change the front, so the default is a number, not "every
+    core"; 0 uses every core this process may use. PySR runs serially, as its deterministic mode
+    needs); `prune` (terms
     contributing less than this fraction of the target's RMS are dropped); `tolerance`, `floor`
     (the choice rule of `choose`); `holdout`; `seed`.
 
@@ -40,18 +45,22 @@ class SymbolicDistiller(FrontChoice):
     def __init__(
         self, *, backend: str = "operon", operators: Sequence[str] = ("add", "sub", "mul", "div", "exp", "tanh"),
         max_length: int = 25, max_evaluations: int = 100_000, time_limit: float = 60.0, generations: int = 1000,
-        population_size: int = 500,
+        population_size: int = 500, threads: int = 1,
         prune: float = 1e-3, tolerance: float = 2.0, floor: float = 1e-4, holdout: float = 0.25, seed: int = 0,
     ) -> None:
         self.backend, self.operators, self.max_length = backend, operators, max_length
         self.max_evaluations, self.time_limit = max_evaluations, time_limit
         self.generations, self.population_size, self.prune = generations, population_size, prune
+        self.threads = threads
         self.tolerance, self.floor, self.holdout, self.seed = tolerance, floor, holdout, seed
 
     def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str]) -> SymbolicDistiller:
         X, y = check_xy(X, y, feature_names)
         if self.backend not in BACKENDS:
             raise FitError(f"`backend`={self.backend!r} is not one of {list(BACKENDS)}.")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
+            raise FitError(f"`threads`={self.threads!r} must be a whole number >= 0 of search threads: 1 (the "
+                           f"default) or more; 0 uses every core.")
         train, held = split_indices(len(y), self.holdout, self.seed)
         raw = self._search(X[train], y[train], feature_names)
         candidates = {}
@@ -77,7 +86,8 @@ class SymbolicDistiller(FrontChoice):
         reg = SymbolicRegressor(
             allowed_symbols=symbols, objectives=["r2", "length"], optimizer_iterations=10,
             max_length=int(self.max_length), generations=int(self.generations),
-            population_size=int(self.population_size), max_evaluations=int(self.max_evaluations), n_threads=1,
+            population_size=int(self.population_size), max_evaluations=int(self.max_evaluations),
+            n_threads=search_threads(self.threads),
             random_state=int(self.seed), max_time=max(1, int(np.ceil(self.time_limit))),
         )
         reg.fit(X, y)
@@ -104,3 +114,11 @@ def _pysr_search(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequ
     )
     reg.fit(X, y, variable_names=list(names))
     return [parse_expression(str(e), names) for e in reg.equations_["equation"]]
+
+
+def search_threads(threads: int) -> int:
+    """`threads`, or for 0 the cores this process may use (its CPU affinity where the OS has one)."""
+    if threads:
+        return threads
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(usable) if usable else (os.cpu_count() or 1)

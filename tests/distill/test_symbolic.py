@@ -44,3 +44,22 @@ def test_pysr_backend_without_julia_says_what_to_install():
 def test_unknown_backend_is_named():
     with pytest.raises(FitError, match="backend"):
         SymbolicDistiller(backend="gplearn").fit(np.zeros((10, 1)), np.zeros(10), ["v"])
+
+
+def test_a_seeded_search_gives_the_same_front_with_the_same_thread_count():
+    """pyoperon's threads share the work: a seeded search on 2 threads (even on 1 core) repeats its
+    front exactly, so a fixed `threads` keeps a run reproducible on any machine."""
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-2, 2, size=(400, 2))
+    y = X[:, 0] - X[:, 0] ** 3 / 3
+    fronts = [[str(c.expression) for c in SymbolicDistiller(operators=("add", "sub", "mul"), max_evaluations=5_000,
+                                                            threads=2, seed=0).fit(X, y, ["v", "w"]).front_]
+              for _ in range(2)]
+    assert fronts[0] == fronts[1]
+
+
+@pytest.mark.parametrize("threads", [-1, 1.5, True])
+def test_bad_thread_count_is_named_with_the_fix(threads):
+    X = np.random.default_rng(0).uniform(-1, 1, size=(50, 1))
+    with pytest.raises(FitError, match=r"`threads`=.* 1 \(the default\) or more; 0 uses every core"):
+        SymbolicDistiller(threads=threads).fit(X, X[:, 0], ["v"])
