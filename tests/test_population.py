@@ -48,6 +48,10 @@ def test_population_npz_round_trips_and_bad_files_are_refused(tmp_path):
         Population.load_npz(tmp_path / "text.npz")
     with pytest.raises(DataError, match="does not exist"):
         Population.load_npz(tmp_path / "none.npz")
+    good = path.read_bytes()  # a cut copy: the one opener's error naming it, never zipfile's BadZipFile
+    (tmp_path / "cut.npz").write_bytes(good[: len(good) // 2])
+    with pytest.raises(DataError, match="cut.npz"):
+        Population.load_npz(tmp_path / "cut.npz")
 
 
 @pytest.mark.parametrize("raw, message", [

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import DataError, sentence
-from .._npz import check_npz
+from .._errors import DataError
+from .._npz import open_npz
 from ..data import simulate
 from ..equations import EquationSystem
 from ..models import fitzhugh_nagumo
@@ -80,29 +80,17 @@ class Population:
     def load_npz(cls, path: str | Path) -> Population:
         """Read spike counts from an .npz: `counts` `(n_trials, n_bins, n_neurons)` and `dt` (the bin
         width) are required; `latents`, `rates` and `latent_names` (a known truth) are optional. Never unpickles."""
-        path = Path(path)
-        if not path.is_file():
-            raise DataError(f"population file {str(path)!r} does not exist; check the path (relative paths start at "
-                            "the config file).")
-        check_npz(path)
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                keys = set(f.files)
-                if not {"counts", "dt"} <= keys:
-                    raise DataError(f"{str(path)!r} has arrays {sorted(keys)}; a population file needs `counts` "
-                                    "(n_trials, n_bins, n_neurons) and `dt` (the bin width), e.g. "
-                                    "numpy.savez(path, counts=counts, dt=0.01).")
-                if f["dt"].size != 1:
-                    raise DataError(f"{str(path)!r}: `dt` must be one number (the bin width), "
-                                    f"got shape {f['dt'].shape}.")
-                names = tuple(str(s) for s in f["latent_names"]) if "latent_names" in keys else ()
-                return cls(f["counts"], float(f["dt"]), f["latents"] if "latents" in keys else None,
-                           f["rates"] if "rates" in keys else None, names)
-        except (OSError, ValueError, EOFError, TypeError) as exc:
-            if isinstance(exc, DataError):
-                raise
-            raise DataError(sentence(f"cannot read {str(path)!r} as a population .npz: "
-                                     f"{exc or type(exc).__name__}")) from None
+        with open_npz(path) as f:  # a missing, foreign or damaged file: one DataError naming it
+            keys = set(f.files)
+            if not {"counts", "dt"} <= keys:
+                raise DataError(f"{str(path)!r} has arrays {sorted(keys)}; a population file needs `counts` "
+                                "(n_trials, n_bins, n_neurons) and `dt` (the bin width), e.g. "
+                                "numpy.savez(path, counts=counts, dt=0.01).")
+            if f["dt"].size != 1:
+                raise DataError(f"{str(path)!r}: `dt` must be one number (the bin width), got shape {f['dt'].shape}.")
+            names = tuple(str(s) for s in f["latent_names"]) if "latent_names" in keys else ()
+            return cls(f["counts"], float(f["dt"]), f["latents"] if "latents" in keys else None,
+                       f["rates"] if "rates" in keys else None, names)
 
 
 def lorenz() -> EquationSystem:
