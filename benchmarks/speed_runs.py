@@ -43,7 +43,8 @@ def demo_stages() -> list[str]:
     ok = set(coefs) == {"v", "v**3"} and abs(coefs["v"] - 1) < 0.03 and abs(-coefs["v**3"] * 3 - 1) < 0.03
     lines = ["## `discover demo`, stage by stage", "",
              "One `discover demo` in a fresh process (its progress lines give each stage's seconds; 1 torch thread "
-             "and 2 symbolic-search threads, per the demo's settings). Targets (issue 31): distillation <= 8 s, end to end <= 20 s.", "",
+             "and 2 symbolic-search threads, per the demo's settings). Targets (issue 31): distillation <= 8 s, "
+             "end to end <= 20 s.", "",
              "| stage | seconds |", "|---|---:|"]
     for name, pattern in DEMO_STAGES:
         seconds = sum(float(s) for label, s in stages if re.search(pattern, label))
