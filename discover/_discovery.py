@@ -24,8 +24,10 @@ class Discovery:
     - `discovered`: the same system with each residual replaced by its distilled terms.
     - `ude`: the fitted `UDE` (None when only the direct route ran); `distillation`: state ->
       `StateDistillation` of the chosen route (every candidate, the Pareto front, the scores, the
-      choice and why); `refit`: window error before/after the coefficients were refit through
-      the solver.
+      choice and why); `refit`: what happened after the choice, by key: `window_error_before`,
+      `window_error_after` (floats: the coefficients refit through the solver), `pruned` (the
+      terms dropped), `rounded_to_digits` (an int), `spike_times` (spiking models: every
+      compared model's training Gamma and spike-count error, the choice and why).
     - `routes`: which routes ran ("ude": distil a trained network; "direct": distil the data's
       smoothed derivatives), each one's discovered terms, held-out score and complexity, the
       chosen route and why (`route = "auto"` runs both).
@@ -36,14 +38,14 @@ class Discovery:
 
     known: EquationSystem
     discovered: EquationSystem
-    ude: UDE
+    ude: UDE | None
     distillation: Mapping[str, StateDistillation]
     train: Trajectories
     heldout: Trajectories
     predictions: Mapping[str, np.ndarray]
     metrics: Mapping[str, Mapping[str, Mapping[str, float]]]
     seconds: Mapping[str, float]
-    refit: Mapping[str, float] = field(default_factory=dict)
+    refit: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default=())
     selection: Mapping[str, Any] = field(default_factory=dict)
     routes: Mapping[str, Any] = field(default_factory=dict)
