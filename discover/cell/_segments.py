@@ -31,7 +31,8 @@ def spike_free_chunks(data: Trajectories, rule: SpikeRule, length: int, *, balan
     dropped. Returns chunks in time order.
     """
     i = data.states.index(rule.state)
-    near, far = [], []  # (sweep, end) of each piece
+    near: list[tuple[int, int]] = []  # (sweep, end) of each piece
+    far: list[tuple[int, int]] = []
     for k, y in enumerate(data.y[..., i]):
         good = ~spike_mask(data.t, y, rule)
         edges = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(int), [0]])))

@@ -175,8 +175,8 @@ def choose_slope(sweeps: np.ndarray, dt: float, *, fraction: float = SLOPE_FRACT
     spikes found at `floor` first, then `fraction` of their median peak dV/dt, not below `floor`.
     Without spikes: `floor` and NaN. `sweeps` in mV, `dt` in ms."""
     confirm = detection.get("confirm", CONFIRM)
-    peaks = [_peak_slopes(v, dt, spike_onsets(v, dt, floor, **detection), confirm) for v in sweeps]
-    peaks = np.concatenate(peaks) if peaks else np.array([])
+    found = [_peak_slopes(v, dt, spike_onsets(v, dt, floor, **detection), confirm) for v in sweeps]
+    peaks = np.concatenate(found) if found else np.array([])
     if peaks.size == 0:
         return float(floor), float("nan")
     median = float(np.median(peaks))

@@ -87,7 +87,7 @@ def _to_refit(scored: list[sp.Expr], errors: list[float], top: int) -> list[int]
     if not order:
         return []
     counts = [n_constants(e) for e in scored]
-    simplest = {}
+    simplest: dict[int, int] = {}
     for k in sorted(range(len(errors)), key=lambda k: errors[k]):
         if np.isfinite(errors[k]) and counts[k] < counts[order[0]]:
             simplest.setdefault(counts[k], k)

@@ -68,6 +68,8 @@ def training_spike_metrics(models: Mapping[str, EquationSystem], data: Trajector
     `data` from its first sample with the spike rule; all models integrate as one batch (one loop)."""
     names, systems = list(models), list(models.values())
     rule, n = systems[0].spike, data.n_trajectories
+    if rule is None:
+        raise ValueError("training_spike_metrics compares spiking models; the first model has no spike rule.")
     index = systems[0].state_index(rule.state)
     functions = [compile_numpy(s) for s in systems]
 

@@ -206,10 +206,11 @@ class _Builder:
             return self._call(node)
         raise self._reject(node, f"{type(node).__name__} is not allowed in an equation")
 
-    def _binop_chain(self, node: ast.BinOp) -> sp.Expr:
+    def _binop_chain(self, chain: ast.BinOp) -> sp.Expr:
         """A left-leaning chain of one operator family (a - b + c ..., v*v/w ...), built without recursion."""
-        family = _chain(node)
+        family = _chain(chain)
         right_operands = []
+        node: ast.expr = chain
         while isinstance(node, ast.BinOp) and _chain(node) == family:
             right_operands.append((node.op, node.right))
             node = node.left
