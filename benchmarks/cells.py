@@ -192,7 +192,8 @@ def targets(results: dict) -> str:
             lines.append(f"- {name}: spike-count error <= 20 % — {disc['spike_count_error']:.0%}: "
                          f"**{_met(count_ok)}**; "
                          f"Γ no worse than the known part — {disc['gamma']:.3f} vs {known['gamma']:.3f}: "
-                         f"**{_met(gamma_ok)}**")
+                         f"**{_met(gamma_ok)}** (held-out spikes: cell {known['spikes_data']}, known part "
+                         f"{known['spikes_model']:.0f}, discovered {disc['spikes_model']:.0f})")
     return "\n".join(lines)
 
 
