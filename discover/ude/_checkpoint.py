@@ -26,7 +26,7 @@ def load_checkpoint(path: str | Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return torch.load(path, weights_only=True)
+        return torch.load(path, weights_only=True, map_location="cpu")  # load_state_dict moves it to the model
     except Exception as exc:  # a corrupt or foreign file: say which, never unpickle it
         raise FitError(
             f"checkpoint {str(path)!r} cannot be read safely ({type(exc).__name__}: {str(exc)[:200]}); "

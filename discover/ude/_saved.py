@@ -47,7 +47,7 @@ def load_ude(cls, path: str | Path):
     """The fitted `cls` (a `UDE`) saved at `path`, or in the results folder `path`."""
     path = _saved_file(Path(path))
     try:
-        state = torch.load(path, weights_only=True)
+        state = torch.load(path, weights_only=True, map_location="cpu")  # a GPU-trained UDE loads anywhere
     except Exception as exc:  # a damaged or foreign file: say which, never unpickle it
         raise DataError(f"{str(path)!r} cannot be read safely as a saved UDE ({type(exc).__name__}: "
                         f"{str(exc)[:200]}); give a file written by UDE.save or a results folder's {FILE}.") from None
