@@ -323,10 +323,11 @@ def main() -> None:
 
 
 def _subset(args) -> str:
-    """The --cases and --noise arguments, where they are not the defaults (a partial run must say so)."""
+    """The --cases and --noise arguments, where they are not the defaults (a partial run must say so),
+    and --jobs always."""
     cases = "" if args.cases == [c.name for c in CASES] else " --cases " + " ".join(args.cases)
     noise = "" if args.noise == [0.0, 0.01, 0.05] else " --noise " + " ".join(map(str, args.noise))
-    return cases + noise
+    return cases + noise + f" --jobs {args.jobs}"  # parallel runs share the cores: their wall times say so
 
 
 def write_section(path: Path, text: str) -> None:
