@@ -40,7 +40,7 @@ from .validate import (
 def discover(
     train: Trajectories,
     system: EquationSystem,
-    heldout: Trajectories,
+    heldout: Trajectories | None = None,
     *,
     training: Mapping[str, Any] | None = None,
     distill: Mapping[str, Any] | None = None,
@@ -64,6 +64,9 @@ def discover(
     the fewest digits that do not hurt; default True, False for spiking systems), `selection` (fraction of each training
     trajectory's end held out from training, on which candidates are chosen; default 0.2) and `seed`.
 
+    Without `heldout`, the last training trajectory is held out, or with one trajectory its last
+    quarter (`HELDOUT_FRACTION`), re-simulated from the state where it starts; a note says which.
+
     `train` and `heldout` may record only some of `system`'s states (the same ones, in its order): the
     others are hidden, their known equations driven by the recorded states from learned starts (see
     `UDE`); the UDE route then runs alone, every later stage sees the estimated hidden trajectories,
@@ -75,6 +78,7 @@ def discover(
     # Error checking: option names first, so a typo fails in a second, not after training
     training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
     distill = check_distill_options(distill or {})
+    train, heldout, held_note = hold_out(train, heldout)
     for name, data in (("train", train), ("heldout", heldout)):
         check_voltage_units(system, data, name)
     hidden = _check_hidden(system, train, heldout, distill)
@@ -159,6 +163,7 @@ def discover(
 
     # Finish up
     notes = (routes["why"],) if len(found) > 1 else ()
+    notes += (held_note,) if held_note else ()
     notes += tuple(
         f"input or state `{f}` was constant in the training data, so the residual's dependence on it "
         "is not identifiable; the discovered terms hold at that value only."
@@ -187,6 +192,29 @@ def discover(
         system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes,
         selection, routes,
     )
+
+
+HELDOUT_FRACTION = 0.25
+"""Of a single training trajectory, the share held out when `discover` is given no `heldout`."""
+
+
+def hold_out(train: Trajectories, heldout: Trajectories | None) -> tuple[Trajectories, Trajectories, str]:
+    """(train, heldout, note): as given, or without `heldout` the last trajectory of `train` held
+    out (several trajectories), or the last `HELDOUT_FRACTION` of its one trajectory (a held-out
+    stretch starts where training ends, so it tests the model from a state it was not fitted from)."""
+    if heldout is not None:
+        return train, heldout, ""
+    if train.n_trajectories > 1:
+        last = train.n_trajectories - 1
+        return (train.select(list(range(last))), train.select([last]),
+                f"no held-out data given: training trajectory {last} (the last) held out for validation")
+    head, tail = train.split_time(HELDOUT_FRACTION)
+    if tail.t.size < 10 or head.t.size < 20:
+        raise DataError(f"`heldout` not given and `train` holds one trajectory of {train.t.size} samples, too few to "
+                        f"hold out its last {HELDOUT_FRACTION:.0%} (at least 10 samples) and train on the rest; "
+                        "pass `heldout` (e.g. a trajectory from another initial condition) or record longer.")
+    return head, tail, (f"no held-out data given: the last {tail.t.size} of the training trajectory's {train.t.size} "
+                        f"samples (t >= {tail.t[0]:g}) held out for validation, re-simulated from the state there")
 
 
 def _record_final_terms(routes: dict[str, Any], discovered: EquationSystem) -> None:
