@@ -90,14 +90,16 @@ def inert(system: EquationSystem) -> EquationSystem:
 
 def safe_names(names: Iterable[str], reserved: Iterable[str]) -> dict[str, str]:
     """name -> a name the target accepts: reserved words get a trailing underscore."""
-    reserved = set(reserved) | set(keyword.kwlist)
-    out: dict[str, str] = {}
-    for name in names:
-        new = name
-        while new in reserved or new in out.values():
-            new += "_"
-        out[name] = new
-    return out
+    taken = set(reserved) | set(keyword.kwlist)
+    return {name: unused(name, taken) for name in names}
+
+
+def unused(name: str, taken: set[str]) -> str:
+    """`name` with trailing underscores until it is not in `taken`; the result is added to `taken`."""
+    while name in taken:
+        name = f"{name}_"
+    taken.add(name)
+    return name
 
 
 def target_names(system: EquationSystem, reserved: Iterable[str]) -> dict[str, str]:
@@ -180,11 +182,5 @@ def expand_exprel(expr: sp.Expr) -> sp.Expr:
 def initial_names(names: Mapping[str, str], states: Sequence[str]) -> dict[str, str]:
     """Each state's initial-value parameter: `<state>0`, made unique against every target name (a
     GIF's states w_3 and w_30 would otherwise share `w_30`, and the state would read the parameter)."""
-    taken, out = set(names.values()), {}
-    for s in states:
-        name = f"{names[s]}0"
-        while name in taken:
-            name = f"{name}_"
-        taken.add(name)
-        out[s] = name
-    return out
+    taken = set(names.values())
+    return {s: unused(f"{names[s]}0", taken) for s in states}

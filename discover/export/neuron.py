@@ -27,6 +27,7 @@ from ._common import (
     renamed,
     target_names,
     units_text,
+    unused,
 )
 
 RESERVED = ("v", "t", "dt", "i", "celsius", "area", "diam", "cm", "cm_model", "exprel", "exp", "log", "sqrt",
@@ -70,11 +71,7 @@ def _names(system: EquationSystem, voltage: str | None) -> dict[str, str]:
     taken = set(names.values())
     for s in system.states:
         if s != voltage and any(names[s] == f"{names[o]}0" for o in system.states if o not in (s, voltage)):
-            name = f"{names[s]}_"
-            while name in taken:
-                name = f"{name}_"
-            taken.add(name)
-            names[s] = name
+            names[s] = unused(f"{names[s]}_", taken)
     return names
 
 
