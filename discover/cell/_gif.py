@@ -9,14 +9,14 @@ The model class of Pozzorini et al. (2015), with its terms found rather than fix
     dtheta_V/dt = (max(0, V - V_knee) - theta_V) / tau_V  (a threshold that follows depolarisation)
     after a spike V is held at the reset for the refractory period.
 
-`fit_membrane` fits C, gL, EL and the currents by least squares of dV/dt on the samples away
-from spikes; `fit_threshold` fits an escape rate lambda = exp((V - threshold(t)) / DV) per ms
-by Poisson regression on the membrane's own voltage with spikes forced at the recorded times.
-Which time constants (a grid of 3 ms to 1 s) and whether the threshold follows the voltage (and
-with which knee and time constant) is decided by forward selection on held-out blocks
-(`_regression.forward_select`): a term must pay for itself there. The kernels so come out as sums
-of few exponentials, and the voltage-dependent threshold (the iGIF of Mensi et al. 2016) as one
-closed-form term when the data ask for it.
+`fit_membrane` fits C, gL, EL and the currents by least squares of dV/dt on the samples away from
+spikes; `fit_threshold` fits an escape rate lambda = exp((V - threshold(t)) / DV) per ms by Poisson
+regression on the membrane's own voltage with spikes forced at the recorded times. Which time
+constants (a grid of 3 ms to 1 s) and whether the threshold follows the voltage (and with which knee
+and time constant) is decided by forward selection on held-out blocks
+(`_regression.forward_select_ls` and `forward_select_glm`): a term must pay for itself there. The
+kernels so come out as sums of few exponentials, and the voltage-dependent threshold (the iGIF of
+Mensi et al. 2016) as one closed-form term when the data ask for it.
 """
 
 from __future__ import annotations

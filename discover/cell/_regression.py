@@ -11,12 +11,10 @@ few exponentials rather than every grid point.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from .._errors import FitError
 
 
 def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -85,50 +83,16 @@ def blocks(n: int, k: int) -> list[np.ndarray]:
     return [np.arange(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def forward_select(base: np.ndarray, candidates: Mapping[str, np.ndarray], score: Callable, *, folds: int = 4,
-                   margin: Callable[[float, float], bool], exclusive: Sequence[Sequence[str]] = (),
-                   at_most: int = 8) -> Selection:
-    """Add candidate columns to `base` one at a time, each time the one whose blocked
-    cross-validated `score(X_train, X_test, train_idx, test_idx)` (higher is better, summed over
-    folds) is highest, while `margin(new, old)` says the gain pays for the term.
-
-    `exclusive`: groups of candidates of which at most one may be kept (e.g. one voltage
-    dependence of the threshold, whatever its time constant)."""
-    n = base.shape[0]
-    if n < 10 * folds:
-        raise FitError(f"only {n} samples to select terms on; the recording is too short for a cross-validated fit.")
-    splits = [(np.setdiff1d(np.arange(n), held), held) for held in blocks(n, folds)]
-
-    def cross_validated(X: np.ndarray) -> float:
-        return float(sum(score(X[train], X[held], train, held) for train, held in splits))
-
-    kept: list[str] = []
-    current = cross_validated(base)
-    scores = [current]
-    while len(kept) < at_most:
-        banned = {c for group in exclusive if set(group) & set(kept) for c in group}
-        trials = {name: cross_validated(np.column_stack([base, *[candidates[k] for k in kept], column]))
-                  for name, column in candidates.items() if name not in kept and name not in banned}
-        if not trials:
-            return Selection(tuple(kept), tuple(scores), "every candidate is in the model")
-        name = max(trials, key=trials.get)
-        if not margin(trials[name], current):
-            return Selection(tuple(kept), tuple(scores), f"the best next term ({name}) gained too little on held-out "
-                                                          f"blocks ({trials[name] - current:.3g})")
-        kept.append(name)
-        current = trials[name]
-        scores.append(current)
-    return Selection(tuple(kept), tuple(scores), f"stopped at {at_most} terms")
-
-
 def forward_select_ls(base: np.ndarray, candidates: Mapping[str, np.ndarray], y: np.ndarray, *, folds: int = 4,
                       gain: float = 0.002, exclusive: Sequence[Sequence[str]] = (), at_most: int = 8,
                       sign: Mapping[str, float] | None = None) -> Selection:
-    """`forward_select` for least squares, from each fold's Gram matrix: the sums of products of
-    every column pair are formed once, after which any subset's fit and held-out error cost a
-    small solve, so dozens of candidates (a grid of gates, say) are affordable. A term joins when
-    it cuts the held-out squared error by more than `gain` (relative); a candidate named in `sign`
-    joins only with a coefficient of that sign (an inward current must not come out outward)."""
+    """Forward selection for least squares: add candidate columns to `base` one at a time, each time
+    the one with the lowest held-out squared error over `folds` blocks, computed from each fold's
+    Gram matrix: the sums of products of every column pair are formed once, after which any subset's
+    fit and held-out error cost a small solve, so dozens of candidates (a grid of gates, say) are
+    affordable. A term joins when it cuts the held-out squared error by more than `gain` (relative);
+    a candidate named in `sign` joins only with a coefficient of that sign (an inward current must
+    not come out outward)."""
     names = list(candidates)
     X = np.column_stack([base, *[candidates[k] for k in names]])
     scale = np.maximum(np.abs(X).max(axis=0), 1e-300)
@@ -178,7 +142,7 @@ SCREEN = 6
 
 def forward_select_glm(base: np.ndarray, candidates: Mapping[str, np.ndarray], y: np.ndarray, *, folds: int = 4,
                        least: float = 2.0, exclusive: Sequence[Sequence[str]] = (), at_most: int = 8) -> Selection:
-    """`forward_select` for the Poisson regression, every trial fit started from the current
+    """Forward selection (as `forward_select_ls`) for the Poisson regression, every trial fit started from the current
     model's fit on the same fold with the new term at 0 (a few Newton steps instead of a dozen): a
     term joins when it gains more than `least` nats of held-out log-likelihood."""
     names = list(candidates)

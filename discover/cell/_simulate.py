@@ -55,11 +55,14 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
     k, v = 0, float(v0)
     if keep:
         trace[0] = v
+    # each kernel's decay over 0..CHUNK-1 samples, once per run: every chunk starts at a spike or a
+    # chunk's end and reads the first stop - k rows
+    decay_w_all = np.exp(-np.outer(np.arange(CHUNK), dt / w_taus))
+    decay_j_all = np.exp(-np.outer(np.arange(CHUNK), dt / j_taus))
     while k < n - 1:
         stop = min(n, k + CHUNK)
         steps = np.arange(stop - k)
-        decay_w = np.exp(-np.outer(steps, dt / w_taus)) if w_taus.size else np.zeros((steps.size, 0))
-        decay_j = np.exp(-np.outer(steps, dt / j_taus)) if j_taus.size else np.zeros((steps.size, 0))
+        decay_w, decay_j = decay_w_all[:steps.size], decay_j_all[:steps.size]
         drive = i[k:stop] - decay_w @ (w_amp * w) + m.gL * m.EL
         # v[s] for s = k..stop-1, v[k] given: v[s+1] = alpha v[s] + (1 - alpha)/gL drive over the step,
         # the mean of its ends (the current is linear between samples, as integrate_spiking has it)
@@ -85,8 +88,6 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
                 trace[k + 1:stop] = v_seg[1:]
             k, v, theta_v = stop - 1, v_seg[-1], tv_seg[-1]
             w, jumps = w * decay_w[-1], jumps * decay_j[-1]
-            if stop == n:
-                break
             continue
         s = int(fired[0]) + 1  # the spike's sample, relative to k
         spikes.append((k + s) * dt)
@@ -96,8 +97,8 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
             trace[k + s:end + 1] = fit.reset
         # through the hold V sits at the reset: the traces decay, theta_V relaxes towards max(0, reset - knee)
         held = end - (k + s)
-        w = (w * decay_w[s] + 1.0) * np.exp(-held * dt / w_taus) if w_taus.size else w
-        jumps = (jumps * decay_j[s] + 1.0) * np.exp(-held * dt / j_taus) if j_taus.size else jumps
+        w = (w * decay_w[s] + 1.0) * np.exp(-held * dt / w_taus)  # empty arrays where there are no kernels
+        jumps = (jumps * decay_j[s] + 1.0) * np.exp(-held * dt / j_taus)
         target = max(0.0, fit.reset - knee)
         theta_v = target + (tv_seg[s] - target) * beta_v**held
         k, v = end, fit.reset
