@@ -15,11 +15,12 @@ class _Abort(Exception):
 
 def lbfgs_many(values: Sequence[torch.Tensor], losses: Callable[[list[int]], torch.Tensor],
                iterations: int | Sequence[int]) -> list[tuple[float, float]]:
-    """Minimise each problem's loss over `values[k]` (in place) by its own L-BFGS (torch's, as
-    `_select.lbfgs` runs it), all of them in lockstep: `losses(ks)` evaluates problems `ks` at
-    once (one batched integration) and returns their losses. Returns (loss before, loss after) per
-    problem, with `after` = inf where the fit blew up (as `lbfgs`). `iterations`: L-BFGS steps,
-    for all problems or one number per problem.
+    """Minimise each problem's loss over `values[k]` (in place) by its own L-BFGS (torch's
+    `LBFGS` with the strong-Wolfe line search; tests/distill/test_batch.py runs one problem at a
+    time as the reference), all of them in lockstep: `losses(ks)` evaluates problems `ks` at once
+    (one batched integration) and returns their losses. Returns (loss before, loss after) per
+    problem, with `after` = inf where the fit blew up. `iterations`: L-BFGS steps, for all
+    problems or one number per problem.
 
     Each optimiser runs in a thread of its own and blocks in its closure until the batch it asked
     to be part of is evaluated: the same steps, line searches and stopping rules as fitting the

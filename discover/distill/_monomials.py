@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ..integrate import integrate_windows
+
 
 class Monomials:
     """Monomials `keys` (exponents over the states, then the inputs) and what their derivatives
@@ -129,12 +131,9 @@ def integrate(y0: torch.Tensor, u: torch.Tensor, dt: float, substeps: int, coeff
 
 
 def _rk4(y0, u, dt: float, substeps: int, coefficients, plan: Monomials, keep: bool = False):
-    """The steps of `integrate`, the same operations as `integrate_windows`; with `keep`, also
-    each step's stage states and inputs, for the backward."""
-    h = dt / substeps
-    start, du = u[:, :-1], u[:, 1:] - u[:, :-1]
-    at = {x: (start + du * (x / substeps)).unbind(1) for x in {s + d for s in range(substeps) for d in (0, 0.5, 1)}}
-
+    """The steps of `integrate`: `integrate_windows`'s RK4 with the right-hand side written for
+    monomials; with `keep`, also each stage's monomials (or state and inputs), in the order RK4
+    calls them, for the backward."""
     # the backward needs each stage's monomials: kept where they fit in KEEP_BYTES, else recomputed
     save = keep and 4 * substeps * (u.shape[1] - 1) * len(plan.program) * y0.numel() / y0.shape[-1] * 8 < KEEP_BYTES
     stages: list = []
@@ -148,17 +147,7 @@ def _rk4(y0, u, dt: float, substeps: int, coefficients, plan: Monomials, keep: b
             stages.append(phi if save else (y, v))
         left = phi[:n_monomials].view(n_monomials, n_candidates, -1).permute(1, 2, 0)
         return torch.bmm(left, right).view(-1, n_outputs)
-    y, out = y0, [y0]
-    for k in range(u.shape[1] - 1):
-        for s in range(substeps):
-            ua, ub, uc = at[s][k], at[s + 0.5][k], at[s + 1][k]
-            k1 = f(y, ua)
-            k2 = f(torch.add(y, k1, alpha=h / 2), ub)
-            k3 = f(torch.add(y, k2, alpha=h / 2), ub)
-            k4 = f(torch.add(y, k3, alpha=h), uc)
-            y = torch.add(y, torch.add(k1 + k4, k2 + k3, alpha=2), alpha=h / 6)
-        out.append(y)
-    return torch.stack(out, dim=1), stages
+    return integrate_windows(f, y0, u, dt, "rk4", substeps), stages
 
 
 class _RK4(torch.autograd.Function):

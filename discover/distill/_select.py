@@ -10,7 +10,7 @@ import sympy as sp
 import torch
 
 from ..data import Trajectories
-from ..equations import EquationSystem, Parameter
+from ..equations import EquationSystem, evaluate_expression
 from ..integrate import Windows, resolve_device, state_scale
 from ..ude import UDE, HybridODE
 from ._base import Candidate, n_constants
@@ -120,32 +120,6 @@ def checked_error(model, tests: list, substeps: int) -> float:
     return error if np.isfinite(error) else float("inf")
 
 
-def lbfgs(values: torch.Tensor, loss, iterations: int) -> tuple[float, float]:
-    """Minimise `loss()` over `values` in place with L-BFGS; returns (loss before, loss after).
-
-    A trial step that blows up the solver ends the search with `after` = inf, so callers keep
-    what they had.
-    """
-    with torch.no_grad():
-        before = loss().item()
-    if not np.isfinite(before):
-        return before, float("inf")
-    opt = torch.optim.LBFGS([values], max_iter=iterations, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        value = loss()
-        value.backward()
-        return value
-
-    try:
-        opt.step(closure)
-    except RuntimeError:
-        return before, float("inf")
-    with torch.no_grad():
-        return before, loss().item()
-
-
 def refit_coefficients(
     system: EquationSystem, data: Trajectories, *, window: int, substeps: int = 1, iterations: int = 50, seed: int = 0,
     device: str = "cpu",
@@ -233,8 +207,6 @@ def _drop_negligible_terms(system: EquationSystem, data: Trajectories, error, li
     """Drop terms contributing < 1 % of their state's discovered residual (RMS over the data) when
     the window error stays under `limit`: a refit can shrink a spurious constant to 1e-5 without
     removing it, and a term that does nothing is not part of the structure."""
-    from ..equations import evaluate_expression
-
     z = np.concatenate([data.y, data.u], axis=-1).reshape(-1, len(data.states) + len(data.inputs))
     names = (*data.states, *data.inputs)
     for state, expr in system.discovered.items():
@@ -254,12 +226,10 @@ def _drop_negligible_terms(system: EquationSystem, data: Trajectories, error, li
     return system
 
 
-def _swap_terms(system: EquationSystem, terms: dict[str, sp.Expr], extra: tuple[Parameter, ...] = ()) -> EquationSystem:
-    """Replace discovered terms by others (same states), keeping the known part; `extra` parameters join."""
+def _swap_terms(system: EquationSystem, terms: dict[str, sp.Expr]) -> EquationSystem:
+    """Replace discovered terms by others (same states), keeping the known part."""
     rhs = list(system.rhs)
     for s, e in terms.items():
         i = system.state_index(s)
         rhs[i] = rhs[i] - system.discovered[s] + e
-    return dataclasses.replace(
-        system, rhs=tuple(rhs), parameters=(*system.parameters, *extra), discovered={**system.discovered, **terms}
-    )
+    return dataclasses.replace(system, rhs=tuple(rhs), discovered={**system.discovered, **terms})

@@ -13,7 +13,7 @@ from discover.distill import _monomials
 from discover.distill._batch import Batch, candidate_errors, fit_numbers
 from discover.distill._lockstep import lbfgs_many
 from discover.distill._monomials import Monomials, integrate, linear
-from discover.distill._select import checked_error, checks, lbfgs
+from discover.distill._select import checked_error, checks
 from discover.equations import Parameter, TorchRHS
 from discover.integrate import Windows, integrate_windows
 from discover.models import fitzhugh_nagumo
@@ -24,6 +24,30 @@ from tests.helpers import fhn_known
 V, W = sp.symbols("v w", real=True)
 F = sp.Float
 T = np.arange(0, 20.0001, 0.1)
+
+
+def lbfgs(values: torch.Tensor, loss, iterations: int) -> tuple[float, float]:
+    """One problem's L-BFGS, the reference `lbfgs_many` must match: minimise `loss()` over
+    `values` in place; returns (loss before, loss after), `after` = inf where a trial step blew up
+    the solver (the refit that used it, before batching, kept what it had then)."""
+    with torch.no_grad():
+        before = loss().item()
+    if not np.isfinite(before):
+        return before, float("inf")
+    opt = torch.optim.LBFGS([values], max_iter=iterations, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        return value
+
+    try:
+        opt.step(closure)
+    except RuntimeError:
+        return before, float("inf")
+    with torch.no_grad():
+        return before, loss().item()
 
 
 @pytest.fixture(scope="module")
