@@ -71,6 +71,13 @@ class Recorded:
         """First sample of sweep `k` the fit uses."""
         return int(min(SETTLE, 0.1 * self.v[k].size * self.dt) / self.dt)
 
+    def quiet(self, k: int, before: float, after: float) -> np.ndarray:
+        """Sweep `k`'s samples the membrane fits read: settled, more than `before` ms before a
+        spike onset and `after` ms past it."""
+        keep = _away_from_spikes(self.onsets[k], self.v[k].size, self.dt, before, after)
+        keep[:self.settled(k)] = False
+        return keep
+
 
 @dataclass(frozen=True)
 class Membrane:
@@ -157,8 +164,7 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
     the currents alone, on dV/dt minus the passive membrane's."""
     rows, targets, traces = [], [], []
     for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
-        keep = _away_from_spikes(onsets, v.size, rec.dt, before, refractory)
-        keep[:rec.settled(k)] = False
+        keep = rec.quiet(k, before, refractory)
         rows.append(np.column_stack([v, i, np.ones(v.size)])[keep])
         traces.append(spike_traces(onsets, v.size, rec.dt, taus)[keep])
         targets.append(np.gradient(v, rec.dt)[keep])
@@ -197,9 +203,8 @@ def identifiable(rec: Recorded, refractory: float, *, before: float = 5.0, sprea
     (relative) of each other. A noise current does; a step protocol, whose current takes a few
     levels that the spike-triggered currents and a constant also explain, does not (B6, B8)."""
     rows, targets = [], []
-    for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
-        keep = _away_from_spikes(onsets, v.size, rec.dt, before, refractory)
-        keep[:rec.settled(k)] = False
+    for k, (v, i) in enumerate(zip(rec.v, rec.i, strict=True)):
+        keep = rec.quiet(k, before, refractory)
         rows.append(np.column_stack([v, i, np.ones(v.size)])[keep])
         targets.append(np.gradient(v, rec.dt)[keep])
     X, y = np.concatenate(rows), np.concatenate(targets)
@@ -220,8 +225,7 @@ def identifiable(rec: Recorded, refractory: float, *, before: float = 5.0, sprea
 def _with_explained_v(m: Membrane, rec: Recorded, reset: float, refractory: float, before: float) -> Membrane:
     errors, spread = [], []
     for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
-        keep = _away_from_spikes(onsets, v.size, rec.dt, before, refractory)
-        keep[:rec.settled(k)] = False
+        keep = rec.quiet(k, before, refractory)
         model = forced_voltage(m, v[0], i, onsets, rec.dt, reset, refractory)
         errors.append((model - v)[keep])
         spread.append(v[keep])
