@@ -73,6 +73,18 @@ class Batch:
     def floats(self, k: int) -> tuple[sp.Float, ...]:
         return self.candidates[k].floats
 
+    def exp_prefactors(self, k: int) -> list[bool]:
+        """Which of candidate `k`'s numbers multiply an exponential (c in c exp(b V)): such a c
+        is a location in disguise, c exp(b V) = exp(b (V - V0)), and moves with b along a curved
+        valley (log c = const - b V0) that only a fit in log c follows."""
+        scaled = set()
+        for expr in self.candidates[k].terms.values():
+            for term in sp.Add.make_args(sp.expand(expr, power_exp=False)):
+                coeff, rest = term.as_coeff_Mul()
+                if isinstance(coeff, sp.Float) and rest.has(sp.exp):
+                    scaled.add(coeff)
+        return [f in scaled for f in self.candidates[k].floats]
+
     def start(self, k: int) -> torch.Tensor:
         """Candidate `k`'s numbers as they are in its terms."""
         return torch.tensor([_value(f) for f in self.candidates[k].floats], dtype=torch.float64, device=self.device)
@@ -299,14 +311,26 @@ def fit_numbers(batch: Batch, subset: Sequence[int], windows, idx, substeps: int
     if not todo:
         return [(None, math.nan, math.nan) for _ in subset]
     obs, inp = windows.batch(idx)
-    values = [batch.start(k).requires_grad_(True) for k in todo]
-    results = lbfgs_many(values, lambda ks: window_losses(batch, [todo[i] for i in ks], obs, inp, windows.dt,
-                                                          windows.scale, substeps, [values[i] for i in ks]), iterations)
+    # each number moves in units of its own size: a prefactor of 1e9 next to a slope of 0.4
+    # (c exp(b V)) left raw gives gradients 1e10 apart, and L-BFGS moved only the slope (the AdEx
+    # missing-term case: slope stuck at 0.436 for 0.5, prefactor unchanged)
+    starts = [batch.start(k) for k in todo]
+    units = [s.abs().clamp_min(1e-12) for s in starts]
+    logs = [torch.tensor(batch.exp_prefactors(k), dtype=torch.bool, device=batch.device) for k in todo]
+    steps = [torch.zeros_like(s, requires_grad=True) for s in starts]
+
+    def numbers(i: int) -> torch.Tensor:
+        return torch.where(logs[i], starts[i] * torch.exp(steps[i]), starts[i] + units[i] * steps[i])
+
+    results = lbfgs_many(steps, lambda ks: window_losses(batch, [todo[i] for i in ks], obs, inp, windows.dt,
+                                                         windows.scale, substeps, [numbers(i) for i in ks]),
+                         iterations)
     out = {k: (None, math.nan, math.nan) for k in subset}
-    for k, value, (before, after) in zip(todo, values, results, strict=True):
+    for i, (k, (before, after)) in enumerate(zip(todo, results, strict=True)):
         if math.isfinite(after) and after < before:
-            numbers = {f: sp.Float(v, 6) for f, v in zip(batch.floats(k), value.detach().tolist(), strict=True)}
-            out[k] = numbers, before, after
+            value = numbers(i).detach().tolist()
+            numbers_k = {f: sp.Float(v, 6) for f, v in zip(batch.floats(k), value, strict=True)}
+            out[k] = numbers_k, before, after
         else:
             out[k] = None, before, after
     return [out[k] for k in subset]

@@ -11,7 +11,7 @@ import torch
 from discover import EquationSystem, simulate
 from discover.distill import _monomials
 from discover.distill._batch import Batch, candidate_errors, fit_numbers
-from discover.distill._lockstep import lbfgs_many
+from discover.distill._lockstep import TOLERANCE_CHANGE, lbfgs_many
 from discover.distill._monomials import Monomials, integrate, linear
 from discover.distill._select import checked_error, checks
 from discover.equations import Parameter, TorchRHS
@@ -34,11 +34,12 @@ def lbfgs(values: torch.Tensor, loss, iterations: int) -> tuple[float, float]:
         before = loss().item()
     if not np.isfinite(before):
         return before, float("inf")
-    opt = torch.optim.LBFGS([values], max_iter=iterations, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS([values], max_iter=iterations, line_search_fn="strong_wolfe",
+                            tolerance_change=TOLERANCE_CHANGE)
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
-        value = loss()
+        value = loss() / (before if before > 0 else 1.0)  # in units of the start, as lbfgs_many does
         value.backward()
         return value
 
@@ -110,11 +111,14 @@ def test_lockstep_refits_match_one_at_a_time(data):
         symbols = dict(zip(floats, sp.symbols(names, real=True), strict=True))
         template = dataclasses.replace(system, parameters=(*system.parameters, *extra))
         rhs = TorchRHS(template.replace_residuals({"v": expr.xreplace(symbols)}, how="test"), free=names)
-        values = torch.tensor([float(str(f)) for f in floats], dtype=torch.float64, requires_grad=True)
-        alone = lbfgs(values, lambda rhs=rhs, values=values: windows.loss(lambda y, u: rhs(y, u, None, values), idx),
-                      30)
+        # each number moves in units of its own size (none of these multiplies an exponential)
+        starts = torch.tensor([float(str(f)) for f in floats], dtype=torch.float64)
+        steps = torch.zeros_like(starts, requires_grad=True)
+        alone = lbfgs(steps, lambda rhs=rhs, steps=steps, starts=starts: windows.loss(
+            lambda y, u: rhs(y, u, None, starts + starts.abs() * steps), idx), 30)
         assert (before, after) == pytest.approx(alone, rel=1e-6)
-        assert [float(numbers[f]) for f in floats] == pytest.approx(values.detach().tolist(), rel=1e-4)
+        values = (starts + starts.abs() * steps).detach().tolist()
+        assert [float(numbers[f]) for f in floats] == pytest.approx(values, rel=1e-4)
 
 
 def test_lockstep_lbfgs_is_each_problem_s_own_lbfgs():
