@@ -109,19 +109,9 @@ def discover(
             discovered, distillation, routes["joint"] = choose_routes_jointly(
                 system, {name: d for name, (d, _) in found.items()}, routes["chosen"], train, piece=5 * window,
                 substeps=substeps, tolerance=tolerance, floor=floor)
-    refit = {}
+    refit: dict[str, Any] = {}
     if distill.get("refit", True):
-        with progress.stage("refitting the discovered coefficients through the solver"):
-            discovered, before, after = refit_coefficients(
-                discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
-            )
-        refit = {"window_error_before": before, "window_error_after": after}
-        if distill.get("prune", True):
-            tolerance, floor = choice_rule(distill)
-            with progress.stage("pruning terms that do not pay for themselves"):
-                discovered, refit["pruned"] = prune_terms(discovered, train, window=window, substeps=substeps,
-                                                          tolerance=tolerance, floor=floor,
-                                                          seed=distill.get("seed", 0))
+        discovered, refit = _refit_and_prune(discovered, train, distill, window, substeps, progress)
     # window errors on spike-free pieces cannot see what rounding does to spike times (two
     # near-cancelling exponentials rounded to 1 digit passed that check and never spiked)
     if distill.get("round", system.spike is None):
@@ -133,8 +123,10 @@ def discover(
     if system.spike is not None:
         # window errors between spikes cannot see whether the model still reaches its threshold
         with progress.stage("comparing candidates by the spike times of whole training sweeps"):
-            discovered, refit["spike_times"] = choose_by_spike_times(system, discovered, distillation, full_train,
-                                                                     substeps)
+            discovered, refit["spike_times"] = choose_by_spike_times(
+                system, discovered, distillation, full_train, substeps,
+                refit=(lambda m: _refit_and_prune(m, train, distill, window, substeps, progress))
+                if distill.get("refit", True) else None)
     _record_final_terms(routes, discovered)
     seconds["distillation"] += time.perf_counter() - start
 
@@ -192,6 +184,22 @@ def discover(
         system, discovered, ude, distillation, full_train, heldout, predictions, metrics, seconds, refit, notes,
         selection, routes,
     )
+
+
+def _refit_and_prune(discovered: EquationSystem, train: Trajectories, distill: Mapping[str, Any], window: int,
+                     substeps: int, progress: Progress) -> tuple[EquationSystem, dict[str, Any]]:
+    """`discovered` with its numbers refit through the solver on `train`'s windows and (unless
+    `distill["prune"]` is False) the terms that do not pay for themselves dropped; and the record."""
+    seed = distill.get("seed", 0)
+    with progress.stage("refitting the discovered coefficients through the solver"):
+        discovered, before, after = refit_coefficients(discovered, train, window=window, substeps=substeps, seed=seed)
+    record: dict[str, Any] = {"window_error_before": before, "window_error_after": after}
+    if distill.get("prune", True):
+        tolerance, floor = choice_rule(distill)
+        with progress.stage("pruning terms that do not pay for themselves"):
+            discovered, record["pruned"] = prune_terms(discovered, train, window=window, substeps=substeps,
+                                                       tolerance=tolerance, floor=floor, seed=seed)
+    return discovered, record
 
 
 HELDOUT_FRACTION = 0.25

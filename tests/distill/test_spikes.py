@@ -1,10 +1,11 @@
 """A spiking model's terms chosen by the spike times they give on whole training sweeps."""
 
+import numpy as np
 import pytest
 import sympy as sp
 
-from discover.cell import estimate_spike_rule, membrane_system
-from discover.distill import StateDistillation, choose_by_spike_times
+from discover.cell import estimate_spike_rule, membrane_system, spike_free_chunks
+from discover.distill import StateDistillation, choose_by_spike_times, refit_coefficients
 from discover.distill._base import Candidate, complexity
 from tests.helpers import RULE, TRUE, steps
 
@@ -72,3 +73,45 @@ def test_window_chosen_term_that_fires_the_data_spike_counts_is_kept_though_its_
     assert record["spike_count_error"]["discovered"] < 0.1
     assert record["chosen"] == "discovered" and chosen.discovered["V"] == drifting
     assert "spike counts" in record["reason"]
+
+
+def _refit_on_pieces(data, system):
+    """The pipeline's refit of a replacement: its numbers through the solver on spike-free pieces."""
+    pieces = spike_free_chunks(data, system.spike, 24)
+
+    def refit(model):
+        fitted, before, after = refit_coefficients(model, pieces, window=8, substeps=2)
+        return fitted, {"window_error_before": before, "window_error_after": after}
+    return refit
+
+
+def test_a_replacement_is_refit_through_the_solver_before_it_is_kept(cell):
+    """A front candidate is scored as its distiller fitted it; the one that replaces the
+    window-chosen term is refit as that term was. An exponential with the initiation slope 10 %
+    off (0.45 for 0.5, the same current at -50 mV) comes back to the truth's slope and prefactor:
+    the refit moves the prefactor in log units, along the valley c exp(b V) = exp(b (V - V0))."""
+    data, system = cell
+    skewed = sp.Float(0.1) * sp.exp(sp.Float(0.45) * V + sp.Float(22.5))
+    discovered = system.replace_residuals({"V": OUTWARD}, how="window-chosen")
+    chosen, record = choose_by_spike_times(system, discovered, front(OUTWARD, skewed), data, substeps=2,
+                                           refit=_refit_on_pieces(data, system))
+    assert record["chosen"] == f"dV/dt term {skewed}"
+    assert record["refit"]["kept"] and record["refit"]["gamma"] > 0.95
+    (exp,) = chosen.discovered["V"].atoms(sp.exp)
+    slope = float(exp.args[0].coeff(V))
+    coefficient = float(chosen.discovered["V"].coeff(exp))
+    assert slope == pytest.approx(0.5, rel=0.02)
+    # the truth's 0.1 e^25 exp(0.5 V), at V = -50 mV (where the pieces pin it): 0.1
+    assert coefficient * np.exp(slope * -50.0) == pytest.approx(0.1, rel=0.05)
+    assert "refit through the solver" in record["reason"]
+
+
+def test_a_refit_that_loses_the_spike_times_is_not_kept(cell):
+    data, system = cell
+    discovered = system.replace_residuals({"V": OUTWARD}, how="window-chosen")
+    worse = system.replace_residuals({"V": OUTWARD}, how="a refit gone wrong")
+    chosen, record = choose_by_spike_times(system, discovered, front(OUTWARD, EXPONENTIAL), data, substeps=2,
+                                           refit=lambda model: (worse, {}))
+    assert chosen.discovered["V"] == EXPONENTIAL
+    assert not record["refit"]["kept"] and record["refit"]["gamma"] == 0.0
+    assert "not kept" in record["reason"]
