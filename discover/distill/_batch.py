@@ -74,14 +74,15 @@ class Batch:
         return self.candidates[k].floats
 
     def exp_prefactors(self, k: int) -> list[bool]:
-        """Which of candidate `k`'s numbers multiply an exponential (c in c exp(b V)): such a c
-        is a location in disguise, c exp(b V) = exp(b (V - V0)), and moves with b along a curved
-        valley (log c = const - b V0) that only a fit in log c follows."""
+        """Which of candidate `k`'s numbers multiply an exponential (c in c exp(b V) or c V exp(b V),
+        not a sigmoid's amplitude): such a c is a location in disguise, c exp(b V) = exp(b (V - V0)),
+        and moves with b along a curved valley (log c = const - b V0) that only a fit in log c
+        follows; it keeps its sign."""
         scaled = set()
         for expr in self.candidates[k].terms.values():
             for term in sp.Add.make_args(sp.expand(expr, power_exp=False)):
                 coeff, rest = term.as_coeff_Mul()
-                if isinstance(coeff, sp.Float) and rest.has(sp.exp):
+                if isinstance(coeff, sp.Float) and any(isinstance(f, sp.exp) for f in sp.Mul.make_args(rest)):
                     scaled.add(coeff)
         return [f in scaled for f in self.candidates[k].floats]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from .._errors import FitError
+from .._errors import EquationError, FitError
 from ..equations import evaluate_expression, parse_expression
 from ._base import FrontChoice, check_xy, make_candidate, split_indices
 from ._polish import polish
@@ -91,11 +91,8 @@ class SymbolicDistiller(FrontChoice):
             random_state=int(self.seed), max_time=max(1, int(np.ceil(self.time_limit))),
         )
         reg.fit(X, y)
-        out = []
-        for point in reg.pareto_front_:
-            text = reg.get_model_string(point["tree"], 16, names=list(names))
-            out.append(parse_expression(text, names, _OPERON_FUNCTIONS))
-        return out
+        return _parsed([reg.get_model_string(point["tree"], 16, names=list(names)) for point in reg.pareto_front_],
+                       names, _OPERON_FUNCTIONS)
 
 
 def _pysr_search(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:
@@ -113,7 +110,21 @@ def _pysr_search(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequ
         timeout_in_seconds=d.time_limit, random_state=int(d.seed), deterministic=True, parallelism="serial",
     )
     reg.fit(X, y, variable_names=list(names))
-    return [parse_expression(str(e), names) for e in reg.equations_["equation"]]
+    return _parsed([str(e) for e in reg.equations_["equation"]], names)
+
+
+def _parsed(texts: Sequence[str], names: Sequence[str],
+            functions: dict[str, Callable[..., sp.Expr]] | None = None) -> list[sp.Expr]:
+    """The front's expressions, without those that do not parse to finite numbers: a constant
+    that overflows (exp(3155) on a Lotka-Volterra seed's derivative samples) makes no candidate,
+    where it used to end the whole run."""
+    out = []
+    for text in texts:
+        try:
+            out.append(parse_expression(text, names, functions))
+        except EquationError:
+            continue
+    return out
 
 
 def search_threads(threads: int) -> int:

@@ -194,3 +194,13 @@ def test_polynomial_integration_gradient_is_rk4_s_own(substeps, keep, monkeypatc
                     torch.autograd.grad((fused * weights).sum(), (y0, coefficients)), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     assert torch.autograd.gradcheck(lambda y, c: integrate(y, u, 0.1, substeps, c, plan), (y0, coefficients))
+
+
+def test_only_an_exponential_s_own_prefactor_is_refit_in_log_units():
+    """c in c exp(b v) and in c v exp(b w) (a location in disguise) moves in log units; a sigmoid's
+    amplitude, a constant and the numbers inside the functions move in units of their size."""
+    expr = (F(2.5) * sp.exp(F(0.3) * V) + F(1.5) / (1 + sp.exp(-F(0.7) * W)) + F(0.25) * V * sp.exp(F(0.1) * W)
+            - F(0.125))
+    batch = Batch(fhn_known(), [{"v": expr}])
+    marked = {float(f) for f, log in zip(batch.floats(0), batch.exp_prefactors(0), strict=True) if log}
+    assert marked == {2.5, 0.25}

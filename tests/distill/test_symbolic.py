@@ -63,3 +63,12 @@ def test_bad_thread_count_is_named_with_the_fix(threads):
     X = np.random.default_rng(0).uniform(-1, 1, size=(50, 1))
     with pytest.raises(FitError, match=r"`threads`=.* 1 \(the default\) or more; 0 uses every core"):
         SymbolicDistiller(threads=threads).fit(X, X[:, 0], ["v"])
+
+
+def test_a_front_member_whose_constant_overflows_is_no_candidate_not_a_crash():
+    """pyoperon's front on a Lotka-Volterra seed's derivative samples held exp(3155 - x), which
+    parses to an infinite number: that member is left out, the rest of the front kept."""
+    from discover.distill._symbolic import _parsed
+
+    x = sp.Symbol("x", real=True)
+    assert _parsed(["(-0.0127) + (0.985 * (exp((3154.97 - x))))", "2*x"], ["x"]) == [2 * x]
