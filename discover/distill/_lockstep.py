@@ -13,7 +13,7 @@ class _Abort(Exception):
     """Raised in a worker's closure when the batched evaluation failed."""
 
 
-TOLERANCE_CHANGE = 1e-8
+TOLERANCE_CHANGE = 1e-7
 """L-BFGS stops when a step changes the loss (in units of its start) by less than this."""
 
 
