@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConfigError, DataError
+from .._npz import open_npz
 from ..data import Trajectories
 from ..equations import EquationSystem
 
@@ -66,25 +67,39 @@ def load_results(folder: str | Path) -> Results:
         known, discovered = (EquationSystem.from_dict(equations[k]) for k in ("known", "discovered"))
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise DataError(f"could not read the results in {str(folder)!r} ({type(exc).__name__}: {exc}).") from None
-    with np.load(folder / "predictions.npz", allow_pickle=False) as f:
+    try:
+        predictions, residuals, loss, phases = _read_arrays(folder)
+    except KeyError as exc:  # an archive without an array the writer always writes
+        raise DataError(f"{str(folder)!r} holds an incomplete results archive ({exc.args[0]}); run `discover run` "
+                        "again to write the whole folder.") from None
+    heldout = Trajectories.load_npz(folder / "data_heldout.npz")
+    return Results(folder, known, discovered, metrics, heldout, predictions, residuals, loss, phases)
+
+
+Phases = tuple[tuple[str, int], ...]
+
+
+def _read_arrays(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, dict], np.ndarray, Phases]:
+    """predictions.npz, residuals.npz and training.npz of `folder` (the last two optional), each
+    through `open_npz` (a damaged archive is a `DataError` naming it)."""
+    with open_npz(folder / "predictions.npz") as f:
         predictions = {str(name): f[f"model_{i}"] for i, name in enumerate(f["names"])}
     residuals = {}
     if (folder / "residuals.npz").is_file():
-        with np.load(folder / "residuals.npz", allow_pickle=False) as f:
+        with open_npz(folder / "residuals.npz") as f:
             for state in f["states"]:
                 residuals[str(state)] = {
                     "t": f["t"], "X": f[f"X_{state}"], "features": [str(x) for x in f[f"features_{state}"]],
                     "learned": f[f"learned_{state}"], "distilled": f[f"distilled_{state}"],
                 }
     loss = np.zeros(0)
-    phases: tuple[tuple[str, int], ...] = ()
+    phases: Phases = ()
     if (folder / "training.npz").is_file():
-        with np.load(folder / "training.npz", allow_pickle=False) as f:
+        with open_npz(folder / "training.npz") as f:
             loss = f["loss_history"]
             if "phase_names" in f.files:  # older folders do not say where each phase starts
                 phases = tuple((str(n), int(k)) for n, k in zip(f["phase_names"], f["phase_starts"], strict=True))
-    heldout = Trajectories.load_npz(folder / "data_heldout.npz")
-    return Results(folder, known, discovered, metrics, heldout, predictions, residuals, loss, phases)
+    return predictions, residuals, loss, phases
 
 
 def save_arrays(discovery, folder: Path) -> None:

@@ -148,3 +148,21 @@ def test_report_command_says_what_it_wrote_in_one_line(results, capsys):
     assert main(["report", str(results), "--force"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and "report.html" in out[0] and "figures" in out[0]
+
+
+def test_a_damaged_or_incomplete_results_archive_is_a_clear_error(results, tmp_path):
+    """A cut predictions.npz or one without the arrays the writer writes: a DataError naming the
+    file or the array, not numpy's BadZipFile or KeyError."""
+    from discover import DataError
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(results, damaged)
+    data = (damaged / "predictions.npz").read_bytes()
+    (damaged / "predictions.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match="predictions.npz"):
+        load_results(damaged)
+    incomplete = tmp_path / "incomplete"
+    shutil.copytree(results, incomplete)
+    np.savez(incomplete / "predictions.npz", names=np.array(["UDE"]))
+    with pytest.raises(DataError, match="model_0 is not a file in the archive"):
+        load_results(incomplete)
