@@ -15,6 +15,10 @@ class EquationError(DiscoverError, ValueError):
     """An equation, expression or equation system is malformed."""
 
 
+class NonFiniteNumberError(EquationError):
+    """An expression holds a number that is not finite (1e999, 1/0, or a constant that overflows)."""
+
+
 class DataError(DiscoverError, ValueError):
     """Data (arrays or files) cannot be used as given."""
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from .._errors import EquationError, FitError
+from .._errors import FitError, NonFiniteNumberError
 from ..equations import evaluate_expression, parse_expression
 from ._base import FrontChoice, check_xy, make_candidate, split_indices
 from ._polish import polish
@@ -115,14 +115,15 @@ def _pysr_search(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequ
 
 def _parsed(texts: Sequence[str], names: Sequence[str],
             functions: dict[str, Callable[..., sp.Expr]] | None = None) -> list[sp.Expr]:
-    """The front's expressions, without those that do not parse to finite numbers: a constant
+    """The front's expressions, without those that hold a number that is not finite: a constant
     that overflows (exp(3155) on a Lotka-Volterra seed's derivative samples) makes no candidate,
-    where it used to end the whole run."""
+    where it used to end the whole run. Any other parse error still raises: it means the parser
+    lacks something the search writes."""
     out = []
     for text in texts:
         try:
             out.append(parse_expression(text, names, functions))
-        except EquationError:
+        except NonFiniteNumberError:
             continue
     return out
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import sympy as sp
 
-from .._errors import EquationError, did_you_mean, sentence
+from .._errors import EquationError, NonFiniteNumberError, did_you_mean, sentence
 from ._functions import exprel
 
 
@@ -137,7 +137,7 @@ def _check_finite(expr: sp.Expr, text: str) -> None:
         not math.isfinite(float(f)) for f in expr.atoms(sp.Float)
     )
     if bad:
-        raise EquationError(
+        raise NonFiniteNumberError(
             f"expression {_short(text)!r} holds a number that is not finite (inf or NaN, e.g. 1e999 or 1/0); "
             "write finite constants."
         )

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from discover import FitError
+from discover import EquationError, FitError
 from discover.distill import SymbolicDistiller
 from discover.distill._polish import polish
 
@@ -72,3 +72,5 @@ def test_a_front_member_whose_constant_overflows_is_no_candidate_not_a_crash():
 
     x = sp.Symbol("x", real=True)
     assert _parsed(["(-0.0127) + (0.985 * (exp((3154.97 - x))))", "2*x"], ["x"]) == [2 * x]
+    with pytest.raises(EquationError, match="unknown"):  # what the parser lacks still says so
+        _parsed(["nosuchfunction(x)"], ["x"])
