@@ -90,7 +90,8 @@ def run_cell(name: str, runs: int, seed: int) -> tuple[dict[str, dict], dict]:
     rows["GIF peer"] = peer(found, runs, seed)
     details = {"seconds": seconds, "train_seconds": float(train.n_trajectories * (train.t[-1] - train.t[0]) / 1000),
                "threshold": found.discovered.spike.threshold_text(),
-               "currents": found.fit.membrane.currents, "jumps": found.fit.threshold.jumps,
+               "currents": found.fit.membrane.currents, "gate": found.fit.membrane.gate,
+               "jumps": found.fit.threshold.jumps,
                "voltage": found.fit.threshold.voltage, "spikes": found.spikes.count,
                "sweeps": (train.n_trajectories, heldout.n_trajectories), "notes": found.notes}
     return rows, details
@@ -164,9 +165,12 @@ def details_text(results: dict) -> str:
         jumps = ", ".join(f"{b:.3g} mV × e^(−t/{t:g} ms)" for t, b in d["jumps"]) or "none"
         voltage = (f"follows V above {d['voltage'][1]:.1f} mV with slope {d['voltage'][2]:.2f}, τ {d['voltage'][0]:g} "
                    "ms" if d["voltage"] else "no voltage dependence")
+        g = d["gate"]
+        gate = (f"A-type K current g_A {g.g:.3g} nS, half-activation {g.V_act:g} mV, half-inactivation {g.V_inact:g} "
+                f"mV, τ_h {g.tau:g} ms" if g is not None else "no A-type current")
         out.append(f"- **{name}** ({d['sweeps'][0]} training / {d['sweeps'][1]} held-out sweeps, {d['spikes']} "
-                   f"training spikes, {d['seconds']:.0f} s): spike-triggered currents {currents}; threshold jumps "
-                   f"{jumps}; threshold {voltage}; deterministic rule `V >= {d['threshold']}`.")
+                   f"training spikes, {d['seconds']:.0f} s): spike-triggered currents {currents}; {gate}; "
+                   f"threshold jumps {jumps}; threshold {voltage}; deterministic rule `V >= {d['threshold']}`.")
     return "\n".join(out)
 
 

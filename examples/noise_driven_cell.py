@@ -7,9 +7,12 @@ prediction (Pozzorini et al. 2015). Steps:
 
 1. active electrode compensation (Badel et al. 2008) from the subthreshold sweep;
 2. spikes found by their onset slope; reset and refractory period read off the average spike;
-3. C dV/dt = -gL (V - EL) + I - sum_k a_k w_k by least squares, the spike-triggered currents' time
-   constants chosen on held-out blocks; an escape-rate threshold with spike-triggered jumps and a
-   dependence on V by Poisson regression, chosen the same way: the model's form is found, in closed form;
+3. C dV/dt = -gL (V - EL) + I - sum_k a_k w_k - I_A by least squares, the spike-triggered currents'
+   time constants and an A-type potassium current's kinetics (I_A = g_A m_inf(V) h (V - E_K), one of
+   a grid of half-activation, half-inactivation and recovery time) chosen on held-out blocks; an
+   escape-rate threshold with spike-triggered jumps and a dependence on V by Poisson regression,
+   chosen the same way; the gate kept only if it also makes the spike times likelier: the model's
+   form is found, in closed form;
 4. the test current alone predicts each repeat: Gamma against each repeat over the cell's own
    reliability, and Md* (how the model's and the cell's spike densities agree, 1 = as well as the cell
    agrees with itself).

@@ -26,6 +26,7 @@ from .._progress import Progress, as_progress
 from ..data import Trajectories
 from ..equations import EquationSystem, SpikeRule
 from ._electrode import ElectrodeFit
+from ._gate import ACTIVATION_HALF, INACTIVATION_HALF, INACTIVATION_TAUS, Gate
 from ._gif import (
     CellFit,
     Membrane,
@@ -41,7 +42,7 @@ from ._gif import (
 )
 from ._membrane import estimate_passive
 from ._scores import cell_metrics
-from ._simulate import simulate_gif
+from ._simulate import simulate_gif, simulate_rows
 from ._spikes import SpikeAnalysis, analyse_spikes, detect_spikes
 
 
@@ -105,7 +106,10 @@ def _voltage(d: Trajectories) -> Trajectories:
 def _membrane_record(m: Membrane) -> dict:
     return {"C_pF": m.C, "gL_nS": m.gL, "EL_mV": m.EL, "currents_tau_ms_amplitude_pA": [list(c) for c in m.currents],
             "explained_dvdt": m.explained_dvdt, "explained_v_forced": m.explained_v, "kept": list(m.selection.kept),
-            "why_stopped": m.selection.why}
+            "why_stopped": m.selection.why,
+            "a_type_gate": None if m.gate is None else {
+                "g_nS": m.gate.g, "V_act_mV": m.gate.V_act, "k_act_mV": m.gate.k_act, "V_inact_mV": m.gate.V_inact,
+                "k_inact_mV": m.gate.k_inact, "tau_ms": m.gate.tau, "E_K_mV": m.gate.E_K}}
 
 
 def _threshold_record(th: Threshold) -> dict:
@@ -125,14 +129,24 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     rec = Recorded(tuple(train.y[..., 0]), tuple(train.u[..., 0]), spikes.onsets, train.dt)
     with progress.stage("membrane and spike-triggered currents (least squares, terms chosen on held-out blocks)"):
         fixed, how = _passive(rec, train, spikes)
-        membrane = fit_membrane(rec, spikes.reset, spikes.refractory, passive=fixed)
+        # a gate's current is a function of V's history, as the leak's is: with C, gL and EL fixed from
+        # elsewhere it would fit their error, so it is a candidate only where the regression fits them
+        membrane = fit_membrane(rec, spikes.reset, spikes.refractory, passive=fixed,
+                                **({} if fixed is None else {"gates": ()}))
         # the known part: the passive membrane alone, as fitted or as the quiet stretches gave it
-        passive = fit_membrane(rec, spikes.reset, spikes.refractory, taus=()) if fixed is None else \
+        passive = fit_membrane(rec, spikes.reset, spikes.refractory, taus=(), gates=()) if fixed is None else \
             Membrane(*fixed, (), float("nan"), float("nan"), membrane.selection)
     with progress.stage("escape-rate threshold (Poisson regression, terms chosen on held-out blocks)"):
         threshold = fit_threshold(rec, membrane, spikes.reset, spikes.refractory, spikes.threshold)
     fit = CellFit(membrane, threshold, spikes.reset, spikes.refractory, spikes.warnings)
     offset = calibrate_offset(fit, rec)
+    if membrane.gate is not None:
+        with progress.stage("does the A-type current earn its place? (the threshold refitted without it)"):
+            fit, offset, gate_note = _judge_gate(fit, offset, rec, spikes.threshold)
+        membrane, threshold = fit.membrane, fit.threshold
+    else:
+        gate_note = "no A-type current: " + ("no candidate cut the held-out error of dV/dt enough" if fixed is None
+                                              else "the membrane was fixed from the quiet stretches")
     known_fit = CellFit(passive, Threshold(spikes.threshold, threshold.DV, (), None, 0.0, passive.selection),
                         spikes.reset, spikes.refractory)
     discovered = gif_system(fit, offset=offset)
@@ -152,11 +166,45 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     seconds["validation"] = time.perf_counter() - began
     with_traces = (_with_traces(train, spikes.onsets, discovered), _with_traces(heldout, held, discovered))
     notes = (*spikes.warnings, *(electrode.warnings if electrode is not None else ()), how,
-             f"membrane terms: {membrane.selection.why}", f"threshold terms: {threshold.selection.why}",
+             f"membrane terms: {membrane.selection.why}", gate_note, f"threshold terms: {threshold.selection.why}",
              f"deterministic threshold {offset:+.3g} mV from the escape model's VT: it then fires as often as the "
              "cell on the training sweeps")
     return CellDiscovery(fit, known, discovered, spikes, electrode, *with_traces, predictions, trains, metrics,
                          seconds, notes)
+
+
+GATE_MARGIN = 0.01
+"""nats per spike of held-out spike-time likelihood an A-type current must add (what a threshold
+term must gain to join, `fit_threshold`'s `gain`)."""
+
+
+def _judge_gate(fit: CellFit, offset: float, rec: Recorded, onset_voltage: float) -> tuple[CellFit, float, str]:
+    """The gated fit, or the model refitted without its gate when the gate does not lift the
+    escape model's held-out log-likelihood of the training spikes by GATE_MARGIN per spike: a
+    gate that only fits dV/dt better (a look-alike of other voltage dependence) must also tell
+    when the cell fires. (The deterministic model's Γ on the training sweeps cannot judge this: on
+    a synthetic cell with escape noise it was lower with the true gate than without it.)"""
+    plain_m = fit_membrane(rec, fit.reset, fit.refractory, passive=None, gates=())
+    plain_th = fit_threshold(rec, plain_m, fit.reset, fit.refractory, onset_voltage)
+    gate, gain = fit.membrane.gate, fit.threshold.gain
+    assert gate is not None
+    what = (f"A-type K current g_A={gate.g:.3g} nS, V_act={gate.V_act:g} mV, V_inact={gate.V_inact:g} mV, "
+            f"tau_A={gate.tau:g} ms{_at_edge(gate)}: spike-time likelihood {gain:.3f} nats per spike over a constant "
+            f"rate with it, {plain_th.gain:.3f} without")
+    if gain >= plain_th.gain + GATE_MARGIN:
+        return fit, offset, f"{what}: kept"
+    plain = CellFit(plain_m, plain_th, fit.reset, fit.refractory, fit.notes)
+    return plain, calibrate_offset(plain, rec), (f"{what}: left out (it must add {GATE_MARGIN} nats per spike, "
+                                                 "not only fit dV/dt better)")
+
+
+def _at_edge(gate: Gate) -> str:
+    """Which of the gate's grid-chosen values sit at an end of the range searched (the best value
+    may lie beyond it), as a note to append."""
+    edges = [f"{name} at the end of {values[0]:g}..{values[-1]:g} searched" for name, value, values in (
+        ("V_act", gate.V_act, ACTIVATION_HALF), ("V_inact", gate.V_inact, INACTIVATION_HALF),
+        ("tau_A", gate.tau, INACTIVATION_TAUS)) if value in (values[0], values[-1])]
+    return f" ({'; '.join(edges)})" if edges else ""
 
 
 def _passive(rec: Recorded, train: Trajectories, spikes: SpikeAnalysis):
@@ -185,7 +233,7 @@ def known_system(discovered: EquationSystem, passive, spikes: SpikeAnalysis) -> 
     discovered system's states (its traces then evolve without acting): the model before
     discovery, predicted and exported beside the discovered one."""
     values = {"C": passive.C, "gL": passive.gL, "EL": passive.EL}
-    values.update({p.name: 0.0 for p in discovered.parameters if p.name.startswith("a_")})
+    values.update({p.name: 0.0 for p in discovered.parameters if p.name.startswith("a_") or p.name == "g_A"})
     rule = SpikeRule("V", spikes.threshold, spikes.reset, spikes.refractory, add=discovered.spike.add)
     system = dataclasses.replace(discovered.with_parameters(values), spike=rule, name="known")
     return system.with_note(f"known part: passive membrane C={passive.C:.4g} pF, gL={passive.gL:.4g} nS, "
@@ -200,21 +248,31 @@ def calibrate_offset(fit: CellFit, rec: Recorded, shifts: np.ndarray = SHIFTS) -
     closest to the cell's (the smallest such shift on a tie): the escape model spikes below its
     threshold, where the rate is 1/ms, so the deterministic reading of it needs its own level."""
     target = sum(len(o) for o in rec.onsets)
-    counts = [sum(len(simulate_gif(fit, i, rec.dt, v0=v[0], offset=shift)[0][0])
-                  for v, i in zip(rec.v, rec.i, strict=True))
-              for shift in shifts]
-    return float(shifts[int(np.argmin(np.abs(np.array(counts) - target)))])
+    counts = np.zeros(shifts.size)
+    for v, i in zip(rec.v, rec.i, strict=True):  # every shift a row: a gated model steps them together
+        trains, _ = simulate_rows(fit, np.broadcast_to(i, (shifts.size, i.size)), rec.dt,
+                                  np.full(shifts.size, v[0]), shifts)
+        counts += [len(t) for t in trains]
+    return float(shifts[int(np.argmin(np.abs(counts - target)))])
 
 
 def _deterministic(fit: CellFit, data: Trajectories, offset: float) -> tuple[np.ndarray, list[np.ndarray]]:
     """Voltage traces `(sweeps, samples, 1)` and spike times of the deterministic model on every
     held-out sweep, from its first voltage."""
-    runs = [simulate_gif(fit, u[:, 0], data.dt, v0=y[0, 0], offset=offset) for y, u in zip(data.y, data.u, strict=True)]
-    return np.stack([trace for _, trace in runs])[..., None], [trains[0] for trains, _ in runs]
+    trains, traces = simulate_rows(fit, data.u[..., 0], data.dt, data.y[:, 0, 0], np.full(data.n_trajectories, offset),
+                                   keep=True)
+    assert traces is not None
+    return traces[..., None], trains
 
 
 def _stochastic(fit: CellFit, data: Trajectories, settings: CellSettings) -> list[list[np.ndarray]]:
     """`settings.runs` escape-noise runs per held-out sweep (spike times, ms)."""
+    if fit.membrane.gate is not None:  # every run of every sweep a row, stepped together
+        sweeps, runs = data.n_trajectories, settings.runs
+        trains, _ = simulate_rows(fit, np.repeat(data.u[..., 0], runs, axis=0), data.dt,
+                                  np.repeat(data.y[:, 0, 0], runs), np.zeros(sweeps * runs), stochastic=True,
+                                  seed=settings.seed)
+        return [trains[k * runs:(k + 1) * runs] for k in range(sweeps)]
     return [simulate_gif(fit, u[:, 0], data.dt, v0=y[0, 0], stochastic=True, runs=settings.runs,
                          seed=settings.seed + k)[0] for k, (y, u) in enumerate(zip(data.y, data.u, strict=True))]
 
@@ -224,7 +282,11 @@ def _with_traces(data: Trajectories, onsets, system: EquationSystem) -> Trajecto
     columns = [data.y[..., 0]]
     params = system.parameter_values
     for state in system.states[1:]:
-        if state == "theta_V":
+        if state == "h_A":
+            gate = Gate(params["g_A"], params["V_act"], params["V_inact"], params["tau_A"], params["k_act"],
+                        params["k_inact"], params["E_K"])
+            columns.append(np.stack([gate.h_along(v, data.dt) for v in data.y[..., 0]]))
+        elif state == "theta_V":
             columns.append(np.stack([voltage_feature(v, data.dt, params["tau_V"], params["V_knee"])
                                      for v in data.y[..., 0]]))
         else:

@@ -30,6 +30,7 @@ from scipy.signal import lfilter
 
 from .._errors import DataError
 from ..equations import EquationSystem, Parameter, SpikeRule
+from ._gate import GATE_GRID, Gate, forced_with_gate, gate_column
 from ._regression import (
     Selection,
     blocks,
@@ -83,7 +84,8 @@ class Recorded:
 class Membrane:
     """C (pF), gL (nS), EL (mV) and spike-triggered currents (tau ms, amplitude pA: a current
     a * exp(-t / tau) after each spike, outward when positive); the variance of dV/dt and of V
-    (re-simulated with spikes forced at the recorded times) explained away from spikes."""
+    (re-simulated with spikes forced at the recorded times) explained away from spikes; an
+    A-type potassium current (`_gate.Gate`) where the data chose one."""
 
     C: float
     gL: float
@@ -92,6 +94,7 @@ class Membrane:
     explained_dvdt: float
     explained_v: float
     selection: Selection
+    gate: Gate | None = None
 
 
 @dataclass(frozen=True)
@@ -154,20 +157,23 @@ def _away_from_spikes(onsets: np.ndarray, n: int, dt: float, before: float, afte
 
 def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: float = 5.0,
                  taus: Sequence[float] = KERNEL_TAUS, gain: float = 0.002,
-                 passive: tuple[float, float, float] | None = None) -> Membrane:
-    """C dV/dt = -gL (V - EL) + I - sum_k a_k w_k by least squares on the samples more than
-    `before` ms before a spike onset and past its refractory period; each current's time constant
-    joins when it cuts the held-out squared error of dV/dt by more than `gain` (relative).
+                 passive: tuple[float, float, float] | None = None, gates: Sequence[Gate] = GATE_GRID) -> Membrane:
+    """C dV/dt = -gL (V - EL) + I - sum_k a_k w_k - I_A by least squares on the samples more than
+    `before` ms before a spike onset and past its refractory period; each current's time constant,
+    and at most one of the candidate A-type `gates` (outward only), joins when it cuts the held-out
+    squared error of dV/dt by more than `gain` (relative).
 
     `passive` = (C, gL, EL) fixes the membrane (e.g. from the quiet stretches of a step protocol,
     whose few current levels cannot tell C from the currents: `identifiable` says when) and fits
     the currents alone, on dV/dt minus the passive membrane's."""
-    rows, targets, traces = [], [], []
+    rows, targets, traces, gated = [], [], [], []  # gated: each sweep's gate columns, (samples, 0) without gates
     for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
         keep = rec.quiet(k, before, refractory)
         rows.append(np.column_stack([v, i, np.ones(v.size)])[keep])
         traces.append(spike_traces(onsets, v.size, rec.dt, taus)[keep])
         targets.append(np.gradient(v, rec.dt)[keep])
+        gated.append(np.column_stack([gate_column(g, v, rec.dt) for g in gates])[keep] if gates
+                     else np.empty((int(keep.sum()), 0)))
     base, y, W = np.concatenate(rows), np.concatenate(targets), np.concatenate(traces)
     if y.size < 1000:
         raise DataError(f"only {y.size} samples lie away from spikes; the membrane fit needs more "
@@ -178,10 +184,21 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
         base = np.ones((y.size, 1))  # what the fixed membrane leaves, offset included
 
     candidates = {f"{tau:g}": W[:, j] for j, tau in enumerate(taus)}
-    chosen = forward_select_ls(base, candidates, y, gain=gain)
-    columns = [list(taus).index(float(name)) for name in chosen.kept]
-    X = np.column_stack([base, W[:, columns]])
+    by_name = {g.name: g for g in gates}
+    if gates:
+        G: np.ndarray = np.concatenate(gated)
+        candidates.update({g.name: G[:, j] for j, g in enumerate(gates)})
+    # a gate column is -I_A/g along V (C still to fit): an outward current has a positive coefficient
+    chosen = forward_select_ls(base, candidates, y, gain=gain, exclusive=[list(by_name)] if gates else (),
+                               sign={name: 1.0 for name in by_name})
+    kernels = [name for name in chosen.kept if name not in by_name]
+    columns = [list(taus).index(float(name)) for name in kernels]
+    gate_names = [name for name in chosen.kept if name in by_name]
+    X = np.column_stack([base, W[:, columns], *[candidates[name] for name in gate_names]])
     coef = least_squares(X, y)
+    if gate_names and coef[-1] <= 0:  # terms that joined after it turned the gate inward: leave it out
+        gate_names, X = [], X[:, :-1]
+        coef = least_squares(X, y)
     if passive is None:
         C = 1.0 / coef[1]
         gL = -coef[0] * C
@@ -191,9 +208,11 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
         EL = coef[2] * C / gL
     else:  # the offset the fixed membrane left is a shift of its resting level
         EL = EL + coef[0] * C / gL
-    currents = tuple((float(taus[j]), float(-b * C)) for j, b in zip(columns, coef[base.shape[1]:], strict=True))
+    amplitudes = coef[base.shape[1]:base.shape[1] + len(columns)]
+    currents = tuple((float(taus[j]), float(-b * C)) for j, b in zip(columns, amplitudes, strict=True))
+    gate = dataclasses.replace(by_name[gate_names[0]], g=float(coef[-1] * C)) if gate_names else None
     explained = 1.0 - float(np.mean((X @ coef - y) ** 2) / np.var(y))
-    membrane = Membrane(float(C), float(gL), float(EL), currents, explained, float("nan"), chosen)
+    membrane = Membrane(float(C), float(gL), float(EL), currents, explained, float("nan"), chosen, gate)
     return _with_explained_v(membrane, rec, reset, refractory, before)
 
 
@@ -230,22 +249,25 @@ def _with_explained_v(m: Membrane, rec: Recorded, reset: float, refractory: floa
         errors.append((model - v)[keep])
         spread.append(v[keep])
     explained = 1.0 - float(np.mean(np.concatenate(errors) ** 2) / np.var(np.concatenate(spread)))
-    return Membrane(m.C, m.gL, m.EL, m.currents, m.explained_dvdt, explained, m.selection)
+    return dataclasses.replace(m, explained_v=explained)
 
 
 def forced_voltage(m: Membrane, v0: float, i: np.ndarray, onsets: np.ndarray, dt: float, reset: float,
                    refractory: float) -> np.ndarray:
     """The membrane model's voltage driven by the recorded current with its spikes forced at the
     recorded onsets (V held at `reset` after each), by the forward Euler step the regression
-    mirrors. Between spikes it is a linear recursion, so each stretch is one `lfilter`."""
+    mirrors. Between spikes it is a linear recursion, so each stretch is one `lfilter` (unless an
+    A-type gate makes it nonlinear)."""
     n = i.size
     current = i.astype(float).copy()
     if m.currents:
         taus, amplitudes = zip(*m.currents, strict=True)
         current -= spike_traces(onsets, n, dt, taus) @ np.array(amplitudes)
+    held = held_after_spikes(onsets, n, dt, refractory)
+    if m.gate is not None:
+        return forced_with_gate(m.gate, m.C, m.gL, current + m.gL * m.EL, held, v0, reset, dt)
     decay = 1.0 - dt * m.gL / m.C
     drive = dt / m.C * (m.gL * m.EL + current)
-    held = held_after_spikes(onsets, n, dt, refractory)
     out = np.empty(n)
     out[0] = v0
     edges = [1, *(np.flatnonzero(np.diff(held[1:].astype(int))) + 2), n]  # stretches of equal `held` from 1 on
@@ -312,6 +334,16 @@ def _threshold_from(beta: np.ndarray, chosen: Selection, dt: float, gain: float)
     return Threshold(float(VT), float(DV), tuple(jumps), voltage, float(gain), chosen)
 
 
+def _gate_parameters(gate: Gate) -> list[Parameter]:
+    return [Parameter("g_A", gate.g, "nS", "A-type potassium conductance"),
+            Parameter("E_K", gate.E_K, "mV", "potassium reversal potential (fixed)"),
+            Parameter("V_act", gate.V_act, "mV", "A-type half-activation voltage"),
+            Parameter("k_act", gate.k_act, "mV", "A-type activation slope (fixed)"),
+            Parameter("V_inact", gate.V_inact, "mV", "A-type half-inactivation voltage"),
+            Parameter("k_inact", gate.k_inact, "mV", "A-type inactivation slope (fixed)"),
+            Parameter("tau_A", gate.tau, "ms", "A-type inactivation time constant")]
+
+
 def _tag(tau: float) -> str:
     """A name-safe time constant: 3 -> '3', 0.5 -> '0p5'."""
     return f"{tau:g}".replace(".", "p")
@@ -326,9 +358,15 @@ def gif_system(fit: CellFit, *, offset: float = 0.0, name: str = "gif") -> Equat
     m, th = fit.membrane, fit.threshold
     params = [Parameter("C", m.C, "pF", "membrane capacitance"), Parameter("gL", m.gL, "nS", "leak conductance"),
               Parameter("EL", m.EL, "mV", "leak reversal potential")]
-    currents = " - ".join(f"a_{_tag(tau)}*w_{_tag(tau)}" for tau, _ in m.currents)
-    equations = [f"dV/dt = (-gL*(V - EL) + I{' - ' + currents if currents else ''})/C"]
+    currents = "".join(f" - a_{_tag(tau)}*w_{_tag(tau)}" for tau, _ in m.currents)
+    if m.gate is not None:
+        currents += " - g_A*h_A*(V - E_K)/(1 + exp(-(V - V_act)/k_act))"
+    equations = [f"dV/dt = (-gL*(V - EL) + I{currents})/C"]
     units, add, moving = {"V": "mV", "I": "pA"}, [], []
+    if m.gate is not None:
+        params += _gate_parameters(m.gate)
+        equations.append("dh_A/dt = (1/(1 + exp((V - V_inact)/k_inact)) - h_A)/tau_A")
+        units["h_A"] = "1"
     for tau, amplitude in m.currents:
         t = _tag(tau)
         equations.append(f"dw_{t}/dt = -w_{t}/tau_w_{t}")
@@ -353,8 +391,12 @@ def gif_system(fit: CellFit, *, offset: float = 0.0, name: str = "gif") -> Equat
     rule = SpikeRule("V", th.VT + offset, fit.reset, fit.refractory, add=tuple(add), moving=tuple(moving))
     system = EquationSystem.from_text(equations, inputs=["I"], parameters=params, units=units, time_unit="ms",
                                       name=name)
+    gate = m.gate
     note = (f"GIF-type model fitted by regression: membrane C={m.C:.4g} pF, gL={m.gL:.4g} nS, EL={m.EL:.4g} mV, "
-            f"{len(m.currents)} spike-triggered current(s), escape threshold VT={th.VT:.4g} mV (DV={th.DV:.3g} mV) "
-            f"with {len(th.jumps)} jump(s)" + (", following V above a knee" if th.voltage else "")
+            f"{len(m.currents)} spike-triggered current(s), "
+            + (f"an A-type K current (g_A={gate.g:.3g} nS, V_act={gate.V_act:g} mV, V_inact={gate.V_inact:g} mV, "
+               f"tau_A={gate.tau:g} ms), " if gate is not None else "")
+            + f"escape threshold VT={th.VT:.4g} mV (DV={th.DV:.3g} mV) with {len(th.jumps)} jump(s)"
+            + (", following V above a knee" if th.voltage else "")
             + f"; deterministic threshold offset {offset:.3g} mV")
     return dataclasses.replace(system, spike=rule, provenance=(*system.provenance, *fit.notes, note))

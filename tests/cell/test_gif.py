@@ -1,10 +1,14 @@
 """GIF-type cell models discovered by regression: the terms of a known cell recovered, its
 simulators agreeing, the whole workflow scored on repeats of a frozen stimulus."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from discover.cell import CellFit, discover_cell, gif_system, simulate_gif
+from discover.cell._discover import _judge_gate
+from discover.cell._gate import Gate
 from discover.cell._gif import Membrane, Recorded, Threshold, fit_membrane, fit_threshold
 from discover.cell._regression import Selection
 from discover.data import Trajectories
@@ -44,6 +48,7 @@ def test_membrane_and_its_spike_triggered_currents_are_recovered(recorded):
     assert m.C == pytest.approx(100.0, rel=0.05) and m.gL == pytest.approx(5.0, rel=0.05)
     assert m.EL == pytest.approx(-65.0, abs=1.0)
     assert sorted(tau for tau, _ in m.currents) == [30.0, 300.0], m.selection
+    assert m.gate is None, m.selection  # 64 candidate A-type gates, none of them a look-alike here
     currents = dict(m.currents)
     assert currents[30.0] == pytest.approx(40.0, rel=0.15) and currents[300.0] == pytest.approx(8.0, rel=0.25)
 
@@ -74,6 +79,52 @@ def test_the_fast_simulator_and_the_general_integrator_give_the_same_spikes():
     # the threshold may go either way, everything else lands in the same sample
     assert len(fast) > 10 and abs(len(fast) - len(general)) <= 1
     assert coincidence_factor(general, fast, 2000.0, DT + 1e-9) > 0.85
+
+
+GATED = dataclasses.replace(TRUE, membrane=dataclasses.replace(TRUE.membrane, gate=Gate(10.0, -50.0, -65.0, 30.0)))
+"""The true cell with an A-type potassium current (a point of the candidate grid)."""
+
+
+@pytest.fixture(scope="module")
+def gated():
+    """10 s of the gated cell under a noise current (~120 spikes)."""
+    i = noise(10.0, seed=11, mean=150.0)
+    (spikes,), v = simulate_gif(GATED, i, DT, stochastic=True, seed=12)
+    return Recorded((v,), (i,), (np.round(spikes / DT).astype(int) - 1,), DT)
+
+
+def test_an_a_type_gate_is_recovered_with_its_kinetics(gated):
+    m = fit_membrane(gated, TRUE.reset, TRUE.refractory)
+    assert m.gate is not None, m.selection
+    assert (m.gate.V_act, m.gate.V_inact, m.gate.tau) == (-50.0, -65.0, 30.0)
+    assert m.gate.g == pytest.approx(10.0, rel=0.1)
+    assert m.C == pytest.approx(100.0, rel=0.05) and m.gL == pytest.approx(5.0, rel=0.05)
+    assert dict(m.currents)[30.0] == pytest.approx(40.0, rel=0.15)
+
+
+def test_the_stepping_simulator_of_a_gated_cell_and_the_general_integrator_agree():
+    i = noise(2.0, seed=3, mean=150.0)
+    (fast,), _ = simulate_gif(GATED, i, DT, v0=-65.0, offset=1.0)
+    system = gif_system(GATED, offset=1.0)
+    y0 = np.zeros((1, len(system.states)))
+    y0[0, :2] = -65.0, GATED.membrane.gate.h_inf(-65.0)
+    (general,) = spike_trains(compile_numpy(system), system.spike, 0, y0, i[None, :, None], DT, 1, system.states)
+    assert system.states[:2] == ("V", "h_A")
+    assert len(fast) > 10 and abs(len(fast) - len(general)) <= 1
+    assert coincidence_factor(general, fast, 2000.0, DT + 1e-9) > 0.85
+
+
+@pytest.mark.slow  # four threshold fits, one calibration: ~15 s
+def test_a_gate_is_kept_only_where_it_places_the_spikes_better(gated):
+    m = fit_membrane(gated, TRUE.reset, TRUE.refractory)
+    fit = CellFit(m, fit_threshold(gated, m, TRUE.reset, TRUE.refractory, -48.0), TRUE.reset, TRUE.refractory)
+    kept, _, note = _judge_gate(fit, 0.0, gated, -48.0)
+    assert kept.membrane.gate is not None and note.endswith("kept"), note
+    # a gate too weak to move a spike is left out, and the model is refitted without it
+    weak = dataclasses.replace(fit, membrane=dataclasses.replace(m, gate=dataclasses.replace(m.gate, g=1e-3)))
+    weak = dataclasses.replace(weak, threshold=fit_threshold(gated, weak.membrane, TRUE.reset, TRUE.refractory, -48.0))
+    plain, _, note = _judge_gate(weak, 0.0, gated, -48.0)
+    assert plain.membrane.gate is None and "left out" in note, note
 
 
 SPIKE = np.array([-20.0, 15.0, 30.0, 20.0, 0.0, -25.0, -45.0, -55.0])

@@ -1,5 +1,6 @@
 """A discovered GIF-type cell model (gif_system: several spike-triggered currents and threshold jumps,
-a threshold that follows V through max(0, V - knee)) runs in every simulator and spikes when we do."""
+a threshold that follows V through max(0, V - knee), an A-type potassium gate) runs in every
+simulator and spikes when we do."""
 
 import functools
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 
 from discover import Trajectories
 from discover.cell import CellFit, gif_system
+from discover.cell._gate import Gate
 from discover.cell._gif import Membrane, Threshold
 from discover.cell._regression import Selection
 from discover.export import export
@@ -21,11 +23,12 @@ pytestmark = pytest.mark.simulators
 
 NONE = Selection((), (), "")
 # time constants 3, 30 and 300 ms: NMODL owns w_30 as the initial value of w_3, the case that broke NEURON
-FIT = CellFit(Membrane(100.0, 5.0, -65.0, ((3.0, 200.0), (30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NONE),
+GATE = Gate(5.0, -40.0, -65.0, 30.0)
+FIT = CellFit(Membrane(100.0, 5.0, -65.0, ((3.0, 200.0), (30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NONE, GATE),
               Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -55.0, 0.3), 0.0, NONE), reset=-60.0, refractory=3.0)
 SYSTEM = gif_system(FIT, offset=-1.0)
 CURRENT, DURATION, TOLERANCE = 175.0, 150.0, 0.1  # pA, ms, ms per spike
-Y0 = [-65.0] + [0.0] * (len(SYSTEM.states) - 1)
+Y0 = [{"V": -65.0, "h_A": float(GATE.h_inf(-65.0))}.get(state, 0.0) for state in SYSTEM.states]
 
 
 @functools.cache
