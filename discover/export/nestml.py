@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from ..equations import EquationSystem
@@ -26,6 +27,10 @@ class _NestmlPrinter(StrPrinter):
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     _print_Abs = _print_Function
+
+    def _print_Min(self, expr):  # NESTML's min takes two arguments
+        first, *rest = expr.args
+        return f"min({self._print(first)}, {self._print(sp.Min(*rest)) if len(rest) > 1 else self._print(rest[0])})"
 
     def _print_Float(self, expr):
         return repr(float(expr))
@@ -50,7 +55,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
 
     printer = _NestmlPrinter()
     odes = []
-    for state, rhs in zip(system.states, system.rhs, strict=True):
+    for state, rhs in zip(system.states, _bounded(system), strict=True):
         # NESTML allows no free-standing unit: divide by a literal `1 mV` instead
         body = printer.doprint(in_model_units(expand_exprel(rhs), system, names, lambda unit: f"1 {_unit(unit)}"))
         unit = _unit(system.units.get(state, "1"))
@@ -80,6 +85,20 @@ model {model}:
     update:
 {chr(10).join(update)}
 {"".join(chr(10) + line for line in spiking[3:])}"""
+
+
+def _bounded(system: EquationSystem) -> tuple[sp.Expr, ...]:
+    """The right-hand sides, reading the spiking state as min(V, threshold) where there is a spike
+    rule: NEST's integrator (GSL's adaptive RK45) steps past the threshold before `onCondition` is
+    checked, and an exponential upstroke then overflows within the step (V becomes NaN; NEST's own
+    aeif models bound V the same way). Below the threshold, the only place the model integrates V,
+    nothing changes."""
+    rule = system.spike
+    if rule is None:
+        return system.rhs
+    v = system.symbol(rule.state)
+    level = sp.Float(rule.threshold) + sum(sp.Float(c) * system.symbol(n) for n, c in rule.moving)
+    return tuple(rhs.xreplace({v: sp.Min(v, level)}) for rhs in system.rhs)
 
 
 def _spiking(system: EquationSystem, names, quantity, time_unit: str) -> tuple[list[str], list[str]]:
