@@ -1,7 +1,7 @@
 """Speed, in one run: training against torchdiffeq, `discover demo` stage by stage, the no-prior
 2-state case against PySINDy, the spiral neural-ODE problem against torchdiffeq, Hodgkin–Huxley.
 
-    python benchmarks/speed.py                        # prints the tables (about 8 minutes on 2 cores)
+    python benchmarks/speed.py                        # prints the tables (about 12 minutes on 2 cores)
     python benchmarks/speed.py --write benchmarks/RESULTS_speed.md
 
 The problem is the demo's: FitzHugh–Nagumo with the cubic term left to an MLP of (v, w), five
@@ -25,9 +25,11 @@ way for every solver, is trained from the same start with the same seed:
   torchdiffeq (the peers' `shared/peers/spiral_anchor.py`) in this run, beside the published
   figures (`speed_runs.spiral`);
 - Hodgkin–Huxley: `examples/hodgkin_huxley.py` (full mode) in a subprocess, end to end, and
-  whether it recovered the removed potassium current (both terms, coefficients within 5 %).
+  whether it recovered the removed potassium current (both terms, coefficients within 5 %);
+- a real step-protocol cell: `discover run examples/fsi_cell.toml` in a subprocess, end to end, with
+  its held-out spike scores (`speed_runs.step_cell`).
 
-Ratios are against our RK4 (larger = slower than ours). The run is kept under 10 minutes by design:
+Ratios are against our RK4 (larger = slower than ours). The run is kept near 12 minutes by design:
 time to target stops at `--budget` (60 s; the adjoint, ~2 minutes to target, is reported as not
 reached) and the spiral's torchdiffeq runs at `--peer-seconds`, extrapolated to 500 steps.
 """
@@ -52,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from missing_terms import machine  # noqa: E402
-from speed_runs import demo_stages, no_prior_case, spiral  # noqa: E402
+from speed_runs import demo_stages, no_prior_case, spiral, step_cell  # noqa: E402
 
 from discover import UDE, example_data  # noqa: E402
 from discover._config import DEMO_CONFIG  # noqa: E402
@@ -199,6 +201,7 @@ def main() -> None:
     parser.add_argument("--solvers", nargs="+", default=list(SOLVERS), choices=SOLVERS)
     parser.add_argument("--no-demo", action="store_true")
     parser.add_argument("--no-hh", action="store_true", help="skip the Hodgkin–Huxley run (about 5 minutes)")
+    parser.add_argument("--no-cell", action="store_true", help="skip the real step-protocol cell (about 4 minutes)")
     parser.add_argument("--write", help="also write the table (Markdown) to this file")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -250,6 +253,8 @@ def main() -> None:
         lines += ["", "## Hodgkin–Huxley", "", "Hodgkin–Huxley's potassium current (`examples/hodgkin_huxley.py`, "
                   f"direct route, 5 trajectories of 50 ms, 1 % noise) end to end: {seconds:.0f} s; found dV/dt "
                   f"residual {found} (truth -36*V*n**4 - 2772*n**4): {'recovered' if ok else 'NOT recovered'}."]
+    if not args.no_cell:
+        lines += ["", *step_cell()]
     table = "\n".join(lines)
     print("\n" + table)
     if args.write:
