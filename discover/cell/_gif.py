@@ -166,15 +166,15 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
     `passive` = (C, gL, EL) fixes the membrane (e.g. from the quiet stretches of a step protocol,
     whose few current levels cannot tell C from the currents: `identifiable` says when) and fits
     the currents alone, on dV/dt minus the passive membrane's."""
-    rows, targets, traces, gated = [], [], [], []  # gated: each sweep's gate columns, (samples, 0) without gates
+    rows, targets, traces, kept = [], [], [], []
     for k, (v, i, onsets) in enumerate(zip(rec.v, rec.i, rec.onsets, strict=True)):
         keep = rec.quiet(k, before, refractory)
         rows.append(np.column_stack([v, i, np.ones(v.size)])[keep])
         traces.append(spike_traces(onsets, v.size, rec.dt, taus)[keep])
         targets.append(np.gradient(v, rec.dt)[keep])
-        gated.append(np.column_stack([gate_column(g, v, rec.dt) for g in gates])[keep] if gates
-                     else np.empty((int(keep.sum()), 0)))
+        kept.append(keep)
     base, y, W = np.concatenate(rows), np.concatenate(targets), np.concatenate(traces)
+    G = _gate_columns(rec, kept, gates)
     if y.size < 1000:
         raise DataError(f"only {y.size} samples lie away from spikes; the membrane fit needs more "
                         "(a longer recording, or fewer spikes).")
@@ -185,9 +185,7 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
 
     candidates = {f"{tau:g}": W[:, j] for j, tau in enumerate(taus)}
     by_name = {g.name: g for g in gates}
-    if gates:
-        G: np.ndarray = np.concatenate(gated)
-        candidates.update({g.name: G[:, j] for j, g in enumerate(gates)})
+    candidates.update({g.name: G[:, j] for j, g in enumerate(gates)})
     # a gate column is -I_A/g along V (C still to fit): an outward current has a positive coefficient
     chosen = forward_select_ls(base, candidates, y, gain=gain, exclusive=[list(by_name)] if gates else (),
                                sign={name: 1.0 for name in by_name})
@@ -214,6 +212,19 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
     explained = 1.0 - float(np.mean((X @ coef - y) ** 2) / np.var(y))
     membrane = Membrane(float(C), float(gL), float(EL), currents, explained, float("nan"), chosen, gate)
     return _with_explained_v(membrane, rec, reset, refractory, before)
+
+
+def _gate_columns(rec: Recorded, kept: list[np.ndarray], gates: Sequence[Gate]) -> np.ndarray:
+    """(kept samples, gates): each gate's column on each sweep's kept samples, filled in place (one
+    sweep-long column at a time: a grid of gates over a long recording is hundreds of MB)."""
+    out = np.empty((sum(int(k.sum()) for k in kept), len(gates)))
+    start = 0
+    for v, keep in zip(rec.v, kept, strict=True):
+        stop = start + int(keep.sum())
+        for j, gate in enumerate(gates):
+            out[start:stop, j] = gate_column(gate, v, rec.dt)[keep]
+        start = stop
+    return out
 
 
 def identifiable(rec: Recorded, refractory: float, *, before: float = 5.0, spread: float = 0.25) -> tuple[bool, str]:

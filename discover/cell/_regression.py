@@ -95,8 +95,9 @@ def forward_select_ls(base: np.ndarray, candidates: Mapping[str, np.ndarray], y:
     not come out outward)."""
     names = list(candidates)
     X = np.column_stack([base, *[candidates[k] for k in names]])
-    scale = np.maximum(np.abs(X).max(axis=0), 1e-300)
-    X = X / scale
+    # in place, no |X| copy: with a grid of gate columns over a long recording X is the largest array here
+    scale = np.maximum(np.maximum(X.max(axis=0), -X.min(axis=0)), 1e-300)
+    X /= scale
     n, nb = X.shape[0], base.shape[1]
     parts = [(X[held].T @ X[held], X[held].T @ y[held], float(y[held] @ y[held])) for held in blocks(n, folds)]
     gram, cross = sum(p[0] for p in parts), sum(p[1] for p in parts)

@@ -43,8 +43,14 @@ def recorded():
     return Recorded((v,), (i,), (onsets,), DT)
 
 
-def test_membrane_and_its_spike_triggered_currents_are_recovered(recorded):
-    m = fit_membrane(recorded, TRUE.reset, TRUE.refractory)
+@pytest.fixture(scope="module")
+def membrane(recorded):
+    """The membrane fitted to `recorded`, once for the tests that read it."""
+    return fit_membrane(recorded, TRUE.reset, TRUE.refractory)
+
+
+def test_membrane_and_its_spike_triggered_currents_are_recovered(membrane):
+    m = membrane
     assert m.C == pytest.approx(100.0, rel=0.05) and m.gL == pytest.approx(5.0, rel=0.05)
     assert m.EL == pytest.approx(-65.0, abs=1.0)
     assert sorted(tau for tau, _ in m.currents) == [30.0, 300.0], m.selection
@@ -53,9 +59,8 @@ def test_membrane_and_its_spike_triggered_currents_are_recovered(recorded):
     assert currents[30.0] == pytest.approx(40.0, rel=0.15) and currents[300.0] == pytest.approx(8.0, rel=0.25)
 
 
-def test_threshold_with_its_jump_and_voltage_dependence_is_recovered(recorded):
-    m = fit_membrane(recorded, TRUE.reset, TRUE.refractory)
-    th = fit_threshold(recorded, m, TRUE.reset, TRUE.refractory, onset_voltage=-48.0)
+def test_threshold_with_its_jump_and_voltage_dependence_is_recovered(recorded, membrane):
+    th = fit_threshold(recorded, membrane, TRUE.reset, TRUE.refractory, onset_voltage=-48.0)
     assert th.DV == pytest.approx(1.0, rel=0.2)
     assert [tau for tau, _ in th.jumps] == [30.0], th.selection
     assert th.jumps[0][1] == pytest.approx(6.0, rel=0.3)
