@@ -250,8 +250,8 @@ def calibrate_offset(fit: CellFit, rec: Recorded, shifts: np.ndarray = SHIFTS) -
     target = sum(len(o) for o in rec.onsets)
     counts = np.zeros(shifts.size)
     for v, i in zip(rec.v, rec.i, strict=True):  # every shift a row: a gated model steps them together
-        trains, _ = simulate_rows(fit, np.broadcast_to(i, (shifts.size, i.size)), rec.dt,
-                                  np.full(shifts.size, v[0]), shifts)
+        trains, _ = simulate_rows(fit, i[None], rec.dt, np.full(shifts.size, v[0]), shifts,
+                                  which=np.zeros(shifts.size, dtype=int))
         counts += [len(t) for t in trains]
     return float(shifts[int(np.argmin(np.abs(counts - target)))])
 
@@ -269,8 +269,8 @@ def _stochastic(fit: CellFit, data: Trajectories, settings: CellSettings) -> lis
     """`settings.runs` escape-noise runs per held-out sweep (spike times, ms)."""
     if fit.membrane.gate is not None:  # every run of every sweep a row, stepped together
         sweeps, runs = data.n_trajectories, settings.runs
-        trains, _ = simulate_rows(fit, np.repeat(data.u[..., 0], runs, axis=0), data.dt,
-                                  np.repeat(data.y[:, 0, 0], runs), np.zeros(sweeps * runs), stochastic=True,
+        trains, _ = simulate_rows(fit, data.u[..., 0], data.dt, np.repeat(data.y[:, 0, 0], runs),
+                                  np.zeros(sweeps * runs), which=np.repeat(np.arange(sweeps), runs), stochastic=True,
                                   seed=settings.seed)
         return [trains[k * runs:(k + 1) * runs] for k in range(sweeps)]
     return [simulate_gif(fit, u[:, 0], data.dt, v0=y[0, 0], stochastic=True, runs=settings.runs,

@@ -34,7 +34,7 @@ def simulate_gif(fit: CellFit, i: np.ndarray, dt: float, *, v0: float | None = N
     rng = np.random.default_rng(seed)
     if fit.membrane.gate is not None:
         v_start = fit.membrane.EL if v0 is None else v0
-        trains, traces = _step_rows(fit, np.broadcast_to(np.asarray(i, dtype=float), (runs, len(i))), dt,
+        trains, traces = _step_rows(fit, np.asarray(i, dtype=float)[None], np.zeros(runs, dtype=int), dt,
                                     np.full(runs, float(v_start)), np.full(runs, float(offset)), stochastic, rng,
                                     keep=runs == 1)
         return trains, traces[0] if traces is not None else None
@@ -116,27 +116,30 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
 
 
 def simulate_rows(fit: CellFit, currents: np.ndarray, dt: float, v0: np.ndarray, offsets: np.ndarray, *,
-                  stochastic: bool = False, seed: int = 0, keep: bool = False
+                  which: np.ndarray | None = None, stochastic: bool = False, seed: int = 0, keep: bool = False
                   ) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """Spike times of one run per row of `currents` (runs, samples), each from its own `v0` and with
-    its own threshold offset, and with `keep` the voltage traces (runs, samples). Rows are stepped
-    together where the model has a gate; otherwise each is the exact run `simulate_gif` makes."""
+    """Spike times of one run per entry of `v0`, each from its own `v0` and with its own threshold
+    offset, driven by the row `which[r]` of `currents` (sweeps, samples; `which` None: row r), and
+    with `keep` the voltage traces (runs, samples). Many runs of one current share its row rather than
+    copies of it (100 runs of 10 sweeps of 10 s would be 800 MB). Runs are stepped together where the
+    model has a gate; otherwise each is the exact run `simulate_gif` makes."""
     currents = np.atleast_2d(np.asarray(currents, dtype=float))
     v0, offsets = np.asarray(v0, dtype=float), np.asarray(offsets, dtype=float)
+    which = np.arange(currents.shape[0]) if which is None else np.asarray(which, dtype=int)
     rng = np.random.default_rng(seed)
     if fit.membrane.gate is not None:
-        return _step_rows(fit, currents, dt, v0, offsets, stochastic, rng, keep)
-    runs = [_run(fit, i, dt, v, o, stochastic, rng, keep) for i, v, o in zip(currents, v0, offsets, strict=True)]
+        return _step_rows(fit, currents, which, dt, v0, offsets, stochastic, rng, keep)
+    runs = [_run(fit, currents[r], dt, v, o, stochastic, rng, keep) for r, v, o in zip(which, v0, offsets, strict=True)]
     return [times for times, _ in runs], np.stack([trace for _, trace in runs]) if keep else None
 
 
-def _step_rows(fit: CellFit, currents: np.ndarray, dt: float, v0: np.ndarray, offsets: np.ndarray, stochastic: bool,
-               rng: np.random.Generator, keep: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+def _step_rows(fit: CellFit, currents: np.ndarray, which: np.ndarray, dt: float, v0: np.ndarray, offsets: np.ndarray,
+               stochastic: bool, rng: np.random.Generator, keep: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Every row one sample at a time: the membrane's linear part exactly over the step (as `_run`
     has it), the gate's current held at its value at the step's start, h by exponential Euler."""
     m, th, gate = fit.membrane, fit.threshold, fit.membrane.gate
     assert gate is not None
-    rows, n = currents.shape
+    rows, n = v0.size, currents.shape[1]
     alpha, a_h = np.exp(-dt * m.gL / m.C), np.exp(-dt / gate.tau)
     w_amp, j_amp = np.array([a for _, a in m.currents]), np.array([b for _, b in th.jumps])
     decay_w = np.exp(-dt / np.array([t for t, _ in m.currents]))
@@ -144,7 +147,7 @@ def _step_rows(fit: CellFit, currents: np.ndarray, dt: float, v0: np.ndarray, of
     tau_v, knee, slope = th.voltage if th.voltage is not None else (1.0, 0.0, 0.0)
     beta_v = np.exp(-dt / tau_v)
     steps = int(round(fit.refractory / dt))
-    drive = 0.5 * (currents[:, :-1] + currents[:, 1:]) + m.gL * m.EL
+    drive = np.ascontiguousarray((0.5 * (currents[:, :-1] + currents[:, 1:]) + m.gL * m.EL).T)  # (samples, sweeps)
     level = th.VT + offsets
     v, h = v0.copy(), gate.h_inf(v0)
     w, jumps = np.zeros((rows, w_amp.size)), np.zeros((rows, j_amp.size))
@@ -154,7 +157,7 @@ def _step_rows(fit: CellFit, currents: np.ndarray, dt: float, v0: np.ndarray, of
         traces[:, 0] = v
     spikes: list[list[float]] = [[] for _ in range(rows)]
     for k in range(n - 1):
-        inward = drive[:, k] - w @ w_amp - gate.current(v, h)
+        inward = drive[k, which] - w @ w_amp - gate.current(v, h)
         h = a_h * h + (1.0 - a_h) * gate.h_inf(v)
         held = hold > 0
         v = np.where(held, fit.reset, alpha * v + (1.0 - alpha) / m.gL * inward)
