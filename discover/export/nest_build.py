@@ -90,13 +90,21 @@ def build(paths: Sequence[str | Path], out: str | Path, *, module: str = MODULE)
     """Generate and compile the NESTML files `paths` into one NEST module; returns the folder
     holding `<module>.so` (put it on LD_LIBRARY_PATH, then `nest.Install(module)`)."""
     out = Path(out).resolve()
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise NestBuildError(f"`out` ({out}) holds files; give an empty or new folder (nothing is overwritten).")
+    if not module.isidentifier():
+        raise NestBuildError(f"`module` ({module!r}) must be a name NEST can install: letters, digits and _, "
+                             "e.g. 'discovermodule'.")
     files = [Path(p).resolve() for p in paths]
     absent = [str(p) for p in files if not p.is_file()]
     if absent:
         raise NestBuildError(f"no such NESTML file: {', '.join(absent)}; give the .nestml files `discover export` "
                              "wrote.")
+    names = [f.name for f in files]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # one module holds one model per name: the second file would silently replace the first
+        raise NestBuildError(f"two NESTML files named {', '.join(twice)}; a module holds one model per name: "
+                             "build them into separate modules (`module=`), or rename one model.")
     why = missing()
     if why:
         raise NestBuildError(why)

@@ -89,3 +89,12 @@ def test_a_build_never_writes_into_a_folder_that_holds_files(tmp_path):
     with pytest.raises(NestBuildError, match="holds files"):
         build([tmp_path / "keep.txt"], tmp_path)
     assert (tmp_path / "keep.txt").read_text() == "user data"
+
+
+def test_a_build_refuses_two_models_of_one_name(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "cell_neuron.nestml").write_text("model cell_neuron:\n")
+    with pytest.raises(NestBuildError, match="two NESTML files named cell_neuron.nestml"):
+        build([tmp_path / "a" / "cell_neuron.nestml", tmp_path / "b" / "cell_neuron.nestml"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
