@@ -26,7 +26,7 @@ from .._progress import Progress, as_progress
 from ..data import Trajectories
 from ..equations import EquationSystem, SpikeRule
 from ._electrode import ElectrodeFit
-from ._gate import ACTIVATION_HALF, INACTIVATION_HALF, INACTIVATION_TAUS, Gate
+from ._gate import ACTIVATION_HALF, GATE_GRID, INACTIVATION_HALF, INACTIVATION_TAUS, Gate
 from ._gif import (
     CellFit,
     Membrane,
@@ -132,7 +132,7 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
         # a gate's current is a function of V's history, as the leak's is: with C, gL and EL fixed from
         # elsewhere it would fit their error, so it is a candidate only where the regression fits them
         membrane = fit_membrane(rec, spikes.reset, spikes.refractory, passive=fixed,
-                                **({} if fixed is None else {"gates": ()}))
+                                gates=GATE_GRID if fixed is None else ())
         # the known part: the passive membrane alone, as fitted or as the quiet stretches gave it
         passive = fit_membrane(rec, spikes.reset, spikes.refractory, taus=(), gates=()) if fixed is None else \
             Membrane(*fixed, (), float("nan"), float("nan"), membrane.selection)

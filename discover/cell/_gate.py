@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,17 +80,30 @@ GATE_GRID = tuple(Gate(1.0, act, inact, tau) for act, inact, tau in
 """The candidate gates (unit conductance) the membrane fit chooses from."""
 
 
-def gate_column(gate: Gate, v: np.ndarray, dt: float, C: float = 1.0) -> np.ndarray:
-    """The gate's contribution to dV/dt along a recorded voltage per unit of its conductance,
-    over the capacitance `C` (1 when C is still to be fitted: the coefficient then carries 1/C)."""
-    return -gate.current(v, gate.h_along(v, dt)) / C
+def unit_columns(gates: Sequence[Gate], v: np.ndarray, dt: float) -> np.ndarray:
+    """(samples, gates): each gate's contribution to dV/dt along a recorded voltage per unit of its
+    conductance and of 1/C (the regression's coefficient carries g/C), -m_inf(V) h (V - E_K). The
+    grid shares its curves (4 activations, 16 inactivation traces for 64 gates), so each is
+    computed once per sweep."""
+    m_of: dict[tuple[float, float], np.ndarray] = {}
+    h_of: dict[tuple[float, float, float], np.ndarray] = {}
+    out = np.empty((np.size(v), len(gates)))
+    for j, gate in enumerate(gates):
+        m = m_of.setdefault((gate.V_act, gate.k_act), gate.m_inf(v))
+        h = h_of.get((gate.V_inact, gate.k_inact, gate.tau))
+        if h is None:
+            h = h_of[(gate.V_inact, gate.k_inact, gate.tau)] = gate.h_along(v, dt)
+        out[:, j] = -(m * h * (v - gate.E_K))
+    return out
 
 
 def forced_with_gate(gate: Gate, C: float, gL: float, drive: np.ndarray, held: np.ndarray, v0: float,
                      reset: float, dt: float) -> np.ndarray:
     """V by forward Euler, C dV/dt = drive - gL V - I_A(V, h), held at `reset` where `held`;
     `drive` is the current less the spike-triggered currents plus gL EL. One sample at a time: the
-    gate makes the membrane nonlinear, so the stretches between spikes are no longer filters."""
+    gate makes the membrane nonlinear, so the stretches between spikes are no longer filters. The
+    gate's curves are written out in scalar `math`: numpy's per-call cost on one number would
+    triple this loop's time."""
     out = np.empty(drive.size)
     v, h = float(v0), float(gate.h_inf(v0))
     a = math.exp(-dt / gate.tau)

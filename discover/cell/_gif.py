@@ -30,7 +30,7 @@ from scipy.signal import lfilter
 
 from .._errors import DataError
 from ..equations import EquationSystem, Parameter, SpikeRule
-from ._gate import GATE_GRID, Gate, forced_with_gate, gate_column
+from ._gate import GATE_GRID, Gate, forced_with_gate, unit_columns
 from ._regression import (
     Selection,
     blocks,
@@ -174,10 +174,10 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
         targets.append(np.gradient(v, rec.dt)[keep])
         kept.append(keep)
     base, y, W = np.concatenate(rows), np.concatenate(targets), np.concatenate(traces)
-    G = _gate_columns(rec, kept, gates)
     if y.size < 1000:
         raise DataError(f"only {y.size} samples lie away from spikes; the membrane fit needs more "
                         "(a longer recording, or fewer spikes).")
+    G = _gate_columns(rec, kept, gates)
     if passive is not None:
         C, gL, EL = passive
         y = y - (-gL * (base[:, 0] - EL) + base[:, 1]) / C
@@ -216,13 +216,12 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
 
 def _gate_columns(rec: Recorded, kept: list[np.ndarray], gates: Sequence[Gate]) -> np.ndarray:
     """(kept samples, gates): each gate's column on each sweep's kept samples, filled in place (one
-    sweep-long column at a time: a grid of gates over a long recording is hundreds of MB)."""
+    sweep at a time: a grid of gates over a long recording is hundreds of MB)."""
     out = np.empty((sum(int(k.sum()) for k in kept), len(gates)))
     start = 0
     for v, keep in zip(rec.v, kept, strict=True):
         stop = start + int(keep.sum())
-        for j, gate in enumerate(gates):
-            out[start:stop, j] = gate_column(gate, v, rec.dt)[keep]
+        out[start:stop] = unit_columns(gates, v, rec.dt)[keep]
         start = stop
     return out
 

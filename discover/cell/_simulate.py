@@ -31,20 +31,11 @@ def simulate_gif(fit: CellFit, i: np.ndarray, dt: float, *, v0: float | None = N
     current `i` (pA per sample, held over each sample), and for `runs == 1` the voltage trace (the
     reset value through each refractory period). `offset` moves the threshold (mV), as the
     deterministic placement of `gif_system` does."""
-    rng = np.random.default_rng(seed)
-    if fit.membrane.gate is not None:
-        v_start = fit.membrane.EL if v0 is None else v0
-        trains, traces = _step_rows(fit, np.asarray(i, dtype=float)[None], np.zeros(runs, dtype=int), dt,
-                                    np.full(runs, float(v_start)), np.full(runs, float(offset)), stochastic, rng,
-                                    keep=runs == 1)
-        return trains, traces[0] if traces is not None else None
-    trains, trace = [], None
-    for _ in range(runs):
-        times, v = _run(fit, np.asarray(i, dtype=float), dt, fit.membrane.EL if v0 is None else v0, offset,
-                        stochastic, rng, keep=runs == 1)
-        trains.append(times)
-        trace = v
-    return trains, trace
+    start = fit.membrane.EL if v0 is None else v0
+    trains, traces = simulate_rows(fit, np.asarray(i, dtype=float)[None], dt, np.full(runs, float(start)),
+                                   np.full(runs, float(offset)), which=np.zeros(runs, dtype=int),
+                                   stochastic=stochastic, seed=seed, keep=runs == 1)
+    return trains, traces[0] if traces is not None else None
 
 
 def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stochastic: bool,

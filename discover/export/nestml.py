@@ -60,7 +60,7 @@ def render(system: EquationSystem, y0: Sequence[float], inputs: Mapping[str, flo
         body = printer.doprint(in_model_units(expand_exprel(rhs), system, names, lambda unit: f"1 {_unit(unit)}"))
         unit = _unit(system.units.get(state, "1"))
         odes.append(f"        {names[state]}' = ({body}) * (1 {unit or ''}) / (1 {time_unit})".replace("(1 )", "1"))
-    model = "".join(ch if ch.isalnum() else "_" for ch in system.name) + "_neuron"
+    model = model_name(system)
     states = ["        " + decl(s, y) for s, y in zip(system.states, y0, strict=True)]
     update: list[str] = ["        integrate_odes()"]
     spiking: list[str] = []
@@ -85,6 +85,11 @@ model {model}:
     update:
 {chr(10).join(update)}
 {"".join(chr(10) + line for line in spiking[3:])}"""
+
+
+def model_name(system: EquationSystem) -> str:
+    """The NESTML model's name for `system` (what `nest.Create` takes once the module is built)."""
+    return "".join(ch if ch.isalnum() else "_" for ch in system.name) + "_neuron"
 
 
 def _bounded(system: EquationSystem) -> tuple[sp.Expr, ...]:

@@ -52,7 +52,7 @@ def module(tmp_path_factory):
 def run_in_nest(module, system, duration):
     install, folder = module
     names = target_names(system, nestml.RESERVED)
-    model = "".join(ch if ch.isalnum() else "_" for ch in system.name) + "_neuron"
+    model = nestml.model_name(system)
     out = nest_simulate(install, model, [names[s] for s in system.states], duration, out=folder / f"{model}.npz")
     return out["t"], np.column_stack([out[names[s]] for s in system.states]), out["spikes"]
 
