@@ -37,6 +37,7 @@ from ._regression import (
     forward_select_glm,
     forward_select_ls,
     least_squares,
+    noise_weights,
     poisson_glm,
 )
 
@@ -157,11 +158,15 @@ def _away_from_spikes(onsets: np.ndarray, n: int, dt: float, before: float, afte
 
 def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: float = 5.0,
                  taus: Sequence[float] = KERNEL_TAUS, gain: float = 0.002,
-                 passive: tuple[float, float, float] | None = None, gates: Sequence[Gate] = GATE_GRID) -> Membrane:
+                 passive: tuple[float, float, float] | None = None, gates: Sequence[Gate] = GATE_GRID,
+                 weighted: bool = True) -> Membrane:
     """C dV/dt = -gL (V - EL) + I - sum_k a_k w_k - I_A by least squares on the samples more than
     `before` ms before a spike onset and past its refractory period; each current's time constant,
     and at most one of the candidate A-type `gates` (outward only), joins when it cuts the held-out
-    squared error of dV/dt by more than `gain` (relative).
+    squared error of dV/dt by more than `gain` (relative). With `weighted`, each sample counts by
+    1/sigma(V), the spread of the residual at its voltage (`noise_weights`): the shared cells' dV/dt
+    is 2-10x noisier above -30 mV (abortive spikes, currents no term describes), and unweighted those
+    samples set C, gL and EL for the whole range (5-HT cell: C 59 pF unweighted, 42 pF weighted).
 
     `passive` = (C, gL, EL) fixes the membrane (e.g. from the quiet stretches of a step protocol,
     whose few current levels cannot tell C from the currents: `identifiable` says when) and fits
@@ -178,10 +183,14 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
         raise DataError(f"only {y.size} samples lie away from spikes; the membrane fit needs more "
                         "(a longer recording, or fewer spikes).")
     G = _gate_columns(rec, kept, gates)
+    voltage = base[:, 0].copy()
     if passive is not None:
         C, gL, EL = passive
         y = y - (-gL * (base[:, 0] - EL) + base[:, 1]) / C
         base = np.ones((y.size, 1))  # what the fixed membrane leaves, offset included
+    w = noise_weights(voltage, np.column_stack([base, W]), y) if weighted else np.ones(y.size)
+    base, y, W = base * w[:, None], y * w, W * w[:, None]
+    G *= w[:, None]
 
     candidates = {f"{tau:g}": W[:, j] for j, tau in enumerate(taus)}
     by_name = {g.name: g for g in gates}
@@ -209,7 +218,7 @@ def fit_membrane(rec: Recorded, reset: float, refractory: float, *, before: floa
     amplitudes = coef[base.shape[1]:base.shape[1] + len(columns)]
     currents = tuple((float(taus[j]), float(-b * C)) for j, b in zip(columns, amplitudes, strict=True))
     gate = dataclasses.replace(by_name[gate_names[0]], g=float(coef[-1] * C)) if gate_names else None
-    explained = 1.0 - float(np.mean((X @ coef - y) ** 2) / np.var(y))
+    explained = 1.0 - float(np.mean(((X @ coef - y) / w) ** 2) / np.var(y / w))
     membrane = Membrane(float(C), float(gL), float(EL), currents, explained, float("nan"), chosen, gate)
     return _with_explained_v(membrane, rec, reset, refractory, before)
 

@@ -125,8 +125,9 @@ def test_a_gate_is_kept_only_where_it_places_the_spikes_better(gated):
     fit = CellFit(m, fit_threshold(gated, m, TRUE.reset, TRUE.refractory, -48.0), TRUE.reset, TRUE.refractory)
     kept, _, note = _judge_gate(fit, 0.0, gated, -48.0)
     assert kept.membrane.gate is not None and note.endswith("kept"), note
-    # a gate too weak to move a spike is left out, and the model is refitted without it
-    weak = dataclasses.replace(fit, membrane=dataclasses.replace(m, gate=dataclasses.replace(m.gate, g=1e-3)))
+    # a gate too weak to move a spike, added to the gate-free fit, is left out, and the model refitted without it
+    plain = fit_membrane(gated, TRUE.reset, TRUE.refractory, gates=())
+    weak = dataclasses.replace(fit, membrane=dataclasses.replace(plain, gate=dataclasses.replace(m.gate, g=1e-3)))
     weak = dataclasses.replace(weak, threshold=fit_threshold(gated, weak.membrane, TRUE.reset, TRUE.refractory, -48.0))
     plain, _, note = _judge_gate(weak, 0.0, gated, -48.0)
     assert plain.membrane.gate is None and "left out" in note, note
