@@ -26,6 +26,7 @@ from .distill import (
     round_coefficients,
 )
 from .equations import EquationSystem
+from .integrate import one_blas_thread
 from .ude import UDE, hidden_states
 from .validate import (
     resimulate,
@@ -75,6 +76,13 @@ def discover(
     `progress`: True reports each stage on standard error (a bar for loops in a terminal, a line
     per stage with its time otherwise), False nothing; or a `Progress` of your own.
     """
+    with one_blas_thread():  # numpy's small solves between torch calls (see one_blas_thread)
+        return _discover(train, system, heldout, training=training, distill=distill, progress=progress)
+
+
+def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories | None, *,
+              training: Mapping[str, Any] | None, distill: Mapping[str, Any] | None,
+              progress: bool | Progress) -> Discovery:
     # Error checking: option names first, so a typo fails in a second, not after training
     training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
     distill = check_distill_options(distill or {})

@@ -42,7 +42,7 @@ PUBLIC = {
     "discover.export": ["TARGETS", "export", "export_results", "supported_targets"],
     "discover.integrate": [
         "DEVICES", "RHS", "SOLVERS", "STRIDES", "Windows", "choose_stride", "integrate_windows", "noise_level",
-        "resolve_device", "rk4_step", "rk4_substep", "state_scale", "torch_settings",
+        "one_blas_thread", "resolve_device", "rk4_step", "rk4_substep", "state_scale", "torch_settings",
     ],
     "discover.latent": [
         "Alignment", "LatentODE", "Population", "SequentialAutoencoder", "affine_align", "canonical_frame",

@@ -5,7 +5,7 @@ windows uses the same integrator without reaching into another stage's private m
 """
 
 from ._device import DEVICES as DEVICES, resolve_device as resolve_device
-from ._settings import torch_settings as torch_settings
+from ._settings import one_blas_thread as one_blas_thread, torch_settings as torch_settings
 from ._solvers import (
     RHS as RHS,
     SOLVERS as SOLVERS,
@@ -23,5 +23,5 @@ from ._windows import (
 
 __all__ = [
     "DEVICES", "RHS", "SOLVERS", "STRIDES", "Windows", "choose_stride", "integrate_windows", "noise_level",
-    "resolve_device", "rk4_step", "rk4_substep", "state_scale", "torch_settings",
+    "one_blas_thread", "resolve_device", "rk4_step", "rk4_substep", "state_scale", "torch_settings",
 ]
