@@ -111,11 +111,11 @@ class RunConfig:
         cut = data.n_trajectories - n_held
         return self._without_hidden(data.select(slice(0, cut)), data.select(slice(cut, None)))
 
-    def _without_hidden(self, *sets: Trajectories) -> tuple[Trajectories, ...]:
+    def _without_hidden(self, train: Trajectories, heldout: Trajectories) -> tuple[Trajectories, Trajectories]:
         """The data without the states declared hidden, after checking they hold every other state."""
         hidden, out = tuple(self.data.get("hidden", ())), []
         states = self.build_system().states
-        for data in sets:
+        for data in (train, heldout):
             missing = [s for s in states if s not in data.states and s not in hidden]
             if missing:
                 raise ConfigError(f"the data have no state {missing} (they have {list(data.states)}); record "
@@ -124,7 +124,7 @@ class RunConfig:
             keep = [i for i, s in enumerate(data.states) if s not in hidden]
             out.append(Trajectories(data.t, data.y[..., keep], data.u, tuple(data.states[i] for i in keep),
                                     data.inputs))
-        return tuple(out)
+        return out[0], out[1]
 
     def _load_recording(self, path: Path) -> tuple[Trajectories, Trajectories]:
         """Sweeps of a recording as (training, held-out) trajectories in the model's units: the
@@ -301,7 +301,7 @@ def check_training(options: Mapping[str, Any]) -> dict[str, Any]:
     """Check [training] with the checks `UDE.fit` makes before any data (names, then values), and
     warn of a step budget that would run for more than a day."""
     options = check_keywords("[training]", options, UDE, exclude=TRAINING_EXCLUDED)
-    ude = UDE(None, **options)
+    ude = UDE(None, **options)  # type: ignore[arg-type]  # the settings alone: checking them needs no system
     try:
         ude.check_settings()
     except FitError as exc:

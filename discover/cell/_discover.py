@@ -83,14 +83,15 @@ class CellDiscovery:
         """This cell as the `Discovery` every results folder, report and export reads: the voltage
         only (the model's other states are spike-history traces), no network, no residual
         distillation; the fit (terms kept, why, the spike analysis, the electrode) under `routes`."""
-        fit = self.fit
+        fit, rule = self.fit, self.discovered.spike
+        assert rule is not None  # gif_system always has one
         record = {
             "chosen": "regression",
             "why": "GIF-type model discovered by regression (membrane by least squares on dV/dt, threshold by "
                    "Poisson regression), every time constant and the threshold's voltage dependence chosen on "
                    "held-out blocks",
             "routes": {"regression": {"terms": {"V": str(self.discovered.rhs[0])},
-                                      "threshold": self.discovered.spike.threshold_text()}},
+                                      "threshold": rule.threshold_text()}},
             "cell": {"membrane": _membrane_record(fit.membrane), "threshold": _threshold_record(fit.threshold),
                      "spikes": self.spikes.as_dict(),
                      "electrode": self.electrode.as_dict() if self.electrode is not None else None},
@@ -135,7 +136,7 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
                                 gates=GATE_GRID if fixed is None else ())
         # the known part: the passive membrane alone, as fitted or as the quiet stretches gave it
         passive = fit_membrane(rec, spikes.reset, spikes.refractory, taus=(), gates=()) if fixed is None else \
-            Membrane(*fixed, (), float("nan"), float("nan"), membrane.selection)
+            Membrane(fixed[0], fixed[1], fixed[2], (), float("nan"), float("nan"), membrane.selection)
     with progress.stage("escape-rate threshold (Poisson regression, terms chosen on held-out blocks)"):
         threshold = fit_threshold(rec, membrane, spikes.reset, spikes.refractory, spikes.threshold)
     fit = CellFit(membrane, threshold, spikes.reset, spikes.refractory, spikes.warnings)
@@ -232,6 +233,7 @@ def known_system(discovered: EquationSystem, passive, spikes: SpikeAnalysis) -> 
     """The passive membrane with a fixed threshold at the cell's spike-onset voltage, on the
     discovered system's states (its traces then evolve without acting): the model before
     discovery, predicted and exported beside the discovered one."""
+    assert discovered.spike is not None  # gif_system always has one
     values = {"C": passive.C, "gL": passive.gL, "EL": passive.EL}
     values.update({p.name: 0.0 for p in discovered.parameters if p.name.startswith("a_") or p.name == "g_A"})
     rule = SpikeRule("V", spikes.threshold, spikes.reset, spikes.refractory, add=discovered.spike.add)

@@ -73,13 +73,13 @@ def estimate_passive(data: Trajectories, rule: SpikeRule, *, state: str = "V", c
 
 def _quiet(data: Trajectories, rule: SpikeRule, i: int, margin: float) -> np.ndarray:
     """(sweeps, samples) mask of the quiet subthreshold samples `estimate_passive` fits."""
-    masks = []
+    rows = []
     for y in data.y[..., i]:
         mask = ~spike_mask(data.t, y, dataclasses.replace(rule, refractory=rule.refractory + margin))
         for s in spike_times(data.t, y, rule.threshold):
             mask &= ~((data.t > s - 5.0) & (data.t < s))
-        masks.append(mask & (y < rule.threshold - 10.0))
-    masks = np.array(masks)
+        rows.append(mask & (y < rule.threshold - 10.0))
+    masks = np.array(rows)
     if masks.any():
         masks &= data.y[..., i] < np.median(data.y[..., i][masks]) + 10.0
     return masks
@@ -154,7 +154,7 @@ def refine_passive(data: Trajectories, quiet: np.ndarray, start: dict[str, float
         return start
     y = [data.y[k, a:b, i] for k, a, b in runs]
     u = [data.u[k, a:b, j] for k, a, b in runs]
-    w = [data.y[k, a:b, data.states.index(adaptation)] for k, a, b in runs] if adaptation else None
+    w = [data.y[k, a:b, data.states.index(adaptation)] for k, a, b in runs] if adaptation else []
 
     def error(p: np.ndarray) -> np.ndarray:
         C, gL, EL, a_w = np.exp(p[0]), np.exp(p[1]), p[2], (p[3] if adaptation else 0.0)

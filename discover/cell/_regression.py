@@ -140,7 +140,7 @@ def forward_select_ls(base: np.ndarray, candidates: Mapping[str, np.ndarray], y:
             trials[name] = error
         if not trials:
             return Selection(tuple(kept), tuple(scores), "no candidate left to add")
-        name = min(trials, key=trials.get)
+        name = min(trials, key=lambda k: trials[k])
         if not trials[name] < current * (1 - gain):
             return Selection(tuple(kept), tuple(scores), f"the best next term ({name}) cut the held-out error by "
                                                           f"{1 - trials[name] / current:.2%}, less than {gain:.1%}")
@@ -166,12 +166,12 @@ def forward_select_glm(base: np.ndarray, candidates: Mapping[str, np.ndarray], y
 
     def cross_validated(columns: list[int], starts: list[np.ndarray | None], only: int | None = None
                         ) -> tuple[float, list[np.ndarray]]:
-        total, fits = 0.0, []
+        total, fits, idx = 0.0, [], np.asarray(columns, dtype=int)
         for k, ((train, held), start) in enumerate(zip(splits, starts, strict=True)):
             if only is not None and k != only:
                 continue
-            beta = poisson_glm(X[np.ix_(train, columns)], y[train], start)
-            total += poisson_log_likelihood(X[np.ix_(held, columns)], y[held], beta)
+            beta = poisson_glm(X[np.ix_(train, idx)], y[train], start)
+            total += poisson_log_likelihood(X[np.ix_(held, idx)], y[held], beta)
             fits.append(beta)
         return total, fits
 

@@ -54,7 +54,7 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
     trace = np.empty(n) if keep else None
     spikes: list[float] = []
     k, v = 0, float(v0)
-    if keep:
+    if trace is not None:
         trace[0] = v
     # each kernel's decay over 0..CHUNK-1 samples, once per run: every chunk starts at a spike or a
     # chunk's end and reads the first stop - k rows
@@ -85,7 +85,7 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
         else:
             fired = np.flatnonzero(gap >= 0)
         if fired.size == 0:
-            if keep:
+            if trace is not None:
                 trace[k + 1:stop] = v_seg[1:]
             k, v, theta_v = stop - 1, v_seg[-1], tv_seg[-1]
             w, jumps = w * decay_w[-1], jumps * decay_j[-1]
@@ -93,7 +93,7 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
         s = int(fired[0]) + 1  # the spike's sample, relative to k
         spikes.append((k + s) * dt)
         end = min(n - 1, k + s + hold)
-        if keep:
+        if trace is not None:
             trace[k + 1:k + s] = v_seg[1:s]
             trace[k + s:end + 1] = fit.reset
         # through the hold V sits at the reset: the traces decay, theta_V relaxes towards max(0, reset - knee)

@@ -125,7 +125,7 @@ def _blow_up(time: float, y: np.ndarray) -> float:  # stops the solver before it
     return _BLOW_UP - size if np.isfinite(size) else -1.0  # NaN would break scipy's root search for the event
 
 
-_blow_up.terminal = True
+_blow_up.terminal = True  # type: ignore[attr-defined]  # scipy's solve_ivp reads an event's attributes
 
 
 def _with_inputs(rhs, t: np.ndarray, u: np.ndarray):
@@ -169,7 +169,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
     def crossing(time: float, y: np.ndarray) -> float:
         return y[i] - (rule.threshold_at(y, states) if rule.moving else rule.threshold)
 
-    crossing.terminal, crossing.direction = True, 1
+    crossing.terminal, crossing.direction = True, 1  # type: ignore[attr-defined]  # as _blow_up's
     out, start, y, holding = np.full((t.size, y0.size), np.nan), t[0], np.array(y0, dtype=float), False
     spikes = []
     while start < t[-1]:

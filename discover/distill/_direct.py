@@ -66,7 +66,7 @@ def derivative_samples(
     out = []
     for state in system.residuals:
         names = [f for f in system.residual_features(state) if np.ptp(z[:, columns.index(f)]) > 0]
-        X = z[np.ix_(keep_rows, [columns.index(f) for f in names])]
+        X = z[np.ix_(keep_rows, np.array([columns.index(f) for f in names], dtype=int))]
         out.append(ResidualSamples(state, tuple(names), X, target[keep_rows, system.state_index(state)]))
     return out
 

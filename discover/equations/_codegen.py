@@ -134,7 +134,7 @@ def _generate(exprs: tuple, columns: tuple, backend: str, cap: Cap | None) -> Ge
         body += [f"_out = empty({y}.shape, dtype=float64)"]
         body += [f"_out[..., {k}] = {code}" for k, code in enumerate(outputs)] + ["return _out"]
     function = define("rhs", [c.argument for c in columns], body, backend)
-    return Generated(function, function.source)
+    return Generated(function, function.source)  # type: ignore[attr-defined]  # `define` attaches it
 
 
 def define(name: str, args: Sequence[str], body: Sequence[str], backend: str,
@@ -328,12 +328,12 @@ class Printer:
         if abs(value) != 1.0 or (not numerator and not denominator):
             numerator.insert(0, (_literal(value if signed else abs(value)), 0))
         if not numerator:  # 1/x: torch computes `1.0/x` as reciprocal(x)*1.0
-            divisor, ddepth = self._product(denominator)
-            code, depth = self._wrap(f"reciprocal({divisor})", ddepth + 1)
+            below, ddepth = self._product(denominator)
+            code, depth = self._wrap(f"reciprocal({below})", ddepth + 1)
         elif denominator:
             code, depth = self._product(numerator)
-            divisor, ddepth = self._product(denominator)
-            code, depth = self._wrap(f"{code}/{divisor}", max(depth, ddepth))
+            below, ddepth = self._product(denominator)
+            code, depth = self._wrap(f"{code}/{below}", max(depth, ddepth))
         else:
             code, depth = self._product(numerator)
         if negate:

@@ -333,7 +333,8 @@ def _saved(data: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
         return default
     value = data[key]
     if not isinstance(value, kind) or isinstance(value, bool):
-        wanted = {list: "a list", Mapping: "an object", str: "a string"}[kind]
+        names: dict[object, str] = {list: "a list", Mapping: "an object", str: "a string"}
+        wanted = names[kind]
         raise EquationError(f"`{key}` of a saved equation system must be {wanted}, got {value!r:.80}.")
     return value
 

@@ -75,10 +75,10 @@ def _rk4_strided(f: RHS, y0: torch.Tensor, u: torch.Tensor, dt: float, stride: i
         ys.append(y)
         slopes.append(k1)
     slopes.append(f(y, u[:, n]))
-    ends, slopes = torch.stack(ys, 1), torch.stack(slopes, 1) * h  # (batch, steps + 1, n_states)
+    ends, scaled = torch.stack(ys, 1), torch.stack(slopes, 1) * h  # (batch, steps + 1, n_states)
     theta = torch.arange(1, stride, dtype=y0.dtype, device=y0.device)[None, None, :, None] / stride
-    inside = ((1 + 2 * theta) * (1 - theta) ** 2 * ends[:, :-1, None] + theta * (1 - theta) ** 2 * slopes[:, :-1, None]
-              + theta**2 * (3 - 2 * theta) * ends[:, 1:, None] + theta**2 * (theta - 1) * slopes[:, 1:, None])
+    inside = ((1 + 2 * theta) * (1 - theta) ** 2 * ends[:, :-1, None] + theta * (1 - theta) ** 2 * scaled[:, :-1, None]
+              + theta**2 * (3 - 2 * theta) * ends[:, 1:, None] + theta**2 * (theta - 1) * scaled[:, 1:, None])
     grid = torch.cat([ends[:, :-1, None], inside], dim=2).flatten(1, 2)
     return torch.cat([grid, ends[:, -1:]], dim=1)
 

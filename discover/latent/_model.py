@@ -32,11 +32,11 @@ class InitialStateEncoder(nn.Module):
 def integrate(field: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, n_bins: int, dt: float,
               substeps: int) -> torch.Tensor:
     """Latent trajectories `(trials, n_bins, latent_dim)` by fixed-step RK4, `substeps` per bin."""
-    h, z, out = dt / substeps, z0, [z0]
+    h, z, out, no_input = dt / substeps, z0, [z0], z0.new_zeros(0)
     autonomous = lambda z, _: field(z)  # noqa: E731 - the latent field has no inputs
     for _ in range(n_bins - 1):
         for _ in range(substeps):
-            z = rk4_step(autonomous, z, None, None, None, h)
+            z = rk4_step(autonomous, z, no_input, no_input, no_input, h)
         out.append(z)
     return torch.stack(out, dim=1)
 
@@ -79,8 +79,10 @@ class SequentialAutoencoder(nn.Module):
         # which starts near zero so training begins from the known dynamics
         self.known = None if known is None else TorchRHS(known)
         if known is not None:
-            nn.init.normal_(self.field_net[-1].weight, std=1e-3)
-            nn.init.zeros_(self.field_net[-1].bias)
+            last = self.field_net[-1]
+            assert isinstance(last, nn.Linear)
+            nn.init.normal_(last.weight, std=1e-3)
+            nn.init.zeros_(last.bias)
 
     def field(self, z: torch.Tensor) -> torch.Tensor:
         """dz/dt at latent states `z` `(..., latent_dim)`."""

@@ -53,9 +53,11 @@ def write_latent_results(folder: str | Path, model: LatentODE, heldout: Populati
     latents, network = model._run(heldout)  # one pass of the network for both
     data = _trajectories(alignment.apply(latents), heldout.dt, tuple(system.states))
     predicted = resimulate(system, data)
+    heldout_metrics = {"discovered": trajectory_metrics(predicted, data, time_unit=system.time_unit)}
+    rates = _rate_record(network, heldout, alignment, predicted, model)
     record = {
-        "heldout": {"discovered": trajectory_metrics(predicted, data, time_unit=system.time_unit)},
-        "latent": _rate_record(network, heldout, alignment, predicted, model),
+        "heldout": heldout_metrics,
+        "latent": rates,
         "distillation": {s: _distillation(d) for s, d in (distillers or {}).items()},
         "seconds": {"latent ODE": float(getattr(model, "fit_seconds_", 0.0))},
         "notes": ["held-out data: the latents the network infers from the held-out counts, in the aligned frame"],
@@ -69,8 +71,8 @@ def write_latent_results(folder: str | Path, model: LatentODE, heldout: Populati
         (out / "metrics.json").write_text(json.dumps(record, indent=2, default=float))
         (out / "summary.txt").write_text("\n".join([
             "Discovered latent equations:", equations_text(system, known), "",
-            "Re-simulation of held-out trials' inferred latents:", metrics_table(record["heldout"]), "",
-            "Rates (R²): " + ", ".join(f"{k} {v:.3f}" for k, v in record["latent"].items() if k.startswith("rate")),
+            "Re-simulation of held-out trials' inferred latents:", metrics_table(heldout_metrics), "",
+            "Rates (R²): " + ", ".join(f"{k} {v:.3f}" for k, v in rates.items() if k.startswith("rate")),
         ]) + "\n")
         data.save_npz(out / "data_heldout.npz")
         np.savez(out / "predictions.npz", names=np.array(["discovered"]), model_0=predicted)
@@ -111,11 +113,13 @@ def _rate_record(network: np.ndarray, heldout: Population, alignment: Alignment,
     if np.all(np.isfinite(alignment.r2)):  # a canonical frame has no reference to explain (NaN is not JSON)
         out["alignment_r2"] = [float(v) for v in alignment.r2]
     if readable:  # a blown-up re-simulation scores -inf, last, as in trajectory_metrics
-        out["rate_r2_counts_discovered"] = rate_r2(discovered, heldout.counts) if finite else float("-inf")
+        out["rate_r2_counts_discovered"] = rate_r2(discovered, heldout.counts) if discovered is not None \
+            else float("-inf")
     if heldout.rates is not None:  # synthetic data: against the truth too
         out["rate_r2_true_network"] = rate_r2(network, heldout.rates)
         if readable:
-            out["rate_r2_true_discovered"] = rate_r2(discovered, heldout.rates) if finite else float("-inf")
+            out["rate_r2_true_discovered"] = rate_r2(discovered, heldout.rates) if discovered is not None \
+                else float("-inf")
     return out
 
 

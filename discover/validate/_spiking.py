@@ -132,6 +132,7 @@ class _Located:
         if escape is None:
             fired = ~held & ~(gap < 0)  # NaN and inf count as reaching it
         else:  # the probability of at least one event of the rate over the substep
+            assert rng is not None  # made wherever an escape rate is given
             rate = escape.rate * np.exp(np.minimum(gap / escape.delta_v, 50.0))
             fired = ~held & ((rng.random(v.size) < -np.expm1(-h * rate)) | ~np.isfinite(v))
         # the other states at the crossing, linearly between the step's ends: a step that blew up
@@ -176,6 +177,8 @@ def rule_spike_metrics(system: EquationSystem, data: Trajectories, predicted: np
     named by `data.states`, against `data`, the spikes of both found by `system`'s rule: upward
     crossings of its threshold by `spike_signal`, as a moving threshold needs."""
     rule = system.spike
+    if rule is None:
+        raise ValueError(f"`{system.name}` has no spike rule; spike metrics need one.")
     with np.errstate(invalid="ignore"):  # a blown-up trace compares NaN with the threshold
         observed, found = spike_signal(rule, data.y, data.states), spike_signal(rule, predicted, data.states)
         return spike_metrics(data.t, observed, found, rule.threshold, ms_per_unit(system.time_unit))
@@ -187,6 +190,8 @@ def resimulate_spiking(system: EquationSystem, data: Trajectories, substeps: int
     spike rule; `f` (numpy in, numpy out) replaces the closed-form right-hand side, e.g.
     `torch_rhs(model)` of a fitted UDE."""
     rule = system.spike
+    if rule is None:
+        raise ValueError(f"`{system.name}` has no spike rule; re-simulate it with `resimulate`.")
     f = compile_numpy(system) if f is None else f
     return integrate_spiking(f, rule, system.state_index(rule.state), data.y[:, 0], data.u, data.dt, substeps,
                              system.states)
