@@ -178,7 +178,7 @@ def rule_spike_metrics(system: EquationSystem, data: Trajectories, predicted: np
     crossings of its threshold by `spike_signal`, as a moving threshold needs."""
     rule = system.spike
     if rule is None:
-        raise ValueError(f"`{system.name}` has no spike rule; spike metrics need one.")
+        raise EquationError(f"`{system.name}` has no spike rule; spike metrics need one (a system with `spike`).")
     with np.errstate(invalid="ignore"):  # a blown-up trace compares NaN with the threshold
         observed, found = spike_signal(rule, data.y, data.states), spike_signal(rule, predicted, data.states)
         return spike_metrics(data.t, observed, found, rule.threshold, ms_per_unit(system.time_unit))
@@ -191,7 +191,7 @@ def resimulate_spiking(system: EquationSystem, data: Trajectories, substeps: int
     `torch_rhs(model)` of a fitted UDE."""
     rule = system.spike
     if rule is None:
-        raise ValueError(f"`{system.name}` has no spike rule; re-simulate it with `resimulate`.")
+        raise EquationError(f"`{system.name}` has no spike rule; re-simulate it with `resimulate` instead.")
     f = compile_numpy(system) if f is None else f
     return integrate_spiking(f, rule, system.state_index(rule.state), data.y[:, 0], data.u, data.dt, substeps,
                              system.states)
