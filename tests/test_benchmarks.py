@@ -45,6 +45,7 @@ def test_score_counts_structure_and_coefficient_error():
     assert not exact and err == 1.0
 
 
+@pytest.mark.slow  # ten stiff simulations, ~10 s: the default tier's largest test
 def test_data_for_every_case_simulates():
     for case in bench.CASES:
         train, heldout = bench.make_data(case, 0.01, seed=0, n_train=1, n_heldout=1)

@@ -143,6 +143,7 @@ def test_voltage_only_example_recovers_the_cubic_with_w_hidden(tmp_path):
     assert "Grey dots for w: not recorded" in report
 
 
+@pytest.mark.slow  # ~5 s: the default tier stays under 3 minutes
 def test_lorenz_population_example_is_the_benchmark_setting_and_runs(tmp_path):
     """The config example claims the Lorenz benchmark's setting: its [latent] keywords and data are the
     benchmark's (`benchmarks/latent.py`); it runs end to end here on a few trials for a few steps (the
