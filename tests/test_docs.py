@@ -33,13 +33,15 @@ ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.M | re.S)
 INCLUDE = re.compile(r'^--8<-- "([^"]+)"$', re.M)
+SLOW = {"how-to/population.md#0"}  # trains a latent ODE (~6 s): run in the slow tier, which CI runs
 
 
 def snippets(language: str) -> list:
     found = []
     for page in sorted(DOCS.rglob("*.md")):
         for k, match in enumerate(m for m in FENCE.finditer(page.read_text()) if m.group(1) == language):
-            found.append(pytest.param(match.group(2), id=f"{page.relative_to(DOCS)}#{k}"))
+            name = f"{page.relative_to(DOCS)}#{k}"
+            found.append(pytest.param(match.group(2), id=name, marks=[pytest.mark.slow] if name in SLOW else []))
     return found
 
 
