@@ -9,7 +9,10 @@ Each cell is read through discover's own recording readers and fitted by `discov
 are predicted from their current. Rows per cell:
 - **known only**: the passive membrane with a fixed threshold at the cell's spike-onset voltage,
   deterministic (the model before discovery);
-- **discovered**: the discovered GIF-type model, deterministic (the model the exports carry);
+- **discovered**: the discovered GIF-type model, deterministic (the model the exports carry), read
+  the way that placed the training spikes better: V crossing a threshold placed to fire as often as
+  the cell, or the escape noise's median (H, the escape rate integrated since the last spike,
+  reaching ln 2); "What was discovered" says which and the training Gamma of both;
 - **discovered, stochastic**: the same with its escape noise, `--runs` runs;
 - **GIF peer**: a plain GIF fitted the standard way (benchmarks/gif_peer.py: rectangular-basis
   kernels, no term chosen, stochastic), on the same compensated voltage and spike onsets.
@@ -89,7 +92,8 @@ def run_cell(name: str, runs: int, seed: int) -> tuple[dict[str, dict], dict]:
             "discovered, stochastic": found.metrics["discovered (stochastic)"]["V"]}
     rows["GIF peer"] = peer(found, runs, seed)
     details = {"seconds": seconds, "train_seconds": float(train.n_trajectories * (train.t[-1] - train.t[0]) / 1000),
-               "threshold": found.discovered.spike.threshold_text(),
+               "threshold": f"{found.discovered.spike.watched} >= {found.discovered.spike.threshold_text()}",
+               "reading": next((n for n in found.notes if n.startswith("deterministic reading")), ""),
                "currents": found.fit.membrane.currents, "gate": found.fit.membrane.gate,
                "jumps": found.fit.threshold.jumps,
                "voltage": found.fit.threshold.voltage, "spikes": found.spikes.count,
@@ -170,7 +174,8 @@ def details_text(results: dict) -> str:
                 f"mV, τ_h {g.tau:g} ms" if g is not None else "no A-type current")
         out.append(f"- **{name}** ({d['sweeps'][0]} training / {d['sweeps'][1]} held-out sweeps, {d['spikes']} "
                    f"training spikes, {d['seconds']:.0f} s): spike-triggered currents {currents}; {gate}; "
-                   f"threshold jumps {jumps}; threshold {voltage}; deterministic rule `V >= {d['threshold']}`.")
+                   f"threshold jumps {jumps}; threshold {voltage}; deterministic rule `{d['threshold']}` "
+                   f"({d['reading']}).")
     return "\n".join(out)
 
 

@@ -24,10 +24,11 @@ import numpy as np
 from .._discovery import Discovery
 from .._progress import Progress, as_progress
 from ..data import Trajectories
-from ..equations import EquationSystem, SpikeRule
+from ..equations import EquationSystem, SpikeRule, compile_numpy
 from ._electrode import ElectrodeFit
 from ._gate import ACTIVATION_HALF, GATE_GRID, INACTIVATION_HALF, INACTIVATION_TAUS, Gate
 from ._gif import (
+    MEDIAN,
     CellFit,
     Membrane,
     Recorded,
@@ -41,6 +42,7 @@ from ._gif import (
     voltage_feature,
 )
 from ._membrane import estimate_passive
+from ._reading import choose_reading
 from ._scores import cell_metrics
 from ._simulate import simulate_gif, simulate_rows
 from ._spikes import SpikeAnalysis, analyse_spikes, detect_spikes
@@ -148,16 +150,17 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     else:
         gate_note = "no A-type current: " + ("no candidate cut the held-out error of dV/dt enough" if fixed is None
                                               else "the membrane was fixed from the quiet stretches")
+    median, reading_note = choose_reading(fit, rec, offset)
     known_fit = CellFit(passive, Threshold(spikes.threshold, threshold.DV, (), None, 0.0, passive.selection),
                         spikes.reset, spikes.refractory)
-    discovered = gif_system(fit, offset=offset)
+    discovered = gif_system(fit, offset=0.0 if median else offset, median=median)
     known = known_system(discovered, passive, spikes)
     seconds["fit"] = time.perf_counter() - began
     began = time.perf_counter()
     with progress.stage("predicting the held-out sweeps"):
         held = detect_spikes(heldout.y[..., 0], heldout.dt, spikes.slope)
         deterministic = {"known only": _deterministic(known_fit, heldout, 0.0),
-                         "discovered": _deterministic(fit, heldout, offset)}
+                         "discovered": _deterministic(fit, heldout, offset, median)}
         trains = {"discovered (stochastic)": _stochastic(fit, heldout, settings)}
         forced = {name: np.stack([forced_voltage(m, y[0, 0], u[:, 0], o, heldout.dt, spikes.reset, spikes.refractory)
                                   for y, u, o in zip(heldout.y, heldout.u, held, strict=True)])
@@ -168,8 +171,7 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     with_traces = (_with_traces(train, spikes.onsets, discovered), _with_traces(heldout, held, discovered))
     notes = (*spikes.warnings, *(electrode.warnings if electrode is not None else ()), how,
              f"membrane terms: {membrane.selection.why}", gate_note, f"threshold terms: {threshold.selection.why}",
-             f"deterministic threshold {offset:+.3g} mV from the escape model's VT: it then fires as often as the "
-             "cell on the training sweeps")
+             reading_note)
     return CellDiscovery(fit, known, discovered, spikes, electrode, *with_traces, predictions, trains, metrics,
                          seconds, notes)
 
@@ -258,11 +260,12 @@ def calibrate_offset(fit: CellFit, rec: Recorded, shifts: np.ndarray = SHIFTS) -
     return float(shifts[int(np.argmin(np.abs(counts - target)))])
 
 
-def _deterministic(fit: CellFit, data: Trajectories, offset: float) -> tuple[np.ndarray, list[np.ndarray]]:
+def _deterministic(fit: CellFit, data: Trajectories, offset: float,
+                   median: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
     """Voltage traces `(sweeps, samples, 1)` and spike times of the deterministic model on every
-    held-out sweep, from its first voltage."""
-    trains, traces = simulate_rows(fit, data.u[..., 0], data.dt, data.y[:, 0, 0], np.full(data.n_trajectories, offset),
-                                   keep=True)
+    held-out sweep, from its first voltage (`median`: read at the escape noise's median)."""
+    trains, traces = simulate_rows(fit, data.u[..., 0], data.dt, data.y[:, 0, 0],
+                                   np.full(data.n_trajectories, 0.0 if median else offset), keep=True, median=median)
     assert traces is not None
     return traces[..., None], trains
 
@@ -279,6 +282,23 @@ def _stochastic(fit: CellFit, data: Trajectories, settings: CellSettings) -> lis
                          seed=settings.seed + k)[0] for k, (y, u) in enumerate(zip(data.y, data.u, strict=True))]
 
 
+def _hazard_along(y: np.ndarray, system: EquationSystem, onsets, dt: float) -> np.ndarray:
+    """The median reading's H along recorded sweeps `y` `(sweeps, samples, states before H)`: the
+    escape rate (the system's own dH/dt) integrated by the trapezoid rule, ln 2 at each recorded
+    spike (as a simulated trace holds the threshold there) and restarting from 0 after it."""
+    f = compile_numpy(dataclasses.replace(system, spike=None))
+    out = np.zeros(y.shape[:2])
+    for k, (rows, marks) in enumerate(zip(y, onsets, strict=True)):
+        full = np.concatenate([rows, np.zeros((rows.shape[0], 1))], axis=1)
+        rate = f(full, np.zeros((rows.shape[0], len(system.inputs))))[:, -1]
+        area = np.concatenate([[0.0], np.cumsum(0.5 * dt * (rate[:-1] + rate[1:]))])
+        starts = np.concatenate([[0], np.asarray(marks, dtype=int)])
+        since = area - area[starts[np.searchsorted(starts, np.arange(rows.shape[0]), side="right") - 1]]
+        since[np.asarray(marks, dtype=int)] = MEDIAN
+        out[k] = since
+    return out
+
+
 def _with_traces(data: Trajectories, onsets, system: EquationSystem) -> Trajectories:
     """`data` with the hidden states' trajectories implied by the recorded spikes and voltage."""
     columns = [data.y[..., 0]]
@@ -288,6 +308,8 @@ def _with_traces(data: Trajectories, onsets, system: EquationSystem) -> Trajecto
             gate = Gate(params["g_A"], params["V_act"], params["V_inact"], params["tau_A"], params["k_act"],
                         params["k_inact"], params["E_K"])
             columns.append(np.stack([gate.h_along(v, data.dt) for v in data.y[..., 0]]))
+        elif state == "H":  # the rate integrated since each recorded spike: above ln 2 where the model fires early
+            columns.append(_hazard_along(np.stack(columns, axis=-1), system, onsets, data.dt))
         elif state == "theta_V":
             columns.append(np.stack([voltage_feature(v, data.dt, params["tau_V"], params["V_knee"])
                                      for v in data.y[..., 0]]))

@@ -50,6 +50,9 @@ VOLTAGE_KNEES = (5.0, 10.0, 15.0, 20.0, 25.0)
 SETTLE = 1000.0
 """ms left out at the start of each sweep (at most a tenth of it), where the spike history is unknown."""
 
+MEDIAN = float(np.log(2.0))
+"""The integrated escape rate at which the median reading fires: P(no spike) = exp(-H) = 1/2."""
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -368,12 +371,14 @@ def _tag(tau: float) -> str:
     return f"{tau:g}".replace(".", "p")
 
 
-def gif_system(fit: CellFit, *, offset: float = 0.0, name: str = "gif") -> EquationSystem:
+def gif_system(fit: CellFit, *, offset: float = 0.0, median: bool = False, name: str = "gif") -> EquationSystem:
     """The fitted model as an `EquationSystem` (times in ms, V in mV, I in pA): spike-triggered
     currents and threshold jumps as states that decay and jump by 1 at each spike, the
     voltage-dependent threshold as a state following max(0, V - knee), and a deterministic spike
     rule at V >= VT + offset + its movements (the escape rate's DV is noise the export leaves out:
-    `offset` places the deterministic threshold, see `calibrate_offset`)."""
+    `offset` places the deterministic threshold, see `calibrate_offset`). With `median` the rule
+    is the escape noise's median instead: a state H integrates the escape rate
+    rate_0*exp((V - theta)/DV) since the last spike, and the model spikes where H reaches ln 2."""
     m, th = fit.membrane, fit.threshold
     params = [Parameter("C", m.C, "pF", "membrane capacitance"), Parameter("gL", m.gL, "nS", "leak conductance"),
               Parameter("EL", m.EL, "mV", "leak reversal potential")]
@@ -408,6 +413,8 @@ def gif_system(fit: CellFit, *, offset: float = 0.0, name: str = "gif") -> Equat
         units["theta_V"] = "mV"
         moving.append(("theta_V", slope))
     rule = SpikeRule("V", th.VT + offset, fit.reset, fit.refractory, add=tuple(add), moving=tuple(moving))
+    if median:
+        rule = _median_rule(rule, th, equations, params, units)
     system = EquationSystem.from_text(equations, inputs=["I"], parameters=params, units=units, time_unit="ms",
                                       name=name)
     gate = m.gate
@@ -419,3 +426,20 @@ def gif_system(fit: CellFit, *, offset: float = 0.0, name: str = "gif") -> Equat
             + (", following V above a knee" if th.voltage else "")
             + f"; deterministic threshold offset {offset:.3g} mV")
     return dataclasses.replace(system, spike=rule, provenance=(*system.provenance, *fit.notes, note))
+
+
+def _median_rule(rule: SpikeRule, th: Threshold, equations: list[str], params: list[Parameter],
+                 units: dict[str, str]) -> SpikeRule:
+    """`rule` read at the escape noise's median: the state H (appended to `equations`) integrates
+    the escape rate since the last spike, with the threshold's movements inside the exponent."""
+    amplitudes = {name: f"b_{name.split('_', 1)[1]}" for name, _ in rule.moving}
+    theta = "VT" + "".join(f" + {amplitudes[name]}*{name}" for name, _ in rule.moving)
+    equations.append(f"dH/dt = rate_0*exp((V - ({theta}))/DV)")
+    params += [Parameter("VT", th.VT, "mV", "escape threshold: the rate is rate_0 there"),
+               Parameter("DV", th.DV, "mV", "escape rate's voltage scale"),
+               Parameter("rate_0", 1.0, "1/ms", "escape rate at the threshold")]
+    params += [Parameter(amplitudes[name], c, "1" if name == "theta_V" else "mV",
+                         "threshold slope above the knee" if name == "theta_V" else "threshold jump")
+               for name, c in rule.moving]
+    units["H"] = "1"
+    return SpikeRule("V", MEDIAN, rule.reset, rule.refractory, also=(("H", 0.0),), add=rule.add, watch="H")

@@ -5,7 +5,10 @@ spike-triggered currents and threshold jumps), and the voltage-following thresho
 of max(0, V - knee), which depends on V but not back: so a stretch of samples is computed by a few
 `lfilter` calls, and the next spike found in it, deterministic (V reaches the threshold) or
 stochastic (escape noise: a spike in each sample with probability 1 - exp(-dt exp((V - theta) / DV))).
-A 10 s stimulus, 100 stochastic runs, takes about a second, where the general RK4 loop of
+With `median`, the deterministic model is the escape noise's median instead: the rate
+exp((V - theta) / DV) (per ms) integrated since the last spike, H, fires at ln 2, where half of the
+stochastic runs from that state would have spiked. A 10 s stimulus, 100 stochastic runs, takes
+about a second, where the general RK4 loop of
 `discover.validate.spike_trains` takes minutes; `tests/cell/test_gif.py` checks both give the same
 spike times on the same model.
 
@@ -19,27 +22,28 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from ._gif import CellFit
+from ._gif import MEDIAN, CellFit
 
 CHUNK = 2000
 """Samples computed at a time while looking for the next spike."""
 
 
 def simulate_gif(fit: CellFit, i: np.ndarray, dt: float, *, v0: float | None = None, offset: float = 0.0,
-                 stochastic: bool = False, runs: int = 1, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray | None]:
+                 stochastic: bool = False, runs: int = 1, seed: int = 0,
+                 median: bool = False) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Spike times (ms, at the end of the sample they happened in) of `runs` runs driven by the
     current `i` (pA per sample, held over each sample), and for `runs == 1` the voltage trace (the
     reset value through each refractory period). `offset` moves the threshold (mV), as the
-    deterministic placement of `gif_system` does."""
+    deterministic placement of `gif_system` does; `median` fires at the escape noise's median."""
     start = fit.membrane.EL if v0 is None else v0
     trains, traces = simulate_rows(fit, np.asarray(i, dtype=float)[None], dt, np.full(runs, float(start)),
                                    np.full(runs, float(offset)), which=np.zeros(runs, dtype=int),
-                                   stochastic=stochastic, seed=seed, keep=runs == 1)
+                                   stochastic=stochastic, seed=seed, keep=runs == 1, median=median)
     return trains, traces[0] if traces is not None else None
 
 
 def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stochastic: bool,
-         rng: np.random.Generator, keep: bool):
+         rng: np.random.Generator, keep: bool, median: bool = False):
     m, th = fit.membrane, fit.threshold
     n = i.size
     alpha = np.exp(-dt * m.gL / m.C)
@@ -53,7 +57,7 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
     hold = int(round(fit.refractory / dt))
     trace = np.empty(n) if keep else None
     spikes: list[float] = []
-    k, v = 0, float(v0)
+    k, v, hazard = 0, float(v0), 0.0  # the escape rate integrated since the last spike (`median`)
     if trace is not None:
         trace[0] = v
     # each kernel's decay over 0..CHUNK-1 samples, once per run: every chunk starts at a spike or a
@@ -79,7 +83,11 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
             tv_seg[1:], _ = lfilter([1 - beta_v], [1.0, -beta_v], 0.5 * (g[:-1] + g[1:]), zi=[beta_v * theta_v])
         theta = th.VT + offset + decay_j @ (j_amp * jumps) + slope * tv_seg
         gap = v_seg[1:] - theta[1:]  # a spike is decided at the end of each sample, as integrate_spiking does
-        if stochastic:
+        if median:  # the rate by the trapezoid rule over each sample, as RK4 of dH/dt = rate nearly has it
+            rate = np.exp(np.minimum((v_seg - theta) / th.DV, 50.0))
+            h_seg = hazard + np.cumsum(0.5 * dt * (rate[:-1] + rate[1:]))
+            fired = np.flatnonzero(h_seg >= MEDIAN)
+        elif stochastic:
             chance = -np.expm1(-dt * np.exp(np.minimum(gap / th.DV, 50.0)))
             fired = np.flatnonzero(rng.random(gap.size) < chance)
         else:
@@ -89,6 +97,7 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
                 trace[k + 1:stop] = v_seg[1:]
             k, v, theta_v = stop - 1, v_seg[-1], tv_seg[-1]
             w, jumps = w * decay_w[-1], jumps * decay_j[-1]
+            hazard = float(h_seg[-1]) if median and steps.size > 1 else hazard
             continue
         s = int(fired[0]) + 1  # the spike's sample, relative to k
         spikes.append((k + s) * dt)
@@ -102,30 +111,36 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
         jumps = (jumps * decay_j[s] + 1.0) * np.exp(-held * dt / j_taus)
         target = max(0.0, fit.reset - knee)
         theta_v = target + (tv_seg[s] - target) * beta_v**held
-        k, v = end, fit.reset
+        # H restarts at the spike; the rate at the reset, far below the jumped threshold, adds nothing
+        k, v, hazard = end, fit.reset, 0.0
     return np.array(spikes), trace
 
 
 def simulate_rows(fit: CellFit, currents: np.ndarray, dt: float, v0: np.ndarray, offsets: np.ndarray, *,
-                  which: np.ndarray | None = None, stochastic: bool = False, seed: int = 0, keep: bool = False
-                  ) -> tuple[list[np.ndarray], np.ndarray | None]:
+                  which: np.ndarray | None = None, stochastic: bool = False, seed: int = 0, keep: bool = False,
+                  median: bool = False) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Spike times of one run per entry of `v0`, each from its own `v0` and with its own threshold
     offset, driven by the row `which[r]` of `currents` (sweeps, samples; `which` None: row r), and
     with `keep` the voltage traces (runs, samples). Many runs of one current share its row rather than
     copies of it (100 runs of 10 sweeps of 10 s would be 800 MB). Runs are stepped together where the
-    model has a gate; otherwise each is the exact run `simulate_gif` makes."""
+    model has a gate; otherwise each is the exact run `simulate_gif` makes. `median` reads the
+    escape noise's median (no offset applies then, and it is deterministic)."""
+    if median and stochastic:
+        raise ValueError("`median` is the deterministic reading of the escape noise; pass stochastic=False with it.")
     currents = np.atleast_2d(np.asarray(currents, dtype=float))
     v0, offsets = np.asarray(v0, dtype=float), np.asarray(offsets, dtype=float)
     which = np.arange(currents.shape[0]) if which is None else np.asarray(which, dtype=int)
     rng = np.random.default_rng(seed)
     if fit.membrane.gate is not None:
-        return _step_rows(fit, currents, which, dt, v0, offsets, stochastic, rng, keep)
-    runs = [_run(fit, currents[r], dt, v, o, stochastic, rng, keep) for r, v, o in zip(which, v0, offsets, strict=True)]
+        return _step_rows(fit, currents, which, dt, v0, offsets, stochastic, rng, keep, median)
+    runs = [_run(fit, currents[r], dt, v, o, stochastic, rng, keep, median)
+            for r, v, o in zip(which, v0, offsets, strict=True)]
     return [times for times, _ in runs], np.stack([trace for _, trace in runs]) if keep else None
 
 
 def _step_rows(fit: CellFit, currents: np.ndarray, which: np.ndarray, dt: float, v0: np.ndarray, offsets: np.ndarray,
-               stochastic: bool, rng: np.random.Generator, keep: bool) -> tuple[list[np.ndarray], np.ndarray | None]:
+               stochastic: bool, rng: np.random.Generator, keep: bool,
+               median: bool = False) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Every row one sample at a time: the membrane's linear part exactly over the step (as `_run`
     has it), the gate's current held at its value at the step's start, h by exponential Euler."""
     m, th, gate = fit.membrane, fit.threshold, fit.membrane.gate
@@ -142,7 +157,8 @@ def _step_rows(fit: CellFit, currents: np.ndarray, which: np.ndarray, dt: float,
     level = th.VT + offsets
     v, h = v0.copy(), gate.h_inf(v0)
     w, jumps = np.zeros((rows, w_amp.size)), np.zeros((rows, j_amp.size))
-    theta_v, hold = np.zeros(rows), np.zeros(rows, dtype=int)
+    theta_v, hold, hazard = np.zeros(rows), np.zeros(rows, dtype=int), np.zeros(rows)
+    rate = np.exp(np.minimum((v - level) / th.DV, 50.0))  # at the sample's start, for the trapezoid
     traces = np.empty((rows, n)) if keep else None
     if traces is not None:
         traces[:, 0] = v
@@ -157,7 +173,11 @@ def _step_rows(fit: CellFit, currents: np.ndarray, which: np.ndarray, dt: float,
         jumps *= decay_j
         theta_v = beta_v * theta_v + (1.0 - beta_v) * np.maximum(0.0, v - knee)
         gap = v - (level + jumps @ j_amp + slope * theta_v)
-        if stochastic:
+        if median:
+            now = np.exp(np.minimum(gap / th.DV, 50.0))
+            hazard, rate = hazard + 0.5 * dt * (rate + now), now
+            fired = ~held & (hazard >= MEDIAN)
+        elif stochastic:
             fired = ~held & (rng.random(rows) < -np.expm1(-dt * np.exp(np.minimum(gap / th.DV, 50.0))))
         else:
             fired = ~held & (gap >= 0)
@@ -167,6 +187,7 @@ def _step_rows(fit: CellFit, currents: np.ndarray, which: np.ndarray, dt: float,
             v[fired], hold[fired] = fit.reset, steps
             w[fired] += 1.0
             jumps[fired] += 1.0
+            hazard[fired], rate[fired] = 0.0, 0.0  # the rate at the reset, below the jumped threshold
         if traces is not None:
             traces[:, k + 1] = v
     return [np.array(s) for s in spikes], traces

@@ -158,7 +158,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
     """A hybrid model: LSODA between spikes, each threshold crossing found as an event (to the
     solver's precision), then the reset, the other states set or incremented, and the refractory
     period with the spiking state held at its reset while the others evolve."""
-    i = states.index(rule.state)
+    i, w = states.index(rule.state), states.index(rule.watched)
     free = _with_inputs(rhs, t, u)
 
     def held(time: float, y: np.ndarray) -> np.ndarray:
@@ -167,7 +167,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
         return d
 
     def crossing(time: float, y: np.ndarray) -> float:
-        return y[i] - (rule.threshold_at(y, states) if rule.moving else rule.threshold)
+        return y[w] - (rule.threshold_at(y, states) if rule.moving else rule.threshold)
 
     crossing.terminal, crossing.direction = True, 1  # type: ignore[attr-defined]  # as _blow_up's
     out, start, y, holding = np.full((t.size, y0.size), np.nan), t[0], np.array(y0, dtype=float), False
@@ -194,7 +194,7 @@ def _integrate_spiking(rhs, y0, t, u, rtol: float, atol: float, on_failure: str,
     out[t >= start] = y  # a last sample at the final spike or the end of a refractory period
     marks = np.searchsorted(t, spikes)  # the first sample at or after each spike
     marks = marks[marks < t.size]
-    out[marks, i] = rule.threshold_at(out[marks], states)  # a moving threshold: its value at that sample
+    out[marks, w] = rule.threshold_at(out[marks], states)  # a moving threshold: its value at that sample
     return out
 
 

@@ -89,8 +89,10 @@ class TorchRHS:
             Columns("p", tuple(system.symbol(n) for n in self.free)),
         )
         self._exprs = tuple(r.xreplace(values).xreplace(placeholders) for r in _declared(system))
+        # a rule that watches another state (a GIF's integrated escape rate) puts no bound on V's own terms
         self._cap = (system.state_index(spike.state), float(spike.threshold),
-                     tuple((system.state_index(n), float(k)) for n, k in spike.moving)) if spike is not None else None
+                     tuple((system.state_index(n), float(k)) for n, k in spike.moving)) \
+            if spike is not None and spike.watch is None else None
         generated = generate(self._exprs, self._columns, "torch", self._cap)
         self._function, self.source = generated.function, generated.source
         self._gradients: dict[tuple[bool, ...], _Gradient | None] = {}  # by which arguments want gradients

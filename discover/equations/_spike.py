@@ -22,6 +22,11 @@ class SpikeRule:
     The threshold is `threshold + sum(coefficient * value of name for name, coefficient in moving)`:
     a fixed number, or a moving threshold (GIF, Pozzorini et al. 2015) whose moving part is carried
     by ordinary states of the system, e.g. dtheta/dt = -theta/tau_theta with `add` theta += 1.
+
+    `watch` names another state to compare with the threshold in place of `state`, which is still
+    the one reset and held: e.g. the integrated escape rate H of a GIF (dH/dt = exp((V - VT)/DV),
+    set to 0 at each spike with `also`), whose crossing of ln 2 is the median spike time of its
+    escape noise, the deterministic reading of a stochastic model.
     """
 
     state: str
@@ -38,6 +43,13 @@ class SpikeRule:
     """The moving part of the threshold, as (state name, coefficient) pairs: the model spikes when
     `state >= threshold + sum(coefficient * name)`; e.g. (("theta", 12.0),) for a threshold 12 mV
     higher per unit of theta."""
+    watch: str | None = None
+    """The state compared with the threshold where it is not `state`, e.g. "H" (see above)."""
+
+    @property
+    def watched(self) -> str:
+        """The state whose crossing of the threshold is a spike: `watch`, or else `state`."""
+        return self.watch if self.watch is not None else self.state
 
     def effects(self) -> str:
         """What a spike does besides the reset, as text: ", s -> 0, w += 1"."""
@@ -56,7 +68,8 @@ class SpikeRule:
 
     def check_names(self, states: Sequence[str]) -> None:
         """Every state the rule names is one of `states` (the system checks this where it is built)."""
-        for field, names in (("state", (self.state,)), ("also", [n for n, _ in self.also]),
+        for field, names in (("state", (self.state,)), ("watch", () if self.watch is None else (self.watch,)),
+                             ("also", [n for n, _ in self.also]),
                              ("add", [n for n, _ in self.add]), ("moving", [n for n, _ in self.moving])):
             for name in names:
                 if name not in states:
@@ -73,7 +86,10 @@ class SpikeRule:
                 raise EquationError(f"spike rule `{name}` must be a number, got {value!r}.")
         # a moving threshold is higher after a spike than its fixed part (a GIF's jumps, a threshold that
         # followed the depolarisation up), so a reset above the fixed part can be right there
-        if not self.reset < self.threshold and not self.moving:
+        if self.watch is not None and (not isinstance(self.watch, str) or self.watch == self.state):
+            raise EquationError(f"spike rule `watch` is {self.watch!r}; name a state other than {self.state!r} to "
+                                "compare with the threshold, or leave it None to compare the spiking state.")
+        if not self.reset < self.threshold and not self.moving and self.watch is None:
             raise EquationError(f"spike `reset` ({self.reset}) must lie below `threshold` ({self.threshold}), "
                                 "or the model would spike again at once.")
         if self.refractory < 0:
@@ -90,8 +106,8 @@ class SpikeRule:
 
     def _check_moving(self) -> None:
         moving = [n for n, _ in self.moving]
-        if self.state in moving:  # V >= VT + b*V is a different fixed threshold, and exporters watch V alone
-            raise EquationError(f"spike rule `moving` names {self.state!r}, the state that spikes; the moving part "
+        if self.watched in moving:  # V >= VT + b*V is a different fixed threshold, and exporters watch V alone
+            raise EquationError(f"spike rule `moving` names {self.watched!r}, the state that spikes; the moving part "
                                 f"of the threshold is carried by other states, e.g. moving=(('theta', 12.0),) with "
                                 "dtheta/dt = -theta/tau_theta and add=(('theta', 1.0),).")
         twice = sorted({n for n in moving if moving.count(n) > 1})

@@ -320,7 +320,7 @@ class EquationSystem:
             lines.append("with " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
         if self.spike is not None:
             r = self.spike
-            lines.append(f"spike when {r.state} >= {r.threshold_text()}: {r.state} -> {r.reset:g}{r.effects()}, "
+            lines.append(f"spike when {r.watched} >= {r.threshold_text()}: {r.state} -> {r.reset:g}{r.effects()}, "
                          f"held for {r.refractory:g} {self.time_unit}")
         return "\n".join(lines)
 

@@ -77,16 +77,16 @@ def _threshold(system: EquationSystem, names: Mapping[str, str], quantity) -> st
     back, each moving state divided by its unit: `V >= ((-45.0) + (12.0)*theta) * (mV)`."""
     r = system.spike
     assert r is not None  # rendered for spiking systems only
-    v = names[r.state]
+    v = names[r.watched]  # the state compared (a GIF's integrated escape rate, or V itself)
     if not r.moving:
-        return f"{v} >= {quantity(r.state, r.threshold)}"
+        return f"{v} >= {quantity(r.watched, r.threshold)}"
 
     def number(name: str) -> str:  # the state as the number it is in discover
         unit = _unit(system.units.get(name, "1"))
         return names[name] if unit == "1" else f"({names[name]}/({unit}))"
 
     level = " + ".join([f"({float(r.threshold)!r})", *(f"({c!r})*{number(n)}" for n, c in r.moving)])
-    unit = _unit(system.units.get(r.state, "1"))
+    unit = _unit(system.units.get(r.watched, "1"))
     return f"{v} >= ({level})" + ("" if unit == "1" else f" * ({unit})")
 
 

@@ -101,6 +101,8 @@ def _bounded(system: EquationSystem) -> tuple[sp.Expr, ...]:
     rule = system.spike
     if rule is None:
         return system.rhs
+    if rule.watch is not None:  # V is not compared (a GIF's escape rate is): nothing to bound it by
+        return system.rhs
     v = system.symbol(rule.state)
     level = sp.Float(rule.threshold) + sum(sp.Float(c) * system.symbol(n) for n, c in rule.moving)
     return tuple(rhs.xreplace({v: sp.Min(v, level)}) for rhs in system.rhs)
@@ -117,11 +119,12 @@ def _spiking(system: EquationSystem, names, quantity, time_unit: str) -> tuple[l
     fire = [f"        {v} = {quantity(rule.state, rule.reset)}",
             *(f"        {names[n]} = {quantity(n, x)}" for n, x in rule.also),
             *(f"        {names[n]} += {quantity(n, x)}" for n, x in rule.add), "        emit_spike()"]
-    condition = f"{v} >= {quantity(rule.state, rule.threshold)}"
+    watched = names[rule.watched]  # V, or the state compared in its place (a GIF's integrated escape rate)
+    condition = f"{watched} >= {quantity(rule.watched, rule.threshold)}"
     if rule.moving:  # in the model's units, scaled back as the ODEs are: V >= ((-45.0) + (12.0)*theta) * (1 mV)
         level = " + ".join([f"({float(rule.threshold)!r})", *(f"({c!r})*{_number(system, names, n)}"
                                                                for n, c in rule.moving)])
-        condition = f"{v} >= ({level}) * (1 {_unit(system.units.get(rule.state, '1'))})".replace(" * (1 )", "")
+        condition = f"{watched} >= ({level}) * (1 {_unit(system.units.get(rule.watched, '1'))})".replace(" * (1 )", "")
     if rule.refractory <= 0:
         return ["        integrate_odes()"], ["    output:", "        spike", "",
                                                f"    onCondition({condition}):", *fire]

@@ -85,7 +85,7 @@ def _spiking_dynamics(system: EquationSystem, names: Mapping[str, str], per_ms: 
     level = f"({float(rule.threshold)!r})"
     for n, c in rule.moving:  # a moving threshold, one bracket per sum (PyLEMS mis-parses chains)
         level = f"({level} + (({c!r}) * {names[n]}))"
-    fire = [f'<OnCondition test="{v} .geq. {level}">', '    <EventOut port="spike"/>',
+    fire = [f'<OnCondition test="{names[rule.watched]} .geq. {level}">', '    <EventOut port="spike"/>',
             *(f"    {j}" for j in jumps)]
     if rule.refractory <= 0:
         return [*time_derivatives("            "), *(f"            {x}" for x in fire), "            </OnCondition>"]

@@ -10,7 +10,9 @@ A spike rule on the membrane voltage is run by the runner: a NetCon watches v fo
 (CVODE finds the crossing, interpolated within its step), and at the crossing an event resets v,
 sets and increments the other states and, for a refractory period, sets the mechanism's `held`
 so its current (hence dv/dt) is 0. A moving threshold VT + sum(b * theta) is watched as the
-mechanism's `vspike` = v - sum(b * theta), computed with the currents, crossing VT.
+mechanism's `vspike` = v - sum(b * theta), computed with the currents, crossing VT; a rule that
+compares another state (`SpikeRule.watch`, a GIF's integrated escape rate H) is watched as
+`vspike` = H.
 """
 
 from __future__ import annotations
@@ -120,10 +122,16 @@ def render_mod(system: EquationSystem) -> str:
         params.append("    held = 0  : 1 while refractory (set by the runner): no current, v stays at the reset")
         ranges.append("held")
     moving = _moving_part(system, names)
-    # the NetCon watches v minus the threshold's moving part; NEURON keeps assigned values current
-    if moving and system.spike is not None:
+    rule = system.spike
+    # the NetCon watches v minus the threshold's moving part, or the state the rule compares in v's
+    # place (a GIF's integrated escape rate); NEURON keeps assigned values current
+    watched = "v" if rule is None or rule.watch is None else names[rule.watch]
+    signal = rule is not None and (bool(moving) or rule.watch is not None)
+    if signal:
+        assert rule is not None  # signal says so
         ranges.append("vspike")
-        current += f"    vspike = v - {moving}  : crosses {float(system.spike.threshold)!r} at the moving threshold\n"
+        current += (f"    vspike = {watched}{' - ' + moving if moving else ''}  : crosses {float(rule.threshold)!r} "
+                    "at the threshold\n")
     neuron_block += f"    RANGE {', '.join(ranges)}\n" if ranges else ""
     solve = "    SOLVE states METHOD derivimplicit\n" if others else ""
     states_block = f"STATE {{\n    {' '.join(names[s] for s in others)}\n}}\n\n" if others else ""
@@ -139,7 +147,7 @@ PARAMETER {{
 
 ASSIGNED {{
     v
-    i{chr(10) + "    vspike" if moving else ""}
+    i{chr(10) + "    vspike" if signal else ""}
 }}
 
 {states_block}INITIAL {{
@@ -253,7 +261,8 @@ def _spike_code(system: EquationSystem, names: Mapping[str, str], mech: str, sca
     refractory = float(rule.refractory) * scale
     hold = (f"        seg.held_{mech} = 1\n        cvode.event(h.t + {refractory!r}, release)\n" if refractory > 0
             else "")
-    moving = "  # vspike = v - the threshold's moving part" if rule.moving else ""
+    signal = bool(rule.moving) or rule.watch is not None
+    moving = f"  # vspike = {rule.watched} - the threshold's moving part" if signal else ""
     return f"""    spikes = []
 
     def release():  # the refractory period is over: v follows the model again
@@ -266,7 +275,7 @@ def _spike_code(system: EquationSystem, names: Mapping[str, str], mech: str, sca
 {chr(10).join(also + add + [''])}{hold}        cvode.re_init()
 
     cvode.condition_order(2)  # the crossing interpolated within CVODE's step, not at its end
-    detector = h.NetCon(seg._ref_{"vspike_" + mech if rule.moving else "v"}, None, sec=sec)
+    detector = h.NetCon(seg._ref_{"vspike_" + mech if signal else "v"}, None, sec=sec)
     detector.threshold = {float(rule.threshold)!r}{moving}
     detector.record(lambda: cvode.event(h.t, fire))
 """

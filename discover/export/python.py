@@ -105,9 +105,12 @@ def _spiking(system: EquationSystem) -> str:
     also = {system.states.index(n): v for n, v in rule.also}
     add = {system.states.index(n): v for n, v in rule.add}
     moving = {system.states.index(n): c for n, c in rule.moving}
-    when = f"{rule.state} >= {rule.threshold_text()}"
-    return f'''# a spike when y[state] >= threshold + sum(c * y[j] for j, c in moving.items()): {when}
-SPIKE = {{"state": {index}, "threshold": {float(rule.threshold)!r}, "reset": {float(rule.reset)!r},
+    watch = system.states.index(rule.watched)
+    when = f"{rule.watched} >= {rule.threshold_text()}"
+    return f'''# a spike when y[watch] >= threshold + sum(c * y[j] for j, c in moving.items()): {when};
+# y[state] is then reset and held
+SPIKE = {{"state": {index}, "watch": {watch}, "threshold": {float(rule.threshold)!r},
+         "reset": {float(rule.reset)!r},
          "refractory": {float(rule.refractory)!r}, "set": {also!r}, "add": {add!r}, "moving": {moving!r}}}
 
 
@@ -129,7 +132,7 @@ def simulate_spikes(y0=Y0, t=None, inputs=None, **parameters):
         d[i] = 0.0
         return d
     def crossing(s, y):  # the threshold moves with the states in SPIKE["moving"]
-        return y[i] - threshold - sum(c * y[j] for j, c in SPIKE["moving"].items())
+        return y[SPIKE["watch"]] - threshold - sum(c * y[j] for j, c in SPIKE["moving"].items())
     crossing.terminal, crossing.direction = True, 1
     out, spikes = np.empty((len(t), len(y0))), []
     start, y, refractory = t[0], np.array(y0, dtype=float), False

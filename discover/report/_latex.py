@@ -40,12 +40,13 @@ def equations_latex(system: EquationSystem, known: EquationSystem | None = None)
         rows.append(f"{lhs} &= {rhs}")
     if system.spike is not None:
         r, v = system.spike, sp.latex(sp.Symbol(system.spike.state))
+        watched = sp.latex(sp.Symbol(r.watched))
         unit = rf"\,\mathrm{{{escape(system.time_unit)}}}" if system.time_unit not in ("", "1") else ""
         also = "".join(rf",\ {sp.latex(sp.Symbol(n))} \leftarrow {x:g}" for n, x in r.also)
         also += "".join(rf",\ {sp.latex(sp.Symbol(n))} \leftarrow {sp.latex(sp.Symbol(n))} + {x:g}" for n, x in r.add)
         threshold = f"{r.threshold:g}" + "".join(rf" {'-' if c < 0 else '+'} {abs(c):g}\,{sp.latex(sp.Symbol(n))}"
                                                  for n, c in r.moving)
-        rows.append(rf"&\text{{spike when }} {v} \geq {threshold}:\ {v} \leftarrow {r.reset:.4g}{also}"
+        rows.append(rf"&\text{{spike when }} {watched} \geq {threshold}:\ {v} \leftarrow {r.reset:.4g}{also}"
                     rf"\text{{ for }} {r.refractory:.3g}{unit}")
     return "\\begin{align}\n" + " \\\\\n".join(rows) + "\n\\end{align}\n"
 

@@ -23,7 +23,7 @@ def equations_text(system: EquationSystem, known: EquationSystem | None = None) 
         lines.append(f"d{state}/dt = {rhs}")
     if system.spike is not None:
         r = system.spike
-        lines.append(f"spike when {r.state} >= {r.threshold_text()}: {r.state} -> {r.reset:.4g}{r.effects()}, "
+        lines.append(f"spike when {r.watched} >= {r.threshold_text()}: {r.state} -> {r.reset:.4g}{r.effects()}, "
                      f"held for {r.refractory:.3g} {system.time_unit}")
     return "\n".join(lines)
 

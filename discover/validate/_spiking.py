@@ -58,7 +58,7 @@ def integrate_spiking(
     out[:, 0] = y0
     for k, y, spiked in _steps(f, located, y0, u, dt, substeps):
         out[:, k] = y
-        out[spiked, k, index] = located.level(out[spiked, k])
+        out[spiked, k, located.watch] = located.level(out[spiked, k])
     return out
 
 
@@ -83,9 +83,10 @@ def spike_trains(f: RHS, rule: SpikeRule, index: int, y0: np.ndarray, u: np.ndar
 
 
 def _locate(rule: SpikeRule, index: int, names: Sequence[str]) -> _Located:
-    if rule.moving and not names:
-        raise EquationError(f"a moving threshold reads the states {[n for n, _ in rule.moving]}; pass `names`, "
-                            "the states' names in the order of y0's columns.")
+    if (rule.moving or rule.watch is not None) and not names:
+        what = f"a moving threshold reads the states {[n for n, _ in rule.moving]}" if rule.moving else \
+            f"the rule watches the state {rule.watch!r}"
+        raise EquationError(f"{what}; pass `names`, the states' names in the order of y0's columns.")
     return _Located(rule, index, names)
 
 
@@ -112,6 +113,7 @@ class _Located:
 
     def __init__(self, rule: SpikeRule, index: int, names: Sequence[str]) -> None:
         self.rule, self.index = rule, index
+        self.watch = names.index(rule.watch) if rule.watch is not None else index  # the state that crosses
         self.also = [(names.index(n), v) for n, v in rule.also] if names else []
         self.add = [(names.index(n), v) for n, v in rule.add] if names else []
         self.moving = [(names.index(n), c) for n, c in rule.moving]
@@ -126,15 +128,15 @@ class _Located:
         """(states, refractory time left, which fired) after the substep `before` -> `y`; with
         `escape`, a spike is drawn at the escape rate instead of at the threshold."""
         rule, index = self.rule, self.index
-        v = y[:, index]
-        gap, gap_before = v - self.level(y), before[:, index] - self.level(before)  # below the threshold: < 0
+        v, watched = y[:, index], y[:, self.watch]
+        gap, gap_before = watched - self.level(y), before[:, self.watch] - self.level(before)  # below: < 0
         held = hold > 0.5 * h  # not > 0: 2.0 - 200 * 0.01 leaves 1e-15 and one step too many
         if escape is None:
             fired = ~held & ~(gap < 0)  # NaN and inf count as reaching it
         else:  # the probability of at least one event of the rate over the substep
             assert rng is not None  # made wherever an escape rate is given
             rate = escape.rate * np.exp(np.minimum(gap / escape.delta_v, 50.0))
-            fired = ~held & ((rng.random(v.size) < -np.expm1(-h * rate)) | ~np.isfinite(v))
+            fired = ~held & ((rng.random(v.size) < -np.expm1(-h * rate)) | ~np.isfinite(watched))
         # the other states at the crossing, linearly between the step's ends: a step that blew up
         # (AdEx's V to 1e20) took them with it (w to 7e11, read off that V), and there the
         # crossing is at the step's start
@@ -162,7 +164,7 @@ def spike_signal(rule: SpikeRule, y: np.ndarray, names: Sequence[str]) -> np.nda
     and recomputing that sum in another order can leave V 1e-14 below it (a missed spike, seen on a
     GIF model); no sample between spikes comes within 1e-9 of the threshold without reaching it."""
     names = list(names)
-    v = np.asarray(y, dtype=float)[..., names.index(rule.state)]
+    v = np.asarray(y, dtype=float)[..., names.index(rule.watched)]
     if not rule.moving:
         return v
     with np.errstate(invalid="ignore"):

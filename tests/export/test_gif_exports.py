@@ -1,6 +1,7 @@
 """A discovered GIF-type cell model (gif_system: several spike-triggered currents and threshold jumps,
 a threshold that follows V through max(0, V - knee), an A-type potassium gate) runs in every
-simulator and spikes when we do."""
+simulator and spikes when we do, read both ways: V crossing its threshold, and the escape noise's
+median (a state H integrating the escape rate, the rule watching H and resetting V)."""
 
 import functools
 import subprocess
@@ -26,21 +27,30 @@ NONE = Selection((), (), "")
 GATE = Gate(5.0, -40.0, -65.0, 30.0)
 FIT = CellFit(Membrane(100.0, 5.0, -65.0, ((3.0, 200.0), (30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NONE, GATE),
               Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -55.0, 0.3), 0.0, NONE), reset=-60.0, refractory=3.0)
-SYSTEM = gif_system(FIT, offset=-1.0)
+SYSTEMS = {"crossing": gif_system(FIT, offset=-1.0), "median": gif_system(FIT, median=True, name="gif_median")}
 CURRENT, DURATION, TOLERANCE = 175.0, 150.0, 0.1  # pA, ms, ms per spike
-Y0 = [{"V": -65.0, "h_A": float(GATE.h_inf(-65.0))}.get(state, 0.0) for state in SYSTEM.states]
+
+
+def y0(reading: str) -> list[float]:
+    return [{"V": -65.0, "h_A": float(GATE.h_inf(-65.0))}.get(state, 0.0) for state in SYSTEMS[reading].states]
+
+
+@pytest.fixture(params=list(SYSTEMS))
+def reading(request):
+    return request.param
 
 
 @functools.cache
-def our_spike_times(dt: float = 0.005) -> np.ndarray:
-    t = np.arange(0.0, DURATION, dt)
-    start = Trajectories(t, np.tile(Y0, (1, t.size, 1)), np.full((1, t.size, 1), CURRENT), SYSTEM.states, ("I",))
-    return spike_times(t, spike_signal(SYSTEM.spike, resimulate_spiking(SYSTEM, start)[0], SYSTEM.states),
-                       SYSTEM.spike.threshold)
+def our_spike_times(reading: str, dt: float = 0.005) -> np.ndarray:
+    system, t = SYSTEMS[reading], np.arange(0.0, DURATION, dt)
+    start = Trajectories(t, np.tile(y0(reading), (1, t.size, 1)), np.full((1, t.size, 1), CURRENT), system.states,
+                         ("I",))
+    return spike_times(t, spike_signal(system.spike, resimulate_spiking(system, start)[0], system.states),
+                       system.spike.threshold)
 
 
-def _assert_as_ours(theirs):
-    ours = our_spike_times()
+def _assert_as_ours(theirs, reading):
+    ours = our_spike_times(reading)
     assert len(ours) >= 4 and len(theirs) == len(ours), (theirs, ours)
     np.testing.assert_allclose(theirs, ours, atol=TOLERANCE)
 
@@ -50,39 +60,39 @@ def _resets(t, y):
     return t[1:][np.diff(y[:, 0]) < -5.0]
 
 
-def test_python_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
-    [path] = export(SYSTEM, "python", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+def test_python_export_of_a_discovered_cell_spikes_as_we_do(tmp_path, reading):
+    [path] = export(SYSTEMS[reading], "python", tmp_path, y0=y0(reading), inputs={"I": CURRENT}, duration=DURATION)
     _, _, theirs = in_a_fresh_interpreter(tmp_path, path.name, f"simulate_spikes(t=np.arange(0, {DURATION}, 0.01))",
                                           ("t", "y", "spikes"))
-    _assert_as_ours(theirs)
+    _assert_as_ours(theirs, reading)
 
 
-def test_brian2_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
+def test_brian2_export_of_a_discovered_cell_spikes_as_we_do(tmp_path, reading):
     needs("brian2")
-    files = export(SYSTEM, "brian2", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    files = export(SYSTEMS[reading], "brian2", tmp_path, y0=y0(reading), inputs={"I": CURRENT}, duration=DURATION)
     t, y = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model()")
-    _assert_as_ours(_resets(t, y))
+    _assert_as_ours(_resets(t, y), reading)
 
 
-def test_neuron_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
+def test_neuron_export_of_a_discovered_cell_spikes_as_we_do(tmp_path, reading):
     needs("neuron")
-    files = export(SYSTEM, "neuron", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    files = export(SYSTEMS[reading], "neuron", tmp_path, y0=y0(reading), inputs={"I": CURRENT}, duration=DURATION)
     compile_mod(tmp_path)
     _, _, theirs = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model(record_dt=0.01)", ("t", "y", "spikes"))
-    _assert_as_ours(theirs)
+    _assert_as_ours(theirs, reading)
 
 
-def test_lems_export_of_a_discovered_cell_spikes_as_we_do(tmp_path):
+def test_lems_export_of_a_discovered_cell_spikes_as_we_do(tmp_path, reading):
     needs("neuroml")
-    files = export(SYSTEM, "neuroml", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    files = export(SYSTEMS[reading], "neuroml", tmp_path, y0=y0(reading), inputs={"I": CURRENT}, duration=DURATION)
     t, y = in_a_fresh_interpreter(tmp_path, files[-1].name, "run_model()")
-    _assert_as_ours(_resets(t, y))
+    _assert_as_ours(_resets(t, y), reading)
 
 
-def test_nestml_export_of_a_discovered_cell_passes_the_nestml_checks(tmp_path):
+def test_nestml_export_of_a_discovered_cell_passes_the_nestml_checks(tmp_path, reading):
     """NEST does not build here: NESTML's parser and semantic (unit) checks run on the whole model."""
     needs("nestml")
-    [path] = export(SYSTEM, "nestml", tmp_path, y0=Y0, inputs={"I": CURRENT}, duration=DURATION)
+    [path] = export(SYSTEMS[reading], "nestml", tmp_path, y0=y0(reading), inputs={"I": CURRENT}, duration=DURATION)
     done = subprocess.run([sys.executable, "-m", "discover.export.nestml_check", str(path)], capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -14,7 +14,7 @@ from discover.export._common import target_names
 from discover.export.nest_build import NestBuildError, build, missing, simulate as nest_simulate
 from discover.models import get_model
 from discover.validate import resimulate_spiking, spike_signal, spike_times
-from tests.export.test_gif_exports import SYSTEM as GIF, Y0 as GIF_Y0
+from tests.export.test_gif_exports import SYSTEMS as GIF, y0 as gif_y0
 
 pytestmark = pytest.mark.simulators
 
@@ -31,7 +31,9 @@ def adapting_eif():
     return known.replace_residuals({"V": 0.1 * sp.exp((known.symbol("V") + 50) / 2)}, how="test")
 
 
-SPIKING = {"adapting_eif": (adapting_eif(), [-65.0, 0.0], 250.0, 200.0), "gif": (GIF, GIF_Y0, 175.0, 150.0)}
+SPIKING = {"adapting_eif": (adapting_eif(), [-65.0, 0.0], 250.0, 200.0),
+           "gif": (GIF["crossing"], gif_y0("crossing"), 175.0, 150.0),
+           "gif_median": (GIF["median"], gif_y0("median"), 175.0, 150.0)}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,84 @@
+"""Which deterministic reading of a fitted escape-noise model the exports carry.
+
+An escape-noise GIF is stochastic; a simulator wants one spike train. Two readings:
+- **crossing**: V reaches the threshold moved by `offset`, the shift that makes the model fire as
+  often as the cell on the training sweeps (`calibrate_offset`);
+- **median**: H, the escape rate integrated since the last spike, reaches ln 2: where half of the
+  model's stochastic runs from that state would have spiked (nothing tuned).
+On a cell whose spikes follow fast upstrokes they agree; where the voltage lingers near the
+threshold the crossing fires at the first touch and the median later, where the noise-driven cell
+does. Which places the spikes better differs between cells (the five shared ones:
+benchmarks/RESULTS_cells.md), so it is chosen on the training sweeps: the median only where it
+places their spikes better beyond chance, the lower end of a block bootstrap of the difference in
+Gamma above 0 (a Gamma that differs by a few spikes between readings is a coin toss, and the
+crossing, which fires as often as the cell, is the safer default).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._gif import CellFit, Recorded
+from ._simulate import simulate_rows
+
+WINDOW = 4.0
+"""ms: the coincidence window of Gamma."""
+BLOCK = 500.0
+"""ms: the blocks the bootstrap resamples (spike trains are correlated within a few ISIs, not across)."""
+RESAMPLES, LEVEL = 1000, 0.05
+"""Bootstrap resamples, and the one-sided level at which the median must win."""
+
+
+def choose_reading(fit: CellFit, rec: Recorded, offset: float, seed: int = 0) -> tuple[bool, str]:
+    """(whether the exports read the escape noise's median, why, with the training Gamma of both)."""
+    counts = {median: _block_counts(fit, rec, 0.0 if median else offset, median) for median in (False, True)}
+    gamma = {median: _gamma(c.sum(axis=0)) for median, c in counts.items()}
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, counts[False].shape[0], size=(RESAMPLES, counts[False].shape[0]))
+    differences = np.array([_gamma(counts[True][p].sum(axis=0)) - _gamma(counts[False][p].sum(axis=0))
+                            for p in picks])
+    low = float(np.nanquantile(differences, LEVEL)) if np.isfinite(differences).any() else float("nan")
+    median = bool(low > 0)
+    crossing = f"V crossing VT {offset:+.3g} mV (as many spikes as the cell)"
+    noise = "the escape noise median (H >= ln 2)"
+    chosen, other = (noise, crossing) if median else (crossing, noise)
+    return median, (f"deterministic reading: {chosen}; training Gamma {gamma[median]:.3f}, {other} "
+                    f"{gamma[not median]:.3f} (median minus crossing: 5th percentile of {RESAMPLES} block "
+                    f"resamples {low:+.3f}; the median is read only where that is above 0)")
+
+
+def _block_counts(fit: CellFit, rec: Recorded, offset: float, median: bool) -> np.ndarray:
+    """Per block of every training sweep: (coincidences, recorded spikes, model spikes, duration ms),
+    each recorded spike matched to at most one model spike within WINDOW, as `coincidence_factor`."""
+    rows = []
+    for v, i, onsets in zip(rec.v, rec.i, rec.onsets, strict=True):
+        (model,), _ = simulate_rows(fit, i[None], rec.dt, np.array([v[0]]), np.array([offset]), median=median)
+        data = np.asarray(onsets) * rec.dt
+        hit = _matched(data, model)
+        duration = v.size * rec.dt
+        edges = np.append(np.arange(0.0, duration, BLOCK), duration)
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            inside = (data >= a) & (data < b)
+            rows.append((hit[inside].sum(), inside.sum(), ((model >= a) & (model < b)).sum(), b - a))
+    return np.array(rows, dtype=float)
+
+
+def _matched(data: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """Which recorded spikes have a model spike of their own within WINDOW (nearest first)."""
+    used = np.zeros(model.size, dtype=bool)
+    hit = np.zeros(data.size, dtype=bool)
+    for k, s in enumerate(data):
+        near = np.flatnonzero(~used & (np.abs(model - s) <= WINDOW))
+        if near.size:
+            used[near[np.argmin(np.abs(model[near] - s))]] = hit[k] = True
+    return hit
+
+
+def _gamma(total: np.ndarray) -> float:
+    """Gamma of pooled counts (coincidences, recorded, model, duration), as `coincidence_factor`."""
+    coinc, n_data, n_model, duration = total
+    if n_data + n_model == 0:
+        return float("nan")
+    nu = n_model / duration
+    norm = 1 - 2 * nu * WINDOW
+    return float((coinc - 2 * nu * WINDOW * n_data) / (0.5 * (n_data + n_model)) / norm) if norm > 0 else float("nan")
