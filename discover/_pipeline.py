@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -93,7 +94,7 @@ def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories
     progress = as_progress(progress)
 
     # Main loop
-    seconds = {}
+    seconds: dict[str, float] = {}
     full_train, route = train, "ude" if hidden else _route(system, distill)
     if system.spike is not None and "window" not in training:
         # Near the threshold a spiking model diverges within a few samples: a 20-sample window
@@ -102,7 +103,8 @@ def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories
         # seen on simulated Izhikevich data and on the real FSI). 8 samples recover Izhikevich's
         # 0.04 v^2 and the EIF's exponential; 4-5 make the EIF's slope too shallow.
         training = {**training, "window": SPIKING_WINDOW}
-    window, substeps = int(training.get("window", UDE(None).window)), int(training.get("substeps", UDE(None).substeps))
+    window = int(training.get("window", _ude_default("window")))
+    substeps = int(training.get("substeps", _ude_default("substeps")))
     if system.spike is not None:
         # a smooth ODE cannot follow a spike: train and distil on the stretches between spikes
         train = spike_free_chunks(train, system.spike, 3 * window)
@@ -162,7 +164,7 @@ def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories
     seconds["validation"] = time.perf_counter() - start
 
     # Finish up
-    notes = (routes["why"],) if len(found) > 1 else ()
+    notes: tuple[str, ...] = (routes["why"],) if len(found) > 1 else ()
     notes += (held_note,) if held_note else ()
     notes += tuple(
         f"input or state `{f}` was constant in the training data, so the residual's dependence on it "
@@ -363,11 +365,17 @@ def _predictions(system: EquationSystem, ude: UDE | None, discovered: EquationSy
         if ude is not None:
             out["UDE"] = ude.simulate(heldout)
         return {**out, "discovered": resimulate(discovered, heldout)}
+    assert ude is not None  # a spiking model takes the UDE route only (`_route`)
     return {
         "known only": resimulate_spiking(system.without_residuals(), heldout, ude.substeps),
         "UDE": resimulate_spiking(system, heldout, ude.substeps, f=torch_rhs(ude.model_)),
         "discovered": resimulate_spiking(discovered, heldout, ude.substeps),
     }
+
+
+def _ude_default(name: str) -> Any:
+    """The default of `UDE` setting `name` (what `UDE(system)` sets it to)."""
+    return inspect.signature(UDE).parameters[name].default
 
 
 def _selection_split(train: Trajectories, fraction: float, training: Mapping[str, Any]):
@@ -377,7 +385,7 @@ def _selection_split(train: Trajectories, fraction: float, training: Mapping[str
     spike-free pieces of a recording), every (1/fraction)-th trajectory is held out whole.
     Returns (data to train on, data to choose on or None, a record for the results).
     """
-    window = int(training.get("window", UDE(None).window))
+    window = int(training.get("window", _ude_default("window")))
     cut = int(round(train.t.size * (1 - fraction)))
     every = int(round(1 / fraction)) if fraction > 0 else 0
     if fraction <= 0:

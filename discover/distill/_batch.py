@@ -26,13 +26,14 @@ from ._lockstep import lbfgs_many
 from ._monomials import Monomials, integrate, linear
 
 Terms = Mapping[str, sp.Expr]  # state -> the expression that replaces its residual placeholder
+_Monomials = list[tuple[tuple[int, ...], int | float]]  # (exponents, number index or fixed coefficient) per term
 
 
 @dataclasses.dataclass(frozen=True)
 class _Candidate:
     terms: dict[str, sp.Expr]
     floats: tuple[sp.Float, ...]  # its numbers, sorted; equal floats are one number
-    linear: dict[str, list[tuple[tuple[int, ...], int | float]]] | None  # state -> (exponents, number index or fixed)
+    linear: dict[str, _Monomials] | None  # state -> (exponents, number index or fixed)
     rhs: TorchRHS | None  # compiled with its numbers free, when first evaluated on its own
 
 
@@ -47,7 +48,8 @@ class Batch:
     def __init__(self, system: EquationSystem, candidates: Sequence[Terms] = (), nets: Sequence = (),
                  device: torch.device | str = "cpu") -> None:
         self.device = torch.device(device)
-        self.system, self.nets, self.replaced = system, [net.to(self.device) for net in nets], None
+        self.system, self.nets = system, [net.to(self.device) for net in nets]
+        self.replaced: tuple[str, ...] | None = None  # the states every candidate replaces: the first `add` sets it
         self.base = TorchRHS(system)
         self.known = _polynomial_known(system)
         self.candidates: list[_Candidate] = []
@@ -93,21 +95,24 @@ class Batch:
     def compiled(self, k: int) -> TorchRHS:
         """Candidate `k`'s right-hand side compiled on its own, its numbers free (compiled once)."""
         candidate = self.candidates[k]
-        if candidate.rhs is None:
+        rhs = candidate.rhs
+        if rhs is None:
             floats, names = candidate.floats, tuple(f"_refit_{i}" for i in range(len(candidate.floats)))
             symbols = {f: sp.Symbol(n, real=True) for f, n in zip(floats, names, strict=True)}
             extra = tuple(Parameter(n, float(f)) for n, f in zip(names, floats, strict=True))
             base = dataclasses.replace(self.system, parameters=(*self.system.parameters, *extra))
             template = base.replace_residuals({s: e.xreplace(symbols) for s, e in candidate.terms.items()},
                                               how="candidate")
-            self.candidates[k] = dataclasses.replace(candidate, rhs=TorchRHS(template, free=names))
-        return self.candidates[k].rhs
+            rhs = TorchRHS(template, free=names)
+            self.candidates[k] = dataclasses.replace(candidate, rhs=rhs)
+        return rhs
 
     def _prepare(self, terms: Terms, columns: tuple[str, ...]) -> _Candidate:
         floats = tuple(sorted({f for e in terms.values() for f in e.atoms(sp.Float)}, key=float))
         index = {f: i for i, f in enumerate(floats)}
-        linear = {s: _monomial_terms(e, columns, index) for s, e in terms.items()}
-        return _Candidate(dict(terms), floats, linear if all(t is not None for t in linear.values()) else None, None)
+        monomials = {s: _monomial_terms(e, columns, index) for s, e in terms.items()}
+        linear = {s: t for s, t in monomials.items() if t is not None}
+        return _Candidate(dict(terms), floats, linear if len(linear) == len(monomials) else None, None)
 
     def integrate(self, subset: Sequence[int], y0: torch.Tensor, u: torch.Tensor, dt: float, substeps: int,
                   numbers: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -128,7 +133,7 @@ class Batch:
         return pred.view(k, b, *pred.shape[1:])[layout.inverse]
 
 
-def _polynomial_known(system: EquationSystem) -> dict[str, list] | None:
+def _polynomial_known(system: EquationSystem) -> dict[str, _Monomials] | None:
     """Each state's known part as monomial terms with fixed coefficients (`_monomial_terms`), when
     every right-hand side is a polynomial of the states and inputs plus, added, its own residual
     placeholder; otherwise (or for a spiking system: its threshold caps the states) None."""
@@ -137,15 +142,17 @@ def _polynomial_known(system: EquationSystem) -> dict[str, list] | None:
     columns = (*system.states, *system.inputs)
     values = {p.name: sp.Integer(p.value) if isinstance(p.value, int) else sp.Float(float(p.value))
               for p in system.parameters}
-    placeholders, out = system.residuals, {}
+    placeholders = system.residuals
+    out: dict[str, _Monomials] = {}
     for state, expr in zip(system.states, system.rhs, strict=True):
         known = sp.expand((expr - placeholders[state]) if state in placeholders else expr)
         if any(isinstance(f, sp.core.function.AppliedUndef) for f in known.atoms(sp.Function)):
             return None  # a placeholder inside a term: not added
         known = sp.expand(known.xreplace({s: values[str(s)] for s in known.free_symbols if str(s) in values}))
-        out[state] = _monomial_terms(known, columns, None)
-        if out[state] is None:
+        terms = _monomial_terms(known, columns, None)
+        if terms is None:
             return None
+        out[state] = terms
     return out
 
 
@@ -155,11 +162,12 @@ def _value(number: sp.Float) -> float:
     return float(str(number)) if number._prec < 53 else float(number)
 
 
-def _monomial_terms(expr: sp.Expr, columns: tuple[str, ...], index: Mapping[sp.Float, int] | None):
+def _monomial_terms(expr: sp.Expr, columns: tuple[str, ...],
+                    index: Mapping[sp.Float, int] | None) -> _Monomials | None:
     """`expr` as (exponents over `columns`, number index or fixed coefficient) per term, or None
     when it is not a sum of numbers times monomials (every float a term's coefficient). Without
     `index` every coefficient is fixed."""
-    out = []
+    out: _Monomials = []
     for term in sp.Add.make_args(expr):
         coeff, rest = term.as_coeff_Mul()
         exponents = [0] * len(columns)
@@ -170,8 +178,10 @@ def _monomial_terms(expr: sp.Expr, columns: tuple[str, ...], index: Mapping[sp.F
             if not (base.is_Symbol and str(base) in columns and power.is_Integer and power > 0):
                 return None
             exponents[columns.index(str(base))] += int(power)
-        number = index is not None and isinstance(coeff, sp.Float)
-        out.append((tuple(exponents), index[coeff] if number else float(coeff)))
+        if index is not None and isinstance(coeff, sp.Float):
+            out.append((tuple(exponents), index[coeff]))
+        else:
+            out.append((tuple(exponents), float(coeff)))
     return out
 
 
@@ -198,11 +208,15 @@ class _Layout:
         order), then fixed coefficients (the known part's, integers); several terms on one
         monomial (a known -w and a candidate's 0.35*w) add up."""
         batch, states = self.batch, self.batch.system.states
+        assert batch.replaced is not None  # set by the first `add`, and a plan has candidates
+        self.replaced = batch.replaced
         # outputs: every state's derivative, or the replaced residuals in the placeholder order
         self.outputs = list(states) if batch.known is not None else [
-            s for s in batch.base.residual_states if s in batch.replaced]
-        offset, fixed, entries = 0, [], []  # entries: (monomial, candidate, output, source)
+            s for s in batch.base.residual_states if s in self.replaced]
+        offset, entries = 0, []  # entries: (monomial, candidate, output, source)
+        fixed: list[float] = []
         for n, candidate in enumerate(candidates):
+            assert candidate.linear is not None  # `_plan` is given the linear candidates only
             for o, state in enumerate(self.outputs):
                 for exponents, c in [*(batch.known or {}).get(state, []), *candidate.linear.get(state, [])]:
                     source = offset + c if isinstance(c, int) else -1 - len(fixed)
@@ -220,7 +234,7 @@ class _Layout:
                                     device=on)
         self.plan = Monomials(keys, len(states), on)
         self.net_columns = torch.tensor([states.index(s) for s in batch.base.residual_states
-                                         if s not in batch.replaced], dtype=torch.long, device=on)
+                                         if s not in self.replaced], dtype=torch.long, device=on)
 
     def coefficients(self, numbers: list[torch.Tensor]) -> torch.Tensor:
         """The linear candidates' coefficients `(n_monomials, n_linear, n_outputs)` (`numbers` in row order)."""
@@ -247,7 +261,7 @@ class _Layout:
             if batch.known is not None:  # every derivative, the networks' residuals still to add
                 return out.index_add(1, self.net_columns, torch.stack(learned, dim=-1)) if learned else out
             replaced, r = iter(out.unbind(-1)), iter(learned)
-            return batch.base(y, u, torch.stack([next(replaced) if s in batch.replaced else next(r)
+            return batch.base(y, u, torch.stack([next(replaced) if s in self.replaced else next(r)
                                                  for s in batch.base.residual_states], dim=-1))
 
         def f(y: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -326,6 +340,7 @@ def fit_numbers(batch: Batch, subset: Sequence[int], windows, idx, substeps: int
     results = lbfgs_many(steps, lambda ks: window_losses(batch, [todo[i] for i in ks], obs, inp, windows.dt,
                                                          windows.scale, substeps, [numbers(i) for i in ks]),
                          iterations)
+    out: dict[int, tuple[dict[sp.Float, sp.Float] | None, float, float]]
     out = {k: (None, math.nan, math.nan) for k in subset}
     for i, (k, (before, after)) in enumerate(zip(todo, results, strict=True)):
         if math.isfinite(after) and after < before:

@@ -16,7 +16,7 @@ from ..equations import EquationSystem
 from ..integrate import Windows, noise_level, state_scale
 from ._base import Candidate, complexity, n_constants
 from ._batch import Batch, open_terms
-from ._combine import choice_threshold, chosen_index, weighted_complexity
+from ._combine import StateDistillation, choice_threshold, chosen_index, weighted_complexity
 from ._lockstep import lbfgs_many
 from ._select import _swap_terms
 
@@ -35,7 +35,7 @@ class JointChoice:
     why: str
 
 
-def candidate_pools(distillations: Iterable[Mapping[str, object]], top: int = 3, fewest: int = 3,
+def candidate_pools(distillations: Iterable[Mapping[str, StateDistillation]], top: int = 3, fewest: int = 3,
                     up_to: int = 2) -> dict[str, list[sp.Expr]]:
     """Per state, from each route's distillation (state -> `StateDistillation`): the chosen
     candidate, the `top` best-scoring, and the `fewest` best-scoring of each number of constants
@@ -52,7 +52,7 @@ def candidate_pools(distillations: Iterable[Mapping[str, object]], top: int = 3,
             for n in range(up_to + 1):
                 picked += [d.scored[k].expression for k in order if n_constants(d.scored[k].expression) == n][:fewest]
             pools.setdefault(state, []).extend(picked)
-    out = {}
+    out: dict[str, list[sp.Expr]] = {}
     for state, exprs in pools.items():
         seen, out[state] = set(), []
         for e in exprs:
@@ -261,9 +261,9 @@ def _unsettled(contenders: list, error, constants, lowest: float) -> list:
 
 
 def choose_routes_jointly(
-    system: EquationSystem, found: Mapping[str, Mapping[str, object]], first: str, data: Trajectories, *,
+    system: EquationSystem, found: Mapping[str, Mapping[str, StateDistillation]], first: str, data: Trajectories, *,
     piece: int, substeps: int, tolerance: float, floor: float,
-) -> tuple[EquationSystem, dict[str, object], dict]:
+) -> tuple[EquationSystem, dict[str, StateDistillation], dict]:
     """`choose_jointly` over the candidates of every route in `found` (route -> state ->
     `StateDistillation`), route `first`'s choice first. Returns (the chosen system, `first`'s
     distillation with each chosen candidate and reason updated, a record for the results)."""
@@ -276,7 +276,8 @@ def choose_routes_jointly(
     return joint.system, distillation, record
 
 
-def _with_choice(d, state: str, joint: JointChoice, others: list) -> object:
+def _with_choice(d: StateDistillation, state: str, joint: JointChoice,
+                 others: list[StateDistillation]) -> StateDistillation:
     """`d` (a `StateDistillation`) with the joint choice as its chosen candidate: in place of the
     front member of the same structure, or added to the front (score NaN: it was not scored
     alone on this route) from another route's front or as a new candidate."""

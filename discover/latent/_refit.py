@@ -24,12 +24,15 @@ from ..integrate import torch_settings
 from ._align import Alignment
 from ._data import Population
 from ._fit import LatentODE
-from ._model import batch_loss, descend, integrate
+from ._model import SequentialAutoencoder, batch_loss, descend, integrate
 
 
 class PolynomialField(nn.Module):
     """dx/dt = Θ(x) Ξ over every monomial of the states up to `degree`, Ξ starting at `start`'s
     distilled coefficients (0 for the monomials it lacks); masked terms stay 0."""
+
+    scale: torch.Tensor  # buffers, registered in __init__
+    mask: torch.Tensor
 
     def __init__(self, names: Sequence[str], degree: int, start: EquationSystem) -> None:
         super().__init__()
@@ -78,7 +81,10 @@ class PolynomialField(nn.Module):
 class AlignedAutoencoder(nn.Module):
     """The fitted autoencoder rewritten in the aligned frame x = z M + c, its field a `PolynomialField`."""
 
-    def __init__(self, fitted: nn.Module, alignment: Alignment, field: PolynomialField) -> None:
+    matrix: torch.Tensor  # buffers, registered in __init__
+    offset: torch.Tensor
+
+    def __init__(self, fitted: SequentialAutoencoder, alignment: Alignment, field: PolynomialField) -> None:
         super().__init__()
         self.encoder = copy.deepcopy(fitted.encoder)
         self.register_buffer("matrix", torch.tensor(alignment.matrix, dtype=torch.float32))

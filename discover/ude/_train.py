@@ -7,6 +7,7 @@ import hashlib
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -232,12 +233,14 @@ class UDE:
         z = torch.as_tensor(np.concatenate([data.y, data.u], -1).reshape(-1, columns), dtype=dtype, device=device)
         y = torch.as_tensor(np.stack([targets[s] for s in self.system.residuals], -1), dtype=dtype, device=device)
         n_states = data.y.shape[-1]
-        scale = torch.stack([net.scale for net in self.model_.residuals])
+        scale = torch.stack([net.scale for net in _networks(self.model_)])
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
         history = []
         for _ in range(self.prefit_iterations):
             opt.zero_grad()
-            loss = (((self.model_.residual_values(z[:, :n_states], z[:, n_states:]) - y) / scale) ** 2).mean()
+            values = self.model_.residual_values(z[:, :n_states], z[:, n_states:])
+            assert values is not None  # `_validate` checked that the system has residuals
+            loss = (((values - y) / scale) ** 2).mean()
             loss.backward()
             opt.step()
             history.append(loss.item())
@@ -260,7 +263,8 @@ class UDE:
         opt = torch.optim.Adam(trainable.parameters(), lr=self.learning_rate)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1),
                                                            eta_min=self.learning_rate / 20)
-        prefit, history, start = list(self.loss_history_), [], 0
+        prefit, start = list(self.loss_history_), 0
+        history: list[float] = []
         if state is not None:  # resume: networks, optimiser, schedule, sampler and history as saved
             history, start = self._resume(state, windows, opt, sched, rng)
         self.recoveries_: list[tuple[int, float]] = []
@@ -293,7 +297,7 @@ class UDE:
         history += self._polish(lambda batch: loss_on(batch, 1), windows.sample(rng, 4 * self.batch_size), trainable)
         self.phases_ = loss_phases(len(prefit), adam, len(history) - adam)
         # the training data with each hidden state's trajectory from its learned start
-        self.completed_ = drive_hidden(self.system, recorded, self.hidden_, windows.starts_learned()) \
+        self.completed_ = drive_hidden(self.system, recorded, self.hidden_, _hidden(windows).starts_learned()) \
             if self.hidden_ else data
         return history
 
@@ -310,7 +314,7 @@ class UDE:
         """Load a checkpoint's networks, hidden starts, optimiser, schedule and sampler; (history, next step)."""
         self.model_.load_state_dict(state["model"])
         if self.hidden_:
-            windows.start.data.copy_(state["hidden_start"])
+            _hidden(windows).start.data.copy_(state["hidden_start"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         rng.bit_generator.state = state["rng"]
@@ -324,7 +328,7 @@ class UDE:
             good = _snapshot(trainable, opt, sched)
         self._recheck_stride(it, windows, noise)
         if self.hidden_ and (it + 1) % self.STRIDE_CHECK_EVERY == 0:
-            windows.redrive()  # the hidden trace from the starts learned so far, not a linearisation
+            _hidden(windows).redrive()  # the hidden trace from the starts learned so far, not a linearisation
             good = _snapshot(trainable, opt, sched)  # its starts count from the new trace
         return good
 
@@ -398,7 +402,7 @@ class UDE:
     def residual(self, state: str, features: np.ndarray) -> np.ndarray:
         """Evaluate the trained residual of d`state`/dt at `features` `(n, n_features)`."""
         i = list(self.system.residuals).index(state)
-        net = self.model_.residuals[i]
+        net = _networks(self.model_)[i]
         with torch.no_grad():
             return net(torch.as_tensor(features, dtype=net.mean.dtype)).double().numpy()
 
@@ -409,7 +413,7 @@ class UDE:
         hidden = hidden_states(self.system, data)
         if not hidden:
             return data
-        with torch_settings(self.threads, self.model_.residuals[0].mean.dtype), _frozen(self.model_):
+        with torch_settings(self.threads, _networks(self.model_)[0].mean.dtype), _frozen(self.model_):
             start = fit_hidden_start(self.model_, self.system, data, hidden, 2 * self.window)
         return drive_hidden(self.system, data, hidden, start)
 
@@ -417,7 +421,7 @@ class UDE:
         """Re-simulate the hybrid model from each trajectory's first sample with its inputs (and,
         where `data` does not record a hidden state, from the start `complete` fits); every state."""
         data = self.complete(data)
-        net_dtype = self.model_.residuals[0].mean.dtype
+        net_dtype = _networks(self.model_)[0].mean.dtype
         with torch.no_grad(), torch_settings(self.threads, net_dtype):
             y0 = torch.as_tensor(data.y[:, 0], dtype=net_dtype)
             u = torch.as_tensor(data.u, dtype=net_dtype)
@@ -436,7 +440,19 @@ class _Trainable(nn.Module):
         """For a checkpoint: the starts the hidden trace was driven from, and the offsets learned since."""
         if self.start is None:
             return {}
-        return {"hidden_reference": torch.as_tensor(windows.reference), "hidden_start": self.start.detach().clone()}
+        return {"hidden_reference": torch.as_tensor(_hidden(windows).reference),
+                "hidden_start": self.start.detach().clone()}
+
+
+def _hidden(windows: Windows) -> HiddenWindows:
+    """`windows` where states are hidden: then `UDE._windows` made them `HiddenWindows`."""
+    assert isinstance(windows, HiddenWindows), type(windows)
+    return windows
+
+
+def _networks(model: HybridODE) -> list[MLPResidual]:
+    """`model`'s residual networks, typed: a `ModuleList`'s items are plain `Module`s to mypy."""
+    return [cast(MLPResidual, net) for net in model.residuals]
 
 
 @contextmanager
