@@ -12,7 +12,9 @@ prediction (Pozzorini et al. 2015). Steps:
    a grid of half-activation, half-inactivation and recovery time) chosen on held-out blocks; an
    escape-rate threshold with spike-triggered jumps and a dependence on V by Poisson regression,
    chosen the same way; the gate kept only if it also makes the spike times likelier: the model's
-   form is found, in closed form;
+   form is found, in closed form; the deterministic model (the one exports carry) fires where V
+   crosses its threshold, or, where that places the training spikes worse beyond chance, at the
+   escape noise's median (H, the escape rate integrated since the last spike, reaching ln 2);
 4. the test current alone predicts each repeat: Gamma against each repeat over the cell's own
    reliability, and Md* (how the model's and the cell's spike densities agree, 1 = as well as the cell
    agrees with itself).
@@ -59,6 +61,7 @@ print("\nDiscovered model (times in ms, V in mV, I in pA):")
 print(cell.discovered)
 print(f"\nSpikes: {cell.spikes.count} in training, onset at {cell.spikes.threshold:.1f} mV, "
       f"reset {cell.spikes.reset:.1f} mV after {cell.spikes.refractory:.1f} ms")
+print(next(note for note in cell.notes if note.startswith("deterministic reading")))
 for model, measures in cell.metrics.items():
     m = measures["V"]
     print(f"{model:>24}: Md* {m.get('md_star', float('nan')):.3f}, "
