@@ -14,6 +14,7 @@ are predicted from their current. Rows per cell:
   the cell, or the escape noise's median (H, the escape rate integrated since the last spike,
   reaching ln 2); "What was discovered" says which and the training Gamma of both;
 - **discovered, stochastic**: the same with its escape noise, `--runs` runs;
+- **other reading**: the deterministic reading not chosen (for how much the choice gained or gave up);
 - **GIF peer**: a plain GIF fitted the standard way (benchmarks/gif_peer.py: rectangular-basis
   kernels, no term chosen, stochastic), on the same compensated voltage and spike onsets.
 The UDE route of `[cell] model = "ude"` is not run here: on a 60 s sweep at 10 kHz its training alone
@@ -90,6 +91,8 @@ def run_cell(name: str, runs: int, seed: int) -> tuple[dict[str, dict], dict]:
                 for v, i, onsets in zip(found.train.y[..., 0], found.train.u[..., 0], found.spikes.onsets,
                                         strict=True)])},
             "discovered, stochastic": found.metrics["discovered (stochastic)"]["V"]}
+    other = next(name for name in found.metrics if name.endswith("(not chosen)"))
+    rows[other.replace("discovered, ", "other reading: ")] = found.metrics[other]["V"]
     rows["GIF peer"] = peer(found, runs, seed)
     details = {"seconds": seconds, "train_seconds": float(train.n_trajectories * (train.t[-1] - train.t[0]) / 1000),
                "threshold": f"{found.discovered.spike.watched} >= {found.discovered.spike.threshold_text()}",

@@ -160,7 +160,9 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     with progress.stage("predicting the held-out sweeps"):
         held = detect_spikes(heldout.y[..., 0], heldout.dt, spikes.slope)
         deterministic = {"known only": _deterministic(known_fit, heldout, 0.0),
-                         "discovered": _deterministic(fit, heldout, offset, median)}
+                         "discovered": _deterministic(fit, heldout, offset, median),
+                         # the reading not chosen, for comparison (as the pipeline shows a route not chosen)
+                         OTHER_READING[median]: _deterministic(fit, heldout, offset, not median)}
         trains = {"discovered (stochastic)": _stochastic(fit, heldout, settings)}
         forced = {name: np.stack([forced_voltage(m, y[0, 0], u[:, 0], o, heldout.dt, spikes.reset, spikes.refractory)
                                   for y, u, o in zip(heldout.y, heldout.u, held, strict=True)])
@@ -175,6 +177,10 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     return CellDiscovery(fit, known, discovered, spikes, electrode, *with_traces, predictions, trains, metrics,
                          seconds, notes)
 
+
+OTHER_READING = {False: "discovered, escape noise median (not chosen)",
+                 True: "discovered, threshold crossing (not chosen)"}
+"""The held-out prediction of the deterministic reading not chosen (`choose_reading`), by which one was."""
 
 GATE_MARGIN = 0.01
 """nats per spike of held-out spike-time likelihood an A-type current must add (what a threshold
