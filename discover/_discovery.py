@@ -12,7 +12,7 @@ from .data import Trajectories
 from .equations import EquationSystem
 
 if TYPE_CHECKING:
-    from .distill import StateDistillation
+    from .choose import StateDistillation
     from .ude import UDE
 
 

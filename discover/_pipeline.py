@@ -12,20 +12,18 @@ import numpy as np
 from ._discovery import Discovery
 from ._errors import ConfigError, DataError, check_keywords
 from ._progress import Progress, as_progress
-from ._routes import choose_route
 from .cell import spike_free_chunks
-from .data import Trajectories
-from .distill import (
-    check_distill_options,
+from .choose import (
     choice_rule,
     choose_by_spike_times,
+    choose_route,
     choose_routes_jointly,
-    distill_direct,
-    distill_residuals,
     prune_terms,
     refit_coefficients,
     round_coefficients,
 )
+from .data import Trajectories
+from .distill import check_distill_options, distill_direct, distill_residuals
 from .equations import EquationSystem
 from .integrate import one_blas_thread
 from .ude import UDE, hidden_states

@@ -4,7 +4,7 @@ private modules or names.
 Every import statement counts, the lazy ones inside functions too (a cycle through a lazy import
 still means two modules that cannot be understood, or moved, one without the other); imports under
 `if TYPE_CHECKING:` do not, since they never run. A private module or name (`_x`) belongs to the
-package that holds it: `discover.distill._combine` may be imported inside `discover.distill` only,
+package that holds it: `discover.choose._rule` may be imported inside `discover.choose` only,
 while the top-level `discover._errors`, `discover._config`, ... are the whole package's shared base.
 Benchmarks and tests may use private names; the rule is for the package.
 """

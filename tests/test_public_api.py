@@ -27,13 +27,16 @@ PUBLIC = {
         "estimate_passive", "estimate_spike_rule", "fit_electrode", "gif_system", "membrane_system", "simulate_gif",
         "spike_free_chunks",
     ],
+    "discover.choose": [
+        "StateDistillation", "as_refit", "checked_error", "checks", "choice_rule", "choose_by_spike_times",
+        "choose_candidate", "choose_jointly", "choose_route", "choose_routes_jointly", "nondominated", "prune_terms",
+        "refit_coefficients", "resimulation_errors", "round_coefficients", "score_candidates", "shooting_fit",
+        "to_score",
+    ],
     "discover.data": ["Chirp", "Noise", "Ramp", "Step", "Trajectories", "example_data", "integrate", "simulate"],
     "discover.distill": [
-        "Candidate", "ResidualSamples", "SparseDistiller", "StateDistillation", "SymbolicDistiller",
-        "check_distill_options", "choice_rule", "choose_by_spike_times", "choose_jointly", "choose_routes_jointly",
-        "chosen_index", "complexity", "derivative_samples", "distill_direct", "distill_residuals", "n_constants",
-        "nondominated", "prune_terms", "refit_coefficients", "round_coefficients", "sample_residuals",
-        "shooting_fit",
+        "Candidate", "ResidualSamples", "SparseDistiller", "SymbolicDistiller", "check_distill_options",
+        "derivative_samples", "distill_direct", "distill_residuals", "sample_residuals",
     ],
     "discover.equations": [
         "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "evaluate_expression",

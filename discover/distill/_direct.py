@@ -16,24 +16,24 @@ import numpy as np
 import sympy as sp
 from scipy.signal import savgol_filter
 
+from .._candidate import Candidate
 from .._errors import DataError
+from ..choose import (
+    StateDistillation,
+    as_refit,
+    checked_error,
+    checks,
+    choice_rule,
+    choose_candidate,
+    score_candidates,
+    to_score,
+)
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ..ude import HybridODE
-from ._base import Candidate, n_constants
-from ._combine import (
-    StateDistillation,
-    as_refit,
-    check_distill_options,
-    choice_reason,
-    choice_rule,
-    choice_threshold,
-    chosen_index,
-    propose,
-    to_score,
-)
+from ._options import check_distill_options
+from ._propose import propose
 from ._sample import ResidualSamples
-from ._select import checked_error, checks, score_candidates
 
 # Savitzky-Golay windows (samples) tried; the one whose sparse model re-simulates best is used
 SMOOTHING = (5, 9, 15, 25, 41)
@@ -117,16 +117,13 @@ def _choose_state(system, state, front, pooled, current, data, chosen_on, option
         refit_top=refit_top, whole=whole,
     )
     front = as_refit(front, refit)
-    i = chosen_index(scores, tolerance, floor, [n_constants(c.expression) for c in front])
     how = "held-out window re-simulation error" if held_out else "window re-simulation error"
     if whole is not None:
         how = f"mean of the {how} and the whole-trajectory re-simulation error"
-    reason = (f"distilled from the data's derivatives (the direct route), smoothed over {smoothing} samples; "
-              + choice_reason(front, scores, i, f"{len(pooled)} candidates",
-                              "the residual-error Pareto front and the sparse candidates off it", how, tolerance,
-                              floor))
-    return StateDistillation(state, tuple(pooled), tuple(front), tuple(float(s) for s in scores), front[i], reason,
-                             score_name=how, threshold=choice_threshold(scores, tolerance, floor))
+    return choose_candidate(state, pooled, front, scores, how,
+                            "the residual-error Pareto front and the sparse candidates off it", tolerance, floor,
+                            note=f"distilled from the data's derivatives (the direct route), smoothed over "
+                                 f"{smoothing} samples; ")
 
 
 def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, substeps: int, sparse: Mapping[str, Any],

@@ -12,9 +12,10 @@ import numpy as np
 import pysindy as ps
 import sympy as sp
 
+from .._candidate import pareto_front
 from .._errors import FitError
 from ..equations import evaluate_expression
-from ._base import FrontChoice, check_xy, make_candidate, pareto_front, split_indices
+from ._base import FrontChoice, check_xy, make_candidate, split_indices
 from ._gate import gate_terms
 from ._library import build_library, check_library, inner_constants, refine_inner
 

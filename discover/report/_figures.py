@@ -121,7 +121,7 @@ def pareto_data(record) -> dict:
     (complexity, score, source) of every scored candidate, `front` (complexity, score) of those no
     other beats in both, by complexity; `chosen` (complexity, score) or None; `threshold`, `score_name`.
     Candidates without a finite score (not scored alone) are left out."""
-    from ..distill import nondominated
+    from ..choose import nondominated
 
     scored = record["scored"] if "scored" in record else record["front"]  # older folders: "front" was the scored list
     scores = [np.nan if c.get("score") is None else float(c["score"]) for c in scored]

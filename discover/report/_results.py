@@ -96,7 +96,7 @@ def distillation_record(dist) -> dict:
     scored, with its `score` (named by `score_name`); `front`: those of them no other beats in both
     complexity and score; `threshold`: the score the chosen one had to be within. (Older folders hold
     the scored candidates under `front` and have no `scored`; the report reads both.)"""
-    from ..distill import nondominated
+    from ..choose import nondominated
 
     scored = [{**candidate_record(c), "score": float(s)} for c, s in zip(dist.scored, dist.scores, strict=True)]
     on_front = nondominated([c.complexity for c in dist.scored], dist.scores)

@@ -3,8 +3,9 @@ import pytest
 import sympy as sp
 
 from discover import FitError, SparseDistiller
+from discover._candidate import pareto_front
 from discover.distill import Candidate
-from discover.distill._base import choose, choose_per_term, pareto_front
+from discover.distill._base import choose, choose_per_term
 
 v, w = sp.symbols("v w", real=True)
 
@@ -78,16 +79,3 @@ def test_best_subsets_propose_the_true_single_term_that_the_threshold_path_skips
     assert set(singles) == {v, w, v**2, v * w, w**2}  # every non-constant library term alone; never the constant
     assert any(c.source == "sparse (best 1-term subset)" for c in singles.values())
     assert float(singles[v * w].expression.as_coefficients_dict()[v * w]) == pytest.approx(0.8, rel=0.05)
-
-
-def test_choice_prefers_fewest_constants_then_score_with_ties_to_the_simplest():
-    from discover.distill._combine import chosen_index
-
-    # ordered by complexity: c*y (1 constant), c*x*y (1), c*x*y + d (2); all within 1.5x of the best
-    scores, constants = [0.0134, 0.0115, 0.0100], [1, 1, 2]
-    assert chosen_index(scores, 1.5, 1e-4) == 0  # node count alone: the simplest
-    assert chosen_index(scores, 1.5, 1e-4, constants) == 1  # at equal freedom the better fit
-    # a difference below the floor is a tie: the simpler expression stays
-    assert chosen_index([5.5e-5, 1.0e-5, 2e-6], 1.5, 1e-4, [2, 2, 6]) == 0
-    # outside the tolerance, more constants are needed
-    assert chosen_index([0.05, 0.04, 0.01], 1.5, 1e-4, [1, 1, 2]) == 2

@@ -7,7 +7,7 @@ import sympy as sp
 import torch
 
 from discover import UDE, FitError, simulate
-from discover.distill import refit_coefficients
+from discover.choose import refit_coefficients
 from discover.integrate import resolve_device
 from discover.latent import LatentODE, Population
 from discover.models import fitzhugh_nagumo

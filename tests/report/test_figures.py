@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 from discover import Trajectories
-from discover.distill import Candidate, StateDistillation
-from discover.distill._combine import nondominated
+from discover.choose import StateDistillation, nondominated
+from discover.distill import Candidate
 from discover.report import Results
 from discover.report._documents import atomic_write, markdown_report, reason_sentences
 from discover.report._figures import loss_plot, pareto_data, pareto_plot, resimulation_plot

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from discover import EquationError, EquationSystem, Trajectories, simulate
-from discover.distill._spikes import training_gammas
+from discover.choose._spikes import training_gammas
 from discover.equations import Parameter, SpikeRule, compile_numpy
 from discover.validate import integrate_spiking, resimulate_spiking, spike_times
 from discover.validate._spiking import rule_spike_metrics, spike_signal

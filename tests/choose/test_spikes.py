@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from discover._candidate import Candidate, complexity
 from discover.cell import estimate_spike_rule, membrane_system, spike_free_chunks
-from discover.distill import StateDistillation, choose_by_spike_times, refit_coefficients
-from discover.distill._base import Candidate, complexity
+from discover.choose import StateDistillation, choose_by_spike_times, refit_coefficients
 from tests.helpers import RULE, TRUE, steps
 
 V = sp.Symbol("V")

@@ -5,8 +5,9 @@ import pytest
 import sympy as sp
 
 from discover import Trajectories, simulate
-from discover.distill import Candidate, StateDistillation, _joint
-from discover.distill._joint import candidate_pools, choose_jointly, shooting_fit, structure
+from discover.choose import StateDistillation, _joint
+from discover.choose._joint import candidate_pools, choose_jointly, shooting_fit, structure
+from discover.distill import Candidate
 from discover.models import lotka_volterra
 
 X, Y = sp.symbols("x y", real=True)

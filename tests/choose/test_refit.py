@@ -3,7 +3,7 @@ import pytest
 import sympy as sp
 
 from discover import simulate
-from discover.distill import refit_coefficients, round_coefficients
+from discover.choose import refit_coefficients, round_coefficients
 from discover.models import fitzhugh_nagumo
 from tests.helpers import fhn_known
 
@@ -28,16 +28,6 @@ def test_refit_through_solver_recovers_true_coefficients(data):
     assert "refit" in refit.provenance[-1]
 
 
-@pytest.mark.slow  # the small FitzHugh–Nagumo discovery (session fixture, ~30 s)
-def test_discovery_records_scored_candidates_front_and_reason(small_fhn_discovery):
-    d = small_fhn_discovery.distillation["v"]
-    assert d.chosen in d.scored and len(d.scores) == len(d.scored)
-    assert all(c in d.scored for c in d.pareto) and d.score_name in d.reason
-    assert {"sparse", "symbolic"} <= {c.source.split()[0] for c in d.candidates}
-    assert "re-simulation" in d.reason
-    assert small_fhn_discovery.refit["window_error_after"] <= small_fhn_discovery.refit["window_error_before"]
-
-
 def test_rounding_keeps_only_digits_that_do_not_hurt(data):
     v = sp.Symbol("v", real=True)
     fitted = fhn_known().replace_residuals({"v": 1.00021 * v - 0.333287 * v**3}, how="test")
@@ -50,16 +40,6 @@ def test_rounding_keeps_only_digits_that_do_not_hurt(data):
     odd = fhn_known().replace_residuals({"v": 1.0 * v - 0.3712 * v**3}, how="test")
     kept, digits = round_coefficients(odd, simulate(odd.without_residuals(), Y0, T, {"I": 0.5}), window=20)
     assert digits is None or digits >= 3
-
-
-@pytest.mark.slow  # the small FitzHugh–Nagumo discovery (session fixture, ~30 s)
-def test_candidates_are_chosen_on_held_out_windows(small_fhn_discovery):
-    d = small_fhn_discovery
-    assert d.selection["held_out"] and d.selection["fraction"] == 0.2
-    assert "held-out window" in d.distillation["v"].reason
-    # the network was trained on the first 80 % of each trajectory only
-    assert d.ude.model_ is not None
-    assert d.selection["samples_per_trajectory"] == d.train.t.size - round(0.8 * d.train.t.size)
 
 
 def test_negligible_terms_are_dropped_before_rounding(data):

@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from discover import ConfigError, EquationSystem, discover, simulate
-from discover._routes import choose_route
+from discover.choose import choose_route
 
 LV = ("dx/dt = 1.3*x - 0.9*x*y", "dy/dt = 0.8*x*y - 1.8*y")
 x, y = sp.symbols("x y", real=True)

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from .data import Trajectories
-from .distill import chosen_index, complexity, n_constants
-from .equations import EquationSystem
-from .integrate import state_scale
-from .validate import resimulate
+from .._candidate import complexity, n_constants
+from ..data import Trajectories
+from ..equations import EquationSystem
+from ..integrate import state_scale
+from ..validate import resimulate
+from ._rule import chosen_index
 
 
 def route_score(system: EquationSystem, data: Trajectories, scale: np.ndarray) -> float:

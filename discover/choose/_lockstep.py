@@ -20,7 +20,7 @@ TOLERANCE_CHANGE = 1e-7
 def lbfgs_many(values: Sequence[torch.Tensor], losses: Callable[[list[int]], torch.Tensor],
                iterations: int | Sequence[int]) -> list[tuple[float, float]]:
     """Minimise each problem's loss over `values[k]` (in place) by its own L-BFGS (torch's
-    `LBFGS` with the strong-Wolfe line search; tests/distill/test_batch.py runs one problem at a
+    `LBFGS` with the strong-Wolfe line search; tests/choose/test_batch.py runs one problem at a
     time as the reference), all of them in lockstep: `losses(ks)` evaluates problems `ks` at once
     (one batched integration) and returns their losses. Returns (loss before, loss after) per
     problem, with `after` = inf where the fit blew up. `iterations`: L-BFGS steps, for all

@@ -11,14 +11,15 @@ import numpy as np
 import sympy as sp
 import torch
 
+from .._candidate import Candidate, complexity, n_constants
 from ..data import Trajectories
 from ..equations import EquationSystem
 from ..integrate import Windows, noise_level, state_scale
-from ._base import Candidate, complexity, n_constants
 from ._batch import Batch, open_terms
-from ._combine import StateDistillation, choice_threshold, chosen_index, weighted_complexity
 from ._lockstep import lbfgs_many
-from ._select import _swap_terms
+from ._record import StateDistillation
+from ._refit import _swap_terms
+from ._rule import choice_threshold, chosen_index, weighted_complexity
 
 MAX_COMBINATIONS = 48  # beyond this many, states are varied one at a time from the routes' choices
 SCREEN_ITERATIONS = 5  # L-BFGS steps every combination gets

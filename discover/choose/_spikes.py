@@ -26,10 +26,10 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from .._candidate import n_constants
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ..validate import integrate_spiking, ms_per_unit, spike_metrics, spike_signal
-from ._base import n_constants
 
 Refit = Callable[[EquationSystem], tuple[EquationSystem, Mapping]]
 

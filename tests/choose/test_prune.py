@@ -4,7 +4,7 @@ import numpy as np
 import sympy as sp
 
 from discover import EquationSystem, simulate
-from discover.distill import prune_terms
+from discover.choose import prune_terms
 from discover.models import lotka_volterra
 
 X, Y = sp.symbols("x y", real=True)

@@ -9,11 +9,11 @@ import sympy as sp
 import torch
 
 from discover import EquationSystem, simulate
-from discover.distill import _monomials
-from discover.distill._batch import Batch, candidate_errors, fit_numbers
-from discover.distill._lockstep import TOLERANCE_CHANGE, lbfgs_many
-from discover.distill._monomials import Monomials, integrate, linear
-from discover.distill._select import checked_error, checks
+from discover.choose import _monomials
+from discover.choose._batch import Batch, candidate_errors, fit_numbers
+from discover.choose._lockstep import TOLERANCE_CHANGE, lbfgs_many
+from discover.choose._monomials import Monomials, integrate, linear
+from discover.choose._score import checked_error, checks
 from discover.equations import Parameter, TorchRHS
 from discover.integrate import Windows, integrate_windows
 from discover.models import fitzhugh_nagumo

@@ -300,8 +300,8 @@ def window_losses(batch: Batch, subset: Sequence[int], obs: torch.Tensor, inp: t
 
 
 def candidate_errors(batch: Batch, tests: Sequence, substeps: int, subset: Sequence[int] | None = None) -> list[float]:
-    """`_select.checked_error` of candidates `subset` (default all) of `batch`: the mean over
-    `tests` ((windows, indices), from `_select.checks`) of the scaled window re-simulation error;
+    """`_score.checked_error` of candidates `subset` (default all) of `batch`: the mean over
+    `tests` ((windows, indices), from `_score.checks`) of the scaled window re-simulation error;
     inf where it blows up."""
     subset = list(range(len(batch))) if subset is None else list(subset)
     totals = torch.zeros(len(subset), dtype=torch.float64)

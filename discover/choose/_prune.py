@@ -9,7 +9,7 @@ import sympy as sp
 from ..data import Trajectories
 from ..equations import EquationSystem
 from ._joint import CONTENDER, SCREEN_ITERATIONS
-from ._select import _swap_terms, refit_systems
+from ._refit import _swap_terms, refit_systems
 
 # systems with more discovered terms than this are not pruned: each round refits once per term
 MAX_TERMS = 12
