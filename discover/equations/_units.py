@@ -133,7 +133,7 @@ class _Checker:
         raise self.fail(expr, f"cannot check units of {type(expr).__name__}")
 
     def _add(self, expr: sp.Add) -> Unit | None:
-        known = [(a, u) for a, u in ((a, self.unit(a)) for a in expr.args) if u is not None]  # None: _WILD
+        known = [(a, u) for a, u in ((a, self.unit(a)) for a in expr.args) if u is not _WILD]
         for a, u in known[1:]:
             if not u.same(known[0][1]):
                 raise self.fail(expr, f"`{sp.sstr(known[0][0])}` and `{sp.sstr(a)}` have different units")
@@ -141,7 +141,7 @@ class _Checker:
 
     def _mul(self, expr: sp.Mul) -> Unit | None:
         units = [self.unit(a) for a in expr.args if not a.is_Number]
-        known = [u for u in units if u is not None]  # None: _WILD
+        known = [u for u in units if u is not _WILD]
         if len(known) < len(units):
             return _WILD
         out = ONE
