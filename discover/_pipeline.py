@@ -23,7 +23,7 @@ from .choose import (
     round_coefficients,
 )
 from .data import Trajectories
-from .distill import check_distill_options, distill_direct, distill_residuals
+from .distill import DistillOptions, distill_direct, distill_residuals
 from .equations import EquationSystem
 from .integrate import one_blas_thread
 from .ude import UDE, hidden_states
@@ -43,12 +43,13 @@ def discover(
     heldout: Trajectories | None = None,
     *,
     training: Mapping[str, Any] | None = None,
-    distill: Mapping[str, Any] | None = None,
+    distill: Mapping[str, Any] | DistillOptions | None = None,
     progress: bool | Progress = True,
 ) -> Discovery:
     """Fit `system` (with residual placeholders) to `train`, distil, and validate on `heldout`.
 
-    `training` holds keyword arguments of `UDE`. `distill` holds `route` ("auto", the default:
+    `training` holds keyword arguments of `UDE`. `distill` (a `DistillOptions`, or a mapping of its
+    fields) holds `route` ("auto", the default:
     run both routes and keep the one whose discovered model re-simulates the held-out ends of
     the training trajectories better, the simpler at equal error; "ude": train a network and
     distil it; "direct": distil the data's smoothed derivatives, no network), `backends` (any of "sparse",
@@ -80,20 +81,20 @@ def discover(
 
 
 def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories | None, *,
-              training: Mapping[str, Any] | None, distill: Mapping[str, Any] | None,
+              training: Mapping[str, Any] | None, distill: Mapping[str, Any] | DistillOptions | None,
               progress: bool | Progress) -> Discovery:
     # Error checking: option names first, so a typo fails in a second, not after training
     training = check_keywords("training", training or {}, UDE, exclude=("system", "progress"))
-    distill = check_distill_options(distill or {})
+    options = DistillOptions.from_mapping(distill or {})  # checked once, here; every stage below reads its fields
     train, heldout, held_note = hold_out(train, heldout)
     for name, data in (("train", train), ("heldout", heldout)):
         check_voltage_units(system, data, name)
-    hidden = _check_hidden(system, train, heldout, distill)
+    hidden = _check_hidden(system, train, heldout, options)
     progress = as_progress(progress)
 
     # Main loop
     seconds: dict[str, float] = {}
-    full_train, route = train, "ude" if hidden else _route(system, distill)
+    full_train, route = train, "ude" if hidden else _route(system, options)
     if system.spike is not None and "window" not in training:
         # Near the threshold a spiking model diverges within a few samples: a 20-sample window
         # started from a noisy sample there cannot follow the upstroke's timing, and the loss is then
@@ -106,26 +107,26 @@ def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories
     if system.spike is not None:
         # a smooth ODE cannot follow a spike: train and distil on the stretches between spikes
         train = spike_free_chunks(train, system.spike, 3 * window)
-    fit_data, chosen_on, selection = _selection_split(train, distill.get("selection", 0.2), training)
+    fit_data, chosen_on, selection = _selection_split(train, options.selection, training)
     ude, found, routes, (chosen_on, train) = _run_routes(system, route, fit_data, chosen_on, train, selection,
-                                                         training, distill, progress, seconds, window, substeps)
+                                                         training, options, progress, seconds, window, substeps)
     start = time.perf_counter()
     distillation, discovered = found[routes["chosen"]]
-    if _joint_applies(system, distill):
-        tolerance, floor = choice_rule(distill)
+    if _joint_applies(system, options):
+        tolerance, floor = choice_rule(options)
         with progress.stage("choosing every state's terms together (joint choice)"):
             discovered, distillation, routes["joint"] = choose_routes_jointly(
                 system, {name: d for name, (d, _) in found.items()}, routes["chosen"], train, piece=5 * window,
                 substeps=substeps, tolerance=tolerance, floor=floor)
     refit: dict[str, Any] = {}
-    if distill.get("refit", True):
-        discovered, refit = _refit_and_prune(discovered, train, distill, window, substeps, progress)
+    if options.refit:
+        discovered, refit = _refit_and_prune(discovered, train, options, window, substeps, progress)
     # window errors on spike-free pieces cannot see what rounding does to spike times (two
     # near-cancelling exponentials rounded to 1 digit passed that check and never spiked)
-    if distill.get("round", system.spike is None):
+    if options.rounding(spiking=system.spike is not None):
         with progress.stage("rounding the coefficients"):
             discovered, digits = round_coefficients(
-                discovered, train, window=window, substeps=substeps, seed=distill.get("seed", 0)
+                discovered, train, window=window, substeps=substeps, seed=options.seed
             )
         refit["rounded_to_digits"] = digits
     if system.spike is not None:
@@ -133,8 +134,8 @@ def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories
         with progress.stage("comparing candidates by the spike times of whole training sweeps"):
             discovered, refit["spike_times"] = choose_by_spike_times(
                 system, discovered, distillation, full_train, substeps,
-                refit=(lambda m: _refit_and_prune(m, train, distill, window, substeps, progress))
-                if distill.get("refit", True) else None)
+                refit=(lambda m: _refit_and_prune(m, train, options, window, substeps, progress))
+                if options.refit else None)
     _record_final_terms(routes, discovered)
     seconds["distillation"] += time.perf_counter() - start
 
@@ -194,16 +195,16 @@ def _discover(train: Trajectories, system: EquationSystem, heldout: Trajectories
     )
 
 
-def _refit_and_prune(discovered: EquationSystem, train: Trajectories, distill: Mapping[str, Any], window: int,
+def _refit_and_prune(discovered: EquationSystem, train: Trajectories, options: DistillOptions, window: int,
                      substeps: int, progress: Progress) -> tuple[EquationSystem, dict[str, Any]]:
     """`discovered` with its numbers refit through the solver on `train`'s windows and (unless
-    `distill["prune"]` is False) the terms that do not pay for themselves dropped; and the record."""
-    seed = distill.get("seed", 0)
+    `options.prune` is False) the terms that do not pay for themselves dropped; and the record."""
+    seed = options.seed
     with progress.stage("refitting the discovered coefficients through the solver"):
         discovered, before, after = refit_coefficients(discovered, train, window=window, substeps=substeps, seed=seed)
     record: dict[str, Any] = {"window_error_before": before, "window_error_after": after}
-    if distill.get("prune", True):
-        tolerance, floor = choice_rule(distill)
+    if options.prune:
+        tolerance, floor = choice_rule(options)
         with progress.stage("pruning terms that do not pay for themselves"):
             discovered, record["pruned"] = prune_terms(discovered, train, window=window, substeps=substeps,
                                                        tolerance=tolerance, floor=floor, seed=seed)
@@ -261,12 +262,12 @@ def check_voltage_units(system: EquationSystem, data: Trajectories, argument: st
             )
 
 
-def _run_routes(system, route, fit_data, chosen_on, train, selection, training, distill, progress, seconds, window,
-                substeps):
+def _run_routes(system, route, fit_data, chosen_on, train, selection, training, options: DistillOptions, progress,
+                seconds, window, substeps):
     """Train and distil by the route(s) asked for; returns (the UDE or None, route -> (state ->
     `StateDistillation`, discovered system), the route record with the choice, (`chosen_on`,
     `train`) with any hidden states' estimated trajectories added)."""
-    ude, found, smoothing = None, {}, None
+    ude, distilled, smoothing = None, {}, None  # route -> (state -> `StateDistillation`, how the terms were found)
     start = time.perf_counter()
     if route != "direct":
         with progress.stage("training the UDE"):
@@ -276,23 +277,23 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
         if ude.hidden_:  # every later stage sees the hidden states' estimated trajectories
             fit_data, train = ude.completed_, ude.complete(train)
             if chosen_on is not None:  # part of `train`: cut from its completion, not fitted a start of its own
-                _, chosen_on, _ = _selection_split(train, distill.get("selection", 0.2), training)
-        found["ude"] = distill_residuals(ude, fit_data, distill, selection=chosen_on, progress=progress), \
+                _, chosen_on, _ = _selection_split(train, options.selection, training)
+        distilled["ude"] = distill_residuals(ude, fit_data, options, selection=chosen_on, progress=progress), \
             "distilled from the trained residual"
     if route != "ude":
         with progress.stage("direct route: distilling the data's smoothed derivatives"):
-            distillation, smoothing = distill_direct(system, fit_data, distill, chosen_on, whole=train,
+            distillation, smoothing = distill_direct(system, fit_data, options, chosen_on, whole=train,
                                                      window=window, substeps=substeps)
-        found["direct"] = distillation, f"distilled from the data's derivatives (smoothed over {smoothing} samples)"
+        distilled["direct"] = distillation, f"distilled from the data's derivatives (smoothed over {smoothing} samples)"
     found = {name: (d, system.replace_residuals({s: v.chosen.expression for s, v in d.items()}, how=how))
-             for name, (d, how) in found.items()}
-    if len(found) > 1 and distill.get("refit", True):
+             for name, (d, how) in distilled.items()}
+    if len(found) > 1 and options.refit:
         # each route's model compared at its best: a UDE route's right structure with the bias the
         # network left in its numbers lost to the direct route's spurious terms before this refit
         # (on the fitting part only, so the held-out ends stay held out; the winner is refit on all)
         with progress.stage("refitting each route's model before comparing the routes"):
             found = {name: (d, refit_coefficients(sys_, fit_data, window=window, substeps=substeps,
-                                                  seed=distill.get("seed", 0))[0])
+                                                  seed=options.seed)[0])
                      for name, (d, sys_) in found.items()}
     checks = {"the whole training trajectories": train}
     if chosen_on is not None:
@@ -300,7 +301,7 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
             "the held-out ends of the training trajectories"
         checks = {held: chosen_on, **checks}
     routes = choose_route({name: sys_ for name, (_, sys_) in found.items()}, checks,
-                          *choice_rule(distill))
+                          *choice_rule(options))
     if smoothing is not None:
         routes["smoothing"] = smoothing
     seconds["distillation"] = time.perf_counter() - start
@@ -308,7 +309,7 @@ def _run_routes(system, route, fit_data, chosen_on, train, selection, training, 
 
 
 def _check_hidden(system: EquationSystem, train: Trajectories, heldout: Trajectories,
-                  distill: Mapping[str, Any]) -> tuple[str, ...]:
+                  options: DistillOptions) -> tuple[str, ...]:
     """The states the data do not record (none, usually), after checking both data sets leave out
     the same ones and that the run can handle them."""
     hidden = hidden_states(system, train)
@@ -319,7 +320,7 @@ def _check_hidden(system: EquationSystem, train: Trajectories, heldout: Trajecto
         raise ConfigError(f"hidden states {list(hidden)} with a spike rule are not supported: between spikes the "
                           "pieces are too short to learn where a hidden state starts. Record them, or compute them "
                           "from the spike times (as `[cell] adaptation` does).")
-    if hidden and distill.get("route", "auto") == "direct":
+    if hidden and options.route == "direct":
         raise ConfigError(f"distill route \"direct\" needs every state's derivative, but {list(hidden)} are not "
                           "recorded; use route = \"ude\" or \"auto\" (which takes the UDE route then).")
     return hidden
@@ -333,18 +334,17 @@ def _constant_features(system: EquationSystem, data: Trajectories) -> list[str]:
     return [f for f in used if np.ptp(columns[f]) == 0]
 
 
-def _joint_applies(system: EquationSystem, distill: Mapping[str, Any]) -> bool:
+def _joint_applies(system: EquationSystem, options: DistillOptions) -> bool:
     """Whether the states' terms are chosen together (`choose_routes_jointly`): not for spiking
     models, whose stretches between spikes are too short to fit initial states to, nor when
     candidates are chosen by residual error alone."""
-    return (distill.get("joint", True) and system.spike is None
-            and distill.get("choose_by", "resimulation") == "resimulation")
+    return options.joint and system.spike is None and options.choose_by == "resimulation"
 
 
-def _route(system: EquationSystem, distill: Mapping[str, Any]) -> str:
+def _route(system: EquationSystem, options: DistillOptions) -> str:
     """The route(s) to run: a spiking model has no smooth derivative through its spikes, so it
     takes the UDE route only."""
-    route = distill.get("route", "auto")
+    route = options.route
     if system.spike is not None and route == "direct":
         raise ConfigError("distill route \"direct\" cannot fit a spiking model (its voltage has no smooth derivative "
                           "through a spike); use route = \"ude\" or \"auto\" (which takes the UDE route for it).")

@@ -155,6 +155,7 @@ _POPULATION = Section("population", "Population spike counts instead of [data], 
         "`latent_names` when aligned to them, else z1, z2, ...)."),
 ))
 
+# `discover.distill.DistillOptions` takes its defaults from here
 _DISTILL = Section("distill", "How the learned residual becomes closed-form terms, and how one is chosen.", (
     Key("route", "string", "\"ude\" distils the trained network, \"direct\" the data's smoothed derivatives "
         "(no network), \"auto\" runs both and keeps the one that re-simulates better.", "auto"),
@@ -177,7 +178,7 @@ _DISTILL = Section("distill", "How the learned residual becomes closed-form term
     Key("prune", "boolean", "After the refit, drop discovered terms one at a time while the rest, refit, keep the "
         "window error within `tolerance` x the error with them + `floor` (needs refit).", True),
     Key("round", "boolean", "Round coefficients to the fewest digits that keep the window error within 1 % "
-        "(default: true, false for spiking models).", True),
+        "(default: true, false for spiking models)."),  # no one default: `DistillOptions.rounding` decides
     Key("selection", "float", "Fraction at the end of each training trajectory held out for choosing "
         "candidates, in [0, 0.5).", 0.2),
     Key("seed", "integer", "Seed of the distillers and the held-out windows.", 0),

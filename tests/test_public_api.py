@@ -35,8 +35,8 @@ PUBLIC = {
     ],
     "discover.data": ["Chirp", "Noise", "Ramp", "Step", "Trajectories", "example_data", "integrate", "simulate"],
     "discover.distill": [
-        "Candidate", "ResidualSamples", "SparseDistiller", "SymbolicDistiller", "check_distill_options",
-        "derivative_samples", "distill_direct", "distill_residuals", "sample_residuals",
+        "Candidate", "DistillOptions", "ResidualSamples", "SparseDistiller", "SymbolicDistiller",
+        "check_distill_options", "derivative_samples", "distill_direct", "distill_residuals", "sample_residuals",
     ],
     "discover.equations": [
         "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "evaluate_expression",

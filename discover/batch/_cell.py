@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._config import RunConfig
+from ..distill import DistillOptions
 from ..report import write_folder
 
 
@@ -47,7 +48,7 @@ def run_cell(config: RunConfig, name: str, path: str) -> CellOutcome:
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             # one thread per worker is fastest here (the workers already fill the cores)
-            symbolic = {"threads": 1, **config.distill.get("symbolic", {})}
+            symbolic = {"threads": 1, **DistillOptions.from_mapping(config.distill).symbolic}
             cell_config = dataclasses.replace(config, data={**config.data, "path": path},
                                               distill={**config.distill, "symbolic": symbolic})
             print(f"cell {name}: {path}")

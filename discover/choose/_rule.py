@@ -3,20 +3,23 @@ fitted constants, then the lowest score), and the reason it gives."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
 from .._candidate import Candidate, complexity, n_constants
 from ._record import StateDistillation
 
+if TYPE_CHECKING:  # discover.distill imports this package: at run time any object with these fields will do
+    from ..distill import DistillOptions
 
-def choice_rule(options: Mapping[str, Any]) -> tuple[float, float]:
+
+def choice_rule(options: DistillOptions) -> tuple[float, float]:
     """(tolerance, floor) of the simplest-within-tolerance choice. Scores below ~1 % RMS error of a
     state's spread cannot tell candidates apart; without the floor, noise-free data let spurious
     saturating terms (x*tanh(40*y + 117) for x) win."""
-    return float(options.get("tolerance", 1.5)), float(options.get("floor", 1e-4))
+    return options.tolerance, options.floor
 
 
 def choice_threshold(scores, tolerance: float, floor: float) -> float:

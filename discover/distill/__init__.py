@@ -3,7 +3,7 @@ sparse regression, symbolic search, and the two routes that end in `discover.cho
 
 from ._base import Candidate as Candidate
 from ._direct import derivative_samples as derivative_samples, distill_direct as distill_direct
-from ._options import check_distill_options as check_distill_options
+from ._options import DistillOptions as DistillOptions, check_distill_options as check_distill_options
 from ._residuals import distill_residuals as distill_residuals
 from ._sample import ResidualSamples as ResidualSamples, sample_residuals as sample_residuals
 from ._sparse import SparseDistiller as SparseDistiller
@@ -11,8 +11,8 @@ from ._symbolic import SymbolicDistiller as SymbolicDistiller
 
 __all__ = [
     # for users (docs/reference/api.md), and the types their calls return
-    "Candidate", "ResidualSamples", "SparseDistiller", "SymbolicDistiller", "distill_direct", "distill_residuals",
-    "sample_residuals",
+    "Candidate", "DistillOptions", "ResidualSamples", "SparseDistiller", "SymbolicDistiller", "distill_direct",
+    "distill_residuals", "sample_residuals",
     # for the other stages: the config check (discover._config, discover._pipeline), the report's residual
     # traces (discover.report)
     "check_distill_options", "derivative_samples",

@@ -31,7 +31,7 @@ from ..choose import (
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
 from ..ude import HybridODE
-from ._options import check_distill_options
+from ._options import DistillOptions
 from ._propose import propose
 from ._sample import ResidualSamples
 
@@ -72,8 +72,8 @@ def derivative_samples(
 
 
 def distill_direct(
-    system: EquationSystem, data: Trajectories, options: Mapping[str, Any], selection: Trajectories | None = None,
-    *, whole: Trajectories | None = None, window: int = 20, substeps: int = 1,
+    system: EquationSystem, data: Trajectories, options: Mapping[str, Any] | DistillOptions,
+    selection: Trajectories | None = None, *, whole: Trajectories | None = None, window: int = 20, substeps: int = 1,
 ) -> tuple[dict[str, StateDistillation], int]:
     """Distil every residual of `system` from `data`'s smoothed derivatives (options as for
     `distill_residuals`). Returns (state -> `StateDistillation`, the smoothing window used).
@@ -83,12 +83,12 @@ def distill_direct(
     the selection was cut off) its trajectories whole, one state at a time with the others held
     at their current choice (there is no network to stand in for them).
     """
-    options = check_distill_options(options)
-    seed = options.get("seed", 0)
+    options = DistillOptions.from_mapping(options)  # checked where it was made if already one
+    seed = options.seed
     chosen_on = selection if selection is not None else data
     length = min(2 * window, chosen_on.t.size - 1)
     tests = checks(chosen_on, length, 512, seed, whole)
-    smoothing, current = pick_smoothing(system, data, tests, substeps, {"seed": seed, **options.get("sparse", {})},
+    smoothing, current = pick_smoothing(system, data, tests, substeps, {"seed": seed, **options.sparse},
                                         *choice_rule(options))
     fronts, pooled = {}, {}
     for samples in derivative_samples(system, data, smoothing, seed=seed):
@@ -98,7 +98,7 @@ def distill_direct(
     # each state is chosen with the others held at their current choice, starting from the sparse
     # models that picked the smoothing; a second pass lets early choices see later ones, scoring
     # the candidates as the first pass refit them (the final refit is joint, in `discover`)
-    for refit_top in [options.get("refit_candidates", 6), 0][:2 if len(fronts) > 1 else 1]:
+    for refit_top in [options.refit_candidates, 0][:2 if len(fronts) > 1 else 1]:
         for state in fronts:
             out[state] = _choose_state(system, state, fronts[state], pooled[state], current, data, chosen_on,
                                        options, length, substeps, smoothing, selection is not None, whole, refit_top)
@@ -106,14 +106,14 @@ def distill_direct(
     return out, smoothing
 
 
-def _choose_state(system, state, front, pooled, current, data, chosen_on, options, length, substeps, smoothing,
-                  held_out: bool, whole, refit_top: int) -> StateDistillation:
+def _choose_state(system, state, front, pooled, current, data, chosen_on, options: DistillOptions, length, substeps,
+                  smoothing, held_out: bool, whole, refit_top: int) -> StateDistillation:
     """One state's choice among `front` (from `to_score`), by re-simulation with the other states' terms fixed."""
     tolerance, floor = choice_rule(options)
     fixed = system.replace_residuals({s: e for s, e in current.items() if s != state}, how="held fixed")
     scores, refit = score_candidates(
         fixed, [], state, front, chosen_on, length=length, substeps=substeps,
-        seed=options.get("seed", 0), refit_on=data if options.get("refit", True) else None,
+        seed=options.seed, refit_on=data if options.refit else None,
         refit_top=refit_top, whole=whole,
     )
     front = as_refit(front, refit)
@@ -127,7 +127,7 @@ def _choose_state(system, state, front, pooled, current, data, chosen_on, option
 
 
 def pick_smoothing(system: EquationSystem, data: Trajectories, tests: list, substeps: int, sparse: Mapping[str, Any],
-                   tolerance: float = 1.5, floor: float = 1e-4, budget: int = 25) -> tuple[int, dict]:
+                   tolerance: float, floor: float, budget: int = 25) -> tuple[int, dict]:
     """The Savitzky-Golay window, and one sparse model per state, that re-simulate `tests` (from
     `checks`) best jointly: too little smoothing leaves noise in the target, too much flattens
     peaks, and which is which depends on the noise and the sampling, so it is measured, not

@@ -11,36 +11,35 @@ from .._progress import Progress, as_progress
 from ..choose import StateDistillation, as_refit, choice_rule, choose_candidate, resimulation_errors, to_score
 from ..data import Trajectories
 from ..ude import UDE
-from ._options import check_distill_options
+from ._options import DistillOptions
 from ._propose import propose
 from ._sample import sample_residuals
 
 
 def distill_residuals(
-    ude: UDE, data: Trajectories, options: Mapping[str, Any], selection: Trajectories | None = None,
+    ude: UDE, data: Trajectories, options: Mapping[str, Any] | DistillOptions, selection: Trajectories | None = None,
     progress: bool | Progress = False,
 ) -> dict[str, StateDistillation]:
-    """Distil every residual of a fitted UDE (options as checked by `check_distill_options`).
+    """Distil every residual of a fitted UDE (`options`: a `DistillOptions`, or a mapping of its fields).
 
     Residuals are sampled at `data`; candidates are chosen by re-simulating windows of
     `selection` (data the network was not trained on; `data` itself when None).
     """
-    options = check_distill_options(options)
-    seed = options.get("seed", 0)
+    options = DistillOptions.from_mapping(options)  # checked where it was made if already one
+    seed = options.seed
     tolerance, floor = choice_rule(options)
     out = {}
     progress = as_progress(progress)
     for samples in sample_residuals(ude, data, seed=seed):
         candidates = propose(samples, options, progress)
-        if options.get("choose_by", "resimulation") == "resimulation":
+        if options.choose_by == "resimulation":
             scored = to_score(candidates)
             chosen_on = selection if selection is not None else data
             length = min(2 * ude.window, chosen_on.t.size - 1)
             with progress.stage(f"d{samples.state}/dt: scoring {len(scored)} candidates by window re-simulation"):
                 scores, refit = resimulation_errors(
                     ude, samples.state, scored, chosen_on, length=length, seed=seed,
-                    refit_on=data if options.get("refit", True) else None,
-                    refit_top=options.get("refit_candidates", 6),
+                    refit_on=data if options.refit else None, refit_top=options.refit_candidates,
                 )
             # the best few scored candidates are judged, and kept, with their numbers refit through the solver
             scored = as_refit(scored, refit)
