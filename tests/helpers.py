@@ -21,6 +21,10 @@ import pytest
 import torch
 
 from discover import EquationSystem, Trajectories, discover, example_data
+from discover.cell import CellFit, gif_system
+from discover.cell._gate import Gate
+from discover.cell._gif import Membrane, Threshold
+from discover.cell._regression import Selection
 from discover.equations import Parameter, SpikeRule
 from discover.report import write_reports
 from discover.validate import resimulate_spiking
@@ -166,3 +170,42 @@ def in_a_fresh_interpreter(folder: Path, module: str, call: str, outputs=("t", "
     assert done.returncode == 0, done.stderr[-3000:]
     with np.load(folder / "outputs.npz") as f:
         return tuple(f[o] for o in outputs)
+
+
+# A synthetic GIF-type cell (tests/cell): two spike-triggered currents, a threshold jump and a
+# threshold following V above -58 mV, driven by an Ornstein-Uhlenbeck current sampled every GIF_DT ms
+GIF_DT = 0.1
+NO_SELECTION = Selection((), (), "")
+GIF_TRUE = CellFit(Membrane(100.0, 5.0, -65.0, ((30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NO_SELECTION),
+                   Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -58.0, 0.8), 0.0, NO_SELECTION), reset=-60.0,
+                   refractory=3.0)
+
+
+def ou_current(seconds: float, seed: int, mean: float = 120.0, sd: float = 90.0, tau: float = 5.0) -> np.ndarray:
+    """An Ornstein-Uhlenbeck current (pA) sampled every GIF_DT ms."""
+    rng = np.random.default_rng(seed)
+    n, a = int(seconds * 1000 / GIF_DT), np.exp(-GIF_DT / tau)
+    x = np.empty(n)
+    x[0] = 0.0
+    kicks = rng.normal(0, sd * np.sqrt(1 - a * a), n)
+    for k in range(1, n):
+        x[k] = a * x[k - 1] + kicks[k]
+    return mean + x
+
+
+# A discovered GIF-type cell as the exporters get it (tests/export): several spike-triggered currents and
+# a threshold jump, a threshold following V, an A-type gate; time constants 3, 30 and 300 ms (NMODL owns
+# w_30 as the initial value of w_3, the case that broke NEURON); read both ways
+GIF_GATE = Gate(5.0, -40.0, -65.0, 30.0)
+GIF_FIT = CellFit(Membrane(100.0, 5.0, -65.0, ((3.0, 200.0), (30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NO_SELECTION,
+                           GIF_GATE),
+                  Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -55.0, 0.3), 0.0, NO_SELECTION), reset=-60.0,
+                  refractory=3.0)
+GIF_SYSTEMS = {"crossing": gif_system(GIF_FIT, offset=-1.0), "median": gif_system(GIF_FIT, median=True,
+                                                                                   name="gif_median")}
+
+
+def gif_y0(reading: str) -> list[float]:
+    """The exported GIF cell's initial state (at rest, the gate's inactivation at rest)."""
+    return [{"V": -65.0, "h_A": float(GIF_GATE.h_inf(-65.0))}.get(state, 0.0)
+            for state in GIF_SYSTEMS[reading].states]

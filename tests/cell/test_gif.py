@@ -9,29 +9,11 @@ import pytest
 from discover.cell import CellFit, discover_cell, gif_system, simulate_gif
 from discover.cell._discover import _judge_gate
 from discover.cell._gate import Gate
-from discover.cell._gif import Membrane, Recorded, Threshold, fit_membrane, fit_threshold
-from discover.cell._regression import Selection
+from discover.cell._gif import Recorded, fit_membrane, fit_threshold
 from discover.data import Trajectories
 from discover.equations import compile_numpy
 from discover.validate import coincidence_factor, spike_trains
-
-DT = 0.1
-NONE = Selection((), (), "")
-# the truth: two spike-triggered currents, a threshold jump and a threshold following V above -58 mV
-TRUE = CellFit(Membrane(100.0, 5.0, -65.0, ((30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NONE),
-               Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -58.0, 0.8), 0.0, NONE), reset=-60.0, refractory=3.0)
-
-
-def noise(seconds: float, seed: int, mean: float = 120.0, sd: float = 90.0, tau: float = 5.0) -> np.ndarray:
-    """An Ornstein-Uhlenbeck current (pA) sampled every DT ms."""
-    rng = np.random.default_rng(seed)
-    n, a = int(seconds * 1000 / DT), np.exp(-DT / tau)
-    x = np.empty(n)
-    x[0] = 0.0
-    kicks = rng.normal(0, sd * np.sqrt(1 - a * a), n)
-    for k in range(1, n):
-        x[k] = a * x[k - 1] + kicks[k]
-    return mean + x
+from tests.helpers import GIF_DT as DT, GIF_TRUE as TRUE, ou_current as noise
 
 
 @pytest.fixture(scope="module")

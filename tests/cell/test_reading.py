@@ -9,7 +9,7 @@ import pytest
 from discover.cell._gif import Recorded
 from discover.cell._reading import choose_reading
 from discover.cell._simulate import simulate_gif
-from tests.cell.test_gif import DT, TRUE, noise
+from tests.helpers import GIF_DT as DT, GIF_TRUE as TRUE, ou_current as noise
 
 # a wide escape noise (DV 3 mV): the two readings part by several ms where V lingers near threshold
 WIDE = dataclasses.replace(TRUE, threshold=dataclasses.replace(TRUE.threshold, DV=3.0))

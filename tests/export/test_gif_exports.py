@@ -11,28 +11,14 @@ import numpy as np
 import pytest
 
 from discover import Trajectories
-from discover.cell import CellFit, gif_system
-from discover.cell._gate import Gate
-from discover.cell._gif import Membrane, Threshold
-from discover.cell._regression import Selection
 from discover.export import export
 from discover.validate import resimulate_spiking, spike_times
 from discover.validate._spiking import spike_signal
-from tests.helpers import compile_mod, in_a_fresh_interpreter, needs
+from tests.helpers import GIF_SYSTEMS as SYSTEMS, compile_mod, gif_y0 as y0, in_a_fresh_interpreter, needs
 
 pytestmark = pytest.mark.simulators
 
-NONE = Selection((), (), "")
-# time constants 3, 30 and 300 ms: NMODL owns w_30 as the initial value of w_3, the case that broke NEURON
-GATE = Gate(5.0, -40.0, -65.0, 30.0)
-FIT = CellFit(Membrane(100.0, 5.0, -65.0, ((3.0, 200.0), (30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NONE, GATE),
-              Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -55.0, 0.3), 0.0, NONE), reset=-60.0, refractory=3.0)
-SYSTEMS = {"crossing": gif_system(FIT, offset=-1.0), "median": gif_system(FIT, median=True, name="gif_median")}
 CURRENT, DURATION, TOLERANCE = 175.0, 150.0, 0.1  # pA, ms, ms per spike
-
-
-def y0(reading: str) -> list[float]:
-    return [{"V": -65.0, "h_A": float(GATE.h_inf(-65.0))}.get(state, 0.0) for state in SYSTEMS[reading].states]
 
 
 @pytest.fixture(params=list(SYSTEMS))

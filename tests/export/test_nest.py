@@ -14,7 +14,7 @@ from discover.export._common import target_names
 from discover.export.nest_build import NestBuildError, build, missing, simulate as nest_simulate
 from discover.models import get_model
 from discover.validate import resimulate_spiking, spike_signal, spike_times
-from tests.export.test_gif_exports import SYSTEMS as GIF, y0 as gif_y0
+from tests.helpers import GIF_SYSTEMS as GIF, gif_y0
 
 pytestmark = pytest.mark.simulators
 
