@@ -30,6 +30,7 @@ from ..choose import (
 )
 from ..data import Trajectories
 from ..equations import EquationSystem, compile_numpy
+from ..integrate import one_blas_thread
 from ..ude import HybridODE
 from ._options import DistillOptions
 from ._propose import propose
@@ -71,6 +72,7 @@ def derivative_samples(
     return out
 
 
+@one_blas_thread()  # called alone too: numpy's small solves beside torch (`one_blas_thread`)
 def distill_direct(
     system: EquationSystem, data: Trajectories, options: Mapping[str, Any] | DistillOptions,
     selection: Trajectories | None = None, *, whole: Trajectories | None = None, window: int = 20, substeps: int = 1,

@@ -10,12 +10,14 @@ from .._candidate import pareto_front
 from .._progress import Progress, as_progress
 from ..choose import StateDistillation, as_refit, choice_rule, choose_candidate, resimulation_errors, to_score
 from ..data import Trajectories
+from ..integrate import one_blas_thread
 from ..ude import UDE
 from ._options import DistillOptions
 from ._propose import propose
 from ._sample import sample_residuals
 
 
+@one_blas_thread()  # called alone too: numpy's small solves beside torch (`one_blas_thread`)
 def distill_residuals(
     ude: UDE, data: Trajectories, options: Mapping[str, Any] | DistillOptions, selection: Trajectories | None = None,
     progress: bool | Progress = False,
