@@ -10,8 +10,11 @@ two match.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any
+
+from .data import example_data
 
 _MISSING = object()
 
@@ -41,16 +44,23 @@ class Section:
         return tuple(k.name for k in self.keys if group is None or k.group == group)
 
 
+def _example(name: str) -> Any:
+    """`example_data`'s default for `name`: the built-in data's keys are its keywords, defaults written once."""
+    return inspect.signature(example_data).parameters[name].default
+
+
 _DATA = Section("data", "Where the trajectories come from: exactly one of `example` or `path`.", (
     Key("example", "string", "Built-in simulated data: \"fitzhugh_nagumo\" (see `discover.example_data`).",
         group="example"),
-    Key("n_train", "integer", "Trajectories to train on (built-in data).", 5, "example"),
-    Key("n_heldout", "integer", "Trajectories from new initial conditions to validate on (built-in data).", 2,
+    Key("n_train", "integer", "Trajectories to train on (built-in data).", _example("n_train"), "example"),
+    Key("n_heldout", "integer", "Trajectories from new initial conditions to validate on (built-in data).",
+        _example("n_heldout"), "example"),
+    Key("noise", "float", "Measurement noise, as a fraction of each state's standard deviation (built-in data).",
+        _example("noise"), "example"),
+    Key("seed", "integer", "Seed of the simulated initial conditions and noise (built-in data).", _example("seed"),
         "example"),
-    Key("noise", "float", "Measurement noise, as a fraction of each state's standard deviation (built-in data).", 0.01,
+    Key("duration", "float", "Length of each simulated trajectory (built-in data).", _example("duration"),
         "example"),
-    Key("seed", "integer", "Seed of the simulated initial conditions and noise (built-in data).", 0, "example"),
-    Key("duration", "float", "Length of each simulated trajectory (built-in data).", 100.0, "example"),
     Key("path", "string", "A data file, relative to the config file: saved `Trajectories` (.npz) or a "
         "recording (.nwb, .abf, .ibw, .csv, or a recording's .npz)."),
     Key("heldout_path", "string", "The held-out data in a second file. For saved `Trajectories` (.npz): its "
