@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from discover import DataError, EquationSystem, discover, simulate
-from discover._pipeline import hold_out
+from discover._prepare import hold_out
 
 LV = ("dx/dt = 1.3*x - 0.9*x*y", "dy/dt = 0.8*x*y - 1.8*y")
 DIRECT = {"route": "direct", "backends": ["sparse"], "joint": False}
