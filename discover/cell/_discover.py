@@ -159,10 +159,10 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     began = time.perf_counter()
     with progress.stage("predicting the held-out sweeps"):
         held = detect_spikes(heldout.y[..., 0], heldout.dt, spikes.slope)
-        deterministic = {"known only": _deterministic(known_fit, heldout, 0.0),
-                         "discovered": _deterministic(fit, heldout, offset, median),
-                         # the reading not chosen, for comparison (as the pipeline shows a route not chosen)
-                         OTHER_READING[median]: _deterministic(fit, heldout, offset, not median)}
+        chosen, other = _both_readings(fit, heldout, offset, median)
+        # the reading not chosen, for comparison (as the pipeline shows a route not chosen)
+        deterministic = {"known only": _deterministic(known_fit, heldout, 0.0), "discovered": chosen,
+                         OTHER_READING[median]: other}
         trains = {"discovered (stochastic)": _stochastic(fit, heldout, settings)}
         forced = {name: np.stack([forced_voltage(m, y[0, 0], u[:, 0], o, heldout.dt, spikes.reset, spikes.refractory)
                                   for y, u, o in zip(heldout.y, heldout.u, held, strict=True)])
@@ -266,14 +266,24 @@ def calibrate_offset(fit: CellFit, rec: Recorded, shifts: np.ndarray = SHIFTS) -
     return float(shifts[int(np.argmin(np.abs(counts - target)))])
 
 
-def _deterministic(fit: CellFit, data: Trajectories, offset: float,
-                   median: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+def _deterministic(fit: CellFit, data: Trajectories, offset: float) -> tuple[np.ndarray, list[np.ndarray]]:
     """Voltage traces `(sweeps, samples, 1)` and spike times of the deterministic model on every
-    held-out sweep, from its first voltage (`median`: read at the escape noise's median)."""
-    trains, traces = simulate_rows(fit, data.u[..., 0], data.dt, data.y[:, 0, 0],
-                                   np.full(data.n_trajectories, 0.0 if median else offset), keep=True, median=median)
+    held-out sweep, from its first voltage."""
+    trains, traces = simulate_rows(fit, data.u[..., 0], data.dt, data.y[:, 0, 0], np.full(data.n_trajectories, offset),
+                                   keep=True)
     assert traces is not None
     return traces[..., None], trains
+
+
+def _both_readings(fit: CellFit, data: Trajectories, offset: float, median: bool):
+    """`_deterministic` of the chosen reading (`median` or the crossing at `offset`), then of the
+    other: every sweep twice, as rows of one pass."""
+    n = data.n_trajectories
+    trains, traces = simulate_rows(fit, data.u[..., 0], data.dt, np.tile(data.y[:, 0, 0], 2),
+                                   np.repeat([0.0 if median else offset, offset if median else 0.0], n),
+                                   which=np.tile(np.arange(n), 2), keep=True, median=np.repeat([median, not median], n))
+    assert traces is not None
+    return (traces[:n, :, None], trains[:n]), (traces[n:, :, None], trains[n:])
 
 
 def _stochastic(fit: CellFit, data: Trajectories, settings: CellSettings) -> list[list[np.ndarray]]:

@@ -31,7 +31,7 @@ RESAMPLES, LEVEL = 1000, 0.05
 
 def choose_reading(fit: CellFit, rec: Recorded, offset: float, seed: int = 0) -> tuple[bool, str]:
     """(whether the exports read the escape noise's median, why, with the training Gamma of both)."""
-    counts = {median: _block_counts(fit, rec, 0.0 if median else offset, median) for median in (False, True)}
+    counts = _block_counts(fit, rec, offset)
     gamma = {median: _gamma(c.sum(axis=0)) for median, c in counts.items()}
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, counts[False].shape[0], size=(RESAMPLES, counts[False].shape[0]))
@@ -47,20 +47,24 @@ def choose_reading(fit: CellFit, rec: Recorded, offset: float, seed: int = 0) ->
                     f"resamples {low:+.3f}; the median is read only where that is above 0)")
 
 
-def _block_counts(fit: CellFit, rec: Recorded, offset: float, median: bool) -> np.ndarray:
-    """Per block of every training sweep: (coincidences, recorded spikes, model spikes, duration ms),
-    each recorded spike matched to at most one model spike within WINDOW, as `coincidence_factor`."""
-    rows = []
+def _block_counts(fit: CellFit, rec: Recorded, offset: float) -> dict[bool, np.ndarray]:
+    """Per reading (median or not), per block of every training sweep: (coincidences, recorded
+    spikes, model spikes, duration ms), each recorded spike matched to at most one model spike within
+    WINDOW, as `coincidence_factor`. Both readings run as two rows of one pass (a gated model's
+    stepping costs the same for two rows as for one)."""
+    rows: dict[bool, list[tuple[float, float, float, float]]] = {False: [], True: []}
     for v, i, onsets in zip(rec.v, rec.i, rec.onsets, strict=True):
-        (model,), _ = simulate_rows(fit, i[None], rec.dt, np.array([v[0]]), np.array([offset]), median=median)
+        trains, _ = simulate_rows(fit, i[None], rec.dt, np.full(2, v[0]), np.array([offset, 0.0]),
+                                  which=np.zeros(2, dtype=int), median=np.array([False, True]))
         data = np.asarray(onsets) * rec.dt
-        hit = _matched(data, model)
         duration = v.size * rec.dt
         edges = np.append(np.arange(0.0, duration, BLOCK), duration)
-        for a, b in zip(edges[:-1], edges[1:], strict=True):
-            inside = (data >= a) & (data < b)
-            rows.append((hit[inside].sum(), inside.sum(), ((model >= a) & (model < b)).sum(), b - a))
-    return np.array(rows, dtype=float)
+        for median, model in zip((False, True), trains, strict=True):
+            hit = _matched(data, model)
+            for a, b in zip(edges[:-1], edges[1:], strict=True):
+                inside = (data >= a) & (data < b)
+                rows[median].append((hit[inside].sum(), inside.sum(), ((model >= a) & (model < b)).sum(), b - a))
+    return {median: np.array(r, dtype=float) for median, r in rows.items()}
 
 
 def _matched(data: np.ndarray, model: np.ndarray) -> np.ndarray:

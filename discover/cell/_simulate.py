@@ -118,29 +118,31 @@ def _run(fit: CellFit, i: np.ndarray, dt: float, v0: float, offset: float, stoch
 
 def simulate_rows(fit: CellFit, currents: np.ndarray, dt: float, v0: np.ndarray, offsets: np.ndarray, *,
                   which: np.ndarray | None = None, stochastic: bool = False, seed: int = 0, keep: bool = False,
-                  median: bool = False) -> tuple[list[np.ndarray], np.ndarray | None]:
+                  median: bool | np.ndarray = False) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Spike times of one run per entry of `v0`, each from its own `v0` and with its own threshold
     offset, driven by the row `which[r]` of `currents` (sweeps, samples; `which` None: row r), and
     with `keep` the voltage traces (runs, samples). Many runs of one current share its row rather than
     copies of it (100 runs of 10 sweeps of 10 s would be 800 MB). Runs are stepped together where the
-    model has a gate; otherwise each is the exact run `simulate_gif` makes. `median` reads the
-    escape noise's median (no offset applies then, and it is deterministic)."""
-    if median and stochastic:
+    model has a gate; otherwise each is the exact run `simulate_gif` makes. `median` (one flag, or
+    one per run) reads the escape noise's median (no offset applies then, and it is deterministic):
+    both readings of a gated model as rows of one pass cost what one does."""
+    medians = np.broadcast_to(np.asarray(median, dtype=bool), np.shape(v0))
+    if medians.any() and stochastic:
         raise ValueError("`median` is the deterministic reading of the escape noise; pass stochastic=False with it.")
     currents = np.atleast_2d(np.asarray(currents, dtype=float))
     v0, offsets = np.asarray(v0, dtype=float), np.asarray(offsets, dtype=float)
     which = np.arange(currents.shape[0]) if which is None else np.asarray(which, dtype=int)
     rng = np.random.default_rng(seed)
     if fit.membrane.gate is not None:
-        return _step_rows(fit, currents, which, dt, v0, offsets, stochastic, rng, keep, median)
-    runs = [_run(fit, currents[r], dt, v, o, stochastic, rng, keep, median)
-            for r, v, o in zip(which, v0, offsets, strict=True)]
+        return _step_rows(fit, currents, which, dt, v0, offsets, stochastic, rng, keep, medians)
+    runs = [_run(fit, currents[r], dt, v, o, stochastic, rng, keep, bool(m))
+            for r, v, o, m in zip(which, v0, offsets, medians, strict=True)]
     return [times for times, _ in runs], np.stack([trace for _, trace in runs]) if keep else None
 
 
 def _step_rows(fit: CellFit, currents: np.ndarray, which: np.ndarray, dt: float, v0: np.ndarray, offsets: np.ndarray,
                stochastic: bool, rng: np.random.Generator, keep: bool,
-               median: bool = False) -> tuple[list[np.ndarray], np.ndarray | None]:
+               medians: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Every row one sample at a time: the membrane's linear part exactly over the step (as `_run`
     has it), the gate's current held at its value at the step's start, h by exponential Euler."""
     m, th, gate = fit.membrane, fit.threshold, fit.membrane.gate
@@ -173,10 +175,10 @@ def _step_rows(fit: CellFit, currents: np.ndarray, which: np.ndarray, dt: float,
         jumps *= decay_j
         theta_v = beta_v * theta_v + (1.0 - beta_v) * np.maximum(0.0, v - knee)
         gap = v - (level + jumps @ j_amp + slope * theta_v)
-        if median:
+        if medians.any():  # rows read at the median fire on H, the others where V crosses
             now = np.exp(np.minimum(gap / th.DV, 50.0))
             hazard, rate = hazard + 0.5 * dt * (rate + now), now
-            fired = ~held & (hazard >= MEDIAN)
+            fired = ~held & np.where(medians, hazard >= MEDIAN, gap >= 0)
         elif stochastic:
             fired = ~held & (rng.random(rows) < -np.expm1(-dt * np.exp(np.minimum(gap / th.DV, 50.0))))
         else:

@@ -10,6 +10,7 @@ from discover.cell import CellFit, discover_cell, gif_system, simulate_gif
 from discover.cell._discover import _judge_gate
 from discover.cell._gate import Gate
 from discover.cell._gif import Recorded, fit_membrane, fit_threshold
+from discover.cell._simulate import simulate_rows
 from discover.data import Trajectories
 from discover.equations import compile_numpy
 from discover.validate import coincidence_factor, spike_trains
@@ -97,6 +98,20 @@ def test_the_median_reading_fires_where_the_integrated_escape_rate_reaches_ln2(f
 
 GATED = dataclasses.replace(TRUE, membrane=dataclasses.replace(TRUE.membrane, gate=Gate(10.0, -50.0, -65.0, 30.0)))
 """The true cell with an A-type potassium current (a point of the candidate grid)."""
+
+
+@pytest.mark.parametrize("fit", ["plain", "gated"])
+def test_both_readings_in_one_pass_are_each_reading_alone(fit):
+    # the cell workflow runs both readings as rows of one pass (one gated stepping for two)
+    fit = TRUE if fit == "plain" else GATED
+    i = noise(2.0, seed=5)
+    both, _ = simulate_rows(fit, i[None], DT, np.full(2, -65.0), np.array([1.0, 0.0]), which=np.zeros(2, dtype=int),
+                            median=np.array([False, True]))
+    alone = [simulate_gif(fit, i, DT, v0=-65.0, offset=1.0)[0][0],
+             simulate_gif(fit, i, DT, v0=-65.0, median=True)[0][0]]
+    assert len(alone[0]) > 3 and not np.array_equal(alone[0], alone[1])
+    for one, other in zip(both, alone, strict=True):
+        np.testing.assert_array_equal(one, other)
 
 
 @pytest.fixture(scope="module")
