@@ -96,6 +96,24 @@ def blocks(n: int, k: int) -> list[np.ndarray]:
     return [np.arange(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
+GRAM_ROWS = 100_000
+"""Samples stacked at a time while summing a Gram matrix: the columns are never stacked whole (a grid
+of 64 gate columns over 5 minutes at 10 kHz would be 2 GB more)."""
+
+
+def _gram(columns: Sequence[np.ndarray], scale: np.ndarray, y: np.ndarray, start: int, stop: int):
+    """(X'X, X'y, y'y) over samples start..stop-1 of the scaled columns, a chunk of rows at a time."""
+    width = scale.size
+    g, c, yy = np.zeros((width, width)), np.zeros(width), 0.0
+    for a in range(start, stop, GRAM_ROWS):
+        b = min(stop, a + GRAM_ROWS)
+        X = np.concatenate([col[a:b] for col in columns], axis=1) / scale
+        g += X.T @ X
+        c += X.T @ y[a:b]
+        yy += float(y[a:b] @ y[a:b])
+    return g, c, yy
+
+
 def forward_select_ls(base: np.ndarray, candidates: Mapping[str, np.ndarray], y: np.ndarray, *, folds: int = 4,
                       gain: float = 0.002, exclusive: Sequence[Sequence[str]] = (), at_most: int = 8,
                       sign: Mapping[str, float] | None = None) -> Selection:
@@ -107,12 +125,10 @@ def forward_select_ls(base: np.ndarray, candidates: Mapping[str, np.ndarray], y:
     a candidate named in `sign` joins only with a coefficient of that sign (an inward current must
     not come out outward)."""
     names = list(candidates)
-    X = np.column_stack([base, *[candidates[k] for k in names]])
-    # in place, no |X| copy: with a grid of gate columns over a long recording X is the largest array here
-    scale = np.maximum(np.maximum(X.max(axis=0), -X.min(axis=0)), 1e-300)
-    X /= scale
-    n, nb = X.shape[0], base.shape[1]
-    parts = [(X[held].T @ X[held], X[held].T @ y[held], float(y[held] @ y[held])) for held in blocks(n, folds)]
+    columns_of = [base, *[np.asarray(candidates[k])[:, None] for k in names]]
+    scale = np.concatenate([np.maximum(np.max(np.abs(c), axis=0), 1e-300) for c in columns_of])
+    n, nb = base.shape[0], base.shape[1]
+    parts = [_gram(columns_of, scale, y, held[0], held[-1] + 1) for held in blocks(n, folds)]
     gram, cross = sum(p[0] for p in parts), sum(p[1] for p in parts)
 
     def held_out_error(columns: list[int]) -> tuple[float, list[np.ndarray]]:
