@@ -66,7 +66,8 @@ PUBLIC = {
     ],
     "discover.ude": ["HybridODE", "UDE", "hidden_states"],
     "discover.validate": [
-        "RepeatScore", "coincidence_factor", "integrate_spiking", "md_star", "ms_per_unit",
+        "RepeatScore", "coincidence_factor", "gamma_from_counts", "integrate_spiking", "matched_spikes", "md_star",
+        "ms_per_unit",
         "repeats_of_one_stimulus", "resimulate", "resimulate_spiking", "rule_spike_metrics", "score_repeats",
         "spike_metrics", "spike_signal", "spike_thresholds", "spike_times", "spike_trains", "sweep_gamma",
         "torch_rhs", "trajectory_metrics",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validate import gamma_from_counts, matched_spikes
 from ._gif import CellFit, Recorded
 from ._simulate import simulate_rows
 
@@ -60,29 +61,14 @@ def _block_counts(fit: CellFit, rec: Recorded, offset: float) -> dict[bool, np.n
         duration = v.size * rec.dt
         edges = np.append(np.arange(0.0, duration, BLOCK), duration)
         for median, model in zip((False, True), trains, strict=True):
-            hit = _matched(data, model)
+            hit = matched_spikes(data, model, WINDOW)
             for a, b in zip(edges[:-1], edges[1:], strict=True):
                 inside = (data >= a) & (data < b)
                 rows[median].append((hit[inside].sum(), inside.sum(), ((model >= a) & (model < b)).sum(), b - a))
     return {median: np.array(r, dtype=float) for median, r in rows.items()}
 
 
-def _matched(data: np.ndarray, model: np.ndarray) -> np.ndarray:
-    """Which recorded spikes have a model spike of their own within WINDOW (nearest first)."""
-    used = np.zeros(model.size, dtype=bool)
-    hit = np.zeros(data.size, dtype=bool)
-    for k, s in enumerate(data):
-        near = np.flatnonzero(~used & (np.abs(model - s) <= WINDOW))
-        if near.size:
-            used[near[np.argmin(np.abs(model[near] - s))]] = hit[k] = True
-    return hit
-
-
 def _gamma(total: np.ndarray) -> float:
-    """Gamma of pooled counts (coincidences, recorded, model, duration), as `coincidence_factor`."""
-    coinc, n_data, n_model, duration = total
-    if n_data + n_model == 0:
-        return float("nan")
-    nu = n_model / duration
-    norm = 1 - 2 * nu * WINDOW
-    return float((coinc - 2 * nu * WINDOW * n_data) / (0.5 * (n_data + n_model)) / norm) if norm > 0 else float("nan")
+    """Gamma of pooled counts (coincidences, recorded, model, duration)."""
+    coincidences, n_data, n_model, duration = total
+    return gamma_from_counts(coincidences, n_data, n_model, duration, WINDOW)

@@ -2,6 +2,8 @@
 
 from ._metrics import (
     coincidence_factor as coincidence_factor,
+    gamma_from_counts as gamma_from_counts,
+    matched_spikes as matched_spikes,
     ms_per_unit as ms_per_unit,
     spike_metrics as spike_metrics,
     spike_thresholds as spike_thresholds,
@@ -26,7 +28,8 @@ from ._spiking import (
 )
 
 __all__ = [
-    "RepeatScore", "coincidence_factor", "integrate_spiking", "md_star", "ms_per_unit", "repeats_of_one_stimulus",
-    "resimulate", "resimulate_spiking", "rule_spike_metrics", "score_repeats", "spike_metrics", "spike_signal",
-    "spike_thresholds", "spike_times", "spike_trains", "sweep_gamma", "torch_rhs", "trajectory_metrics",
+    "RepeatScore", "coincidence_factor", "gamma_from_counts", "integrate_spiking", "matched_spikes", "md_star",
+    "ms_per_unit", "repeats_of_one_stimulus", "resimulate", "resimulate_spiking", "rule_spike_metrics",
+    "score_repeats", "spike_metrics", "spike_signal", "spike_thresholds", "spike_times", "spike_trains",
+    "sweep_gamma", "torch_rhs", "trajectory_metrics",
 ]

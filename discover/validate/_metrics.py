@@ -110,17 +110,32 @@ def coincidence_factor(data: np.ndarray, model: np.ndarray, duration: float, win
         return float("nan")
     if len(data) == 0 or len(model) == 0:
         return 0.0
-    nu = len(model) / duration
+    return gamma_from_counts(int(matched_spikes(data, model, window).sum()), len(data), len(model), duration, window)
+
+
+def matched_spikes(data: np.ndarray, model: np.ndarray, window: float) -> np.ndarray:
+    """Which `data` spikes have a `model` spike of their own within ±`window` (each model spike
+    matches at most one, the nearest free one): the coincidences of `coincidence_factor`."""
+    model = np.asarray(model)
     used = np.zeros(len(model), dtype=bool)
-    coinc = 0
-    for s in data:
+    hit = np.zeros(len(data), dtype=bool)
+    for k, s in enumerate(data):
         near = np.flatnonzero(~used & (np.abs(model - s) <= window))
         if near.size:
-            used[near[np.argmin(np.abs(model[near] - s))]] = True
-            coinc += 1
-    expected = 2 * nu * window * len(data)
+            used[near[np.argmin(np.abs(model[near] - s))]] = hit[k] = True
+    return hit
+
+
+def gamma_from_counts(coincidences: float, n_data: float, n_model: float, duration: float, window: float) -> float:
+    """Gamma from its counts (`coincidence_factor`'s formula), e.g. pooled over blocks of several
+    sweeps; NaN where the model fires every 2 windows or faster, or neither train spikes."""
+    if n_data + n_model == 0:
+        return float("nan")
+    nu = n_model / duration
     norm = 1 - 2 * nu * window
-    return float((coinc - expected) / (0.5 * (len(data) + len(model))) / norm) if norm > 0 else float("nan")
+    if norm <= 0:
+        return float("nan")
+    return float((coincidences - 2 * nu * window * n_data) / (0.5 * (n_data + n_model)) / norm)
 
 
 def sweep_gamma(data: np.ndarray, model: np.ndarray, duration: float, window: float) -> float:
