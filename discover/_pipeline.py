@@ -12,7 +12,7 @@ states (`Plan.hidden`) in `with_hidden_estimates`, `_recorded_only` and `_hidden
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from .ude import UDE
 from .validate import (
     resimulate,
     resimulate_spiking,
+    resimulate_spiking_together,
     rule_spike_metrics,
     spike_thresholds,
     torch_rhs,
@@ -318,11 +319,14 @@ def _spiking_predictions(system: EquationSystem, ude: UDE | None, discovered: Eq
                          heldout: Trajectories) -> dict[str, np.ndarray]:
     """`_predictions` of a spiking model: each re-simulated with the spike rule."""
     assert ude is not None  # a spiking model takes the UDE route only (`prepare`)
-    return {
-        "known only": resimulate_spiking(system.without_residuals(), heldout, ude.substeps),
-        "UDE": resimulate_spiking(system, heldout, ude.substeps, f=torch_rhs(ude.model_)),
-        "discovered": resimulate_spiking(discovered, heldout, ude.substeps),
-    }
+    models: dict[str, EquationSystem | Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+        "known only": system.without_residuals(), "UDE": torch_rhs(ude.model_)}
+    if discovered.spike == system.spike:  # all three in one loop over the samples
+        models["discovered"] = discovered
+    together = resimulate_spiking_together(models, system, heldout, ude.substeps)
+    if "discovered" not in together:
+        together["discovered"] = resimulate_spiking(discovered, heldout, ude.substeps)
+    return {name: together[name] for name in ("known only", "UDE", "discovered")}
 
 
 def _spike_thresholds(system: EquationSystem) -> dict[str, float]:

@@ -39,7 +39,7 @@ PUBLIC = {
         "check_distill_options", "derivative_samples", "distill_direct", "distill_residuals", "sample_residuals",
     ],
     "discover.equations": [
-        "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "evaluate_expression",
+        "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "compile_stacked", "evaluate_expression",
         "parse_equation", "parse_expression", "parse_unit",
     ],
     "discover.export": ["TARGETS", "export", "export_results", "supported_targets"],
@@ -68,7 +68,8 @@ PUBLIC = {
     "discover.validate": [
         "RepeatScore", "coincidence_factor", "gamma_from_counts", "integrate_spiking", "matched_spikes", "md_star",
         "ms_per_unit",
-        "repeats_of_one_stimulus", "resimulate", "resimulate_spiking", "rule_spike_metrics", "score_repeats",
+        "repeats_of_one_stimulus", "resimulate", "resimulate_spiking", "resimulate_spiking_together",
+        "rule_spike_metrics", "score_repeats",
         "spike_metrics", "spike_signal", "spike_thresholds", "spike_times", "spike_trains", "sweep_gamma",
         "torch_rhs", "trajectory_metrics",
     ],

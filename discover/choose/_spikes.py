@@ -28,7 +28,7 @@ import numpy as np
 
 from .._candidate import n_constants
 from ..data import Trajectories
-from ..equations import EquationSystem, compile_numpy
+from ..equations import EquationSystem, compile_stacked
 from ..validate import integrate_spiking, ms_per_unit, spike_metrics, spike_signal
 
 Refit = Callable[[EquationSystem], tuple[EquationSystem, Mapping]]
@@ -77,11 +77,7 @@ def training_spike_metrics(models: Mapping[str, EquationSystem], data: Trajector
     if rule is None:
         raise ValueError("training_spike_metrics compares spiking models; the first model has no spike rule.")
     index = systems[0].state_index(rule.state)
-    functions = [compile_numpy(s) for s in systems]
-
-    def f(y: np.ndarray, u: np.ndarray) -> np.ndarray:
-        return np.concatenate([g(y[k * n:(k + 1) * n], u[k * n:(k + 1) * n]) for k, g in enumerate(functions)])
-
+    f = compile_stacked(systems, n)  # every model's rows in one call per stage, not one call per model
     y0 = np.tile(data.y[:, 0], (len(systems), 1))
     out = integrate_spiking(f, rule, index, y0, np.tile(data.u, (len(systems), 1, 1)), data.dt, substeps,
                             systems[0].states)

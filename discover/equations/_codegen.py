@@ -112,7 +112,7 @@ def generate(
     Torch: returns a tensor `(..., len(exprs))`; `cap = (i, threshold, moving)` clamps state
     column `i` of the first argument at the threshold, `threshold + sum(c * column j)` over
     `moving`'s (j, c), and zeroes derivative `i` at or above it.
-    Numpy: returns a float array shaped like the first argument (one column per expression).
+    Numpy: returns a float array `(..., len(exprs))` over the first argument's leading axes.
     Compiled functions are cached: refits build the same system many times over.
     """
     return _generate(tuple(exprs), tuple(columns), backend, cap)
@@ -131,7 +131,7 @@ def _generate(exprs: tuple, columns: tuple, backend: str, cap: Cap | None) -> Ge
         body += torch_outputs(outputs, broadcast, columns, cap) + [f"return stack(({tuple_of(outputs, 'o')}), -1)"]
     else:
         y = columns[0].argument
-        body += [f"_out = empty({y}.shape, dtype=float64)"]
+        body += [f"_out = empty({y}.shape[:-1] + ({len(outputs)},), dtype=float64)"]
         body += [f"_out[..., {k}] = {code}" for k, code in enumerate(outputs)] + ["return _out"]
     function = define("rhs", [c.argument for c in columns], body, backend)
     return Generated(function, function.source)  # type: ignore[attr-defined]  # `define` attaches it

@@ -21,6 +21,7 @@ from ._resimulate import resimulate as resimulate
 from ._spiking import (
     integrate_spiking as integrate_spiking,
     resimulate_spiking as resimulate_spiking,
+    resimulate_spiking_together as resimulate_spiking_together,
     rule_spike_metrics as rule_spike_metrics,
     spike_signal as spike_signal,
     spike_trains as spike_trains,
@@ -29,7 +30,8 @@ from ._spiking import (
 
 __all__ = [
     "RepeatScore", "coincidence_factor", "gamma_from_counts", "integrate_spiking", "matched_spikes", "md_star",
-    "ms_per_unit", "repeats_of_one_stimulus", "resimulate", "resimulate_spiking", "rule_spike_metrics",
+    "ms_per_unit", "repeats_of_one_stimulus", "resimulate", "resimulate_spiking", "resimulate_spiking_together",
+    "rule_spike_metrics",
     "score_repeats", "spike_metrics", "spike_signal", "spike_thresholds", "spike_times", "spike_trains",
     "sweep_gamma", "torch_rhs", "trajectory_metrics",
 ]

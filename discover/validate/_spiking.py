@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
 
 from .._errors import EquationError
 from ..data import Trajectories
-from ..equations import EquationSystem, SpikeRule, compile_numpy
+from ..equations import EquationSystem, SpikeRule, compile_numpy, compile_stacked
 from ..integrate import rk4_substep
 from ._metrics import ms_per_unit, spike_metrics
 
@@ -199,8 +200,42 @@ def resimulate_spiking(system: EquationSystem, data: Trajectories, substeps: int
                              system.states)
 
 
+def resimulate_spiking_together(models: Mapping[str, EquationSystem | RHS], system: EquationSystem,
+                                data: Trajectories, substeps: int = 1) -> dict[str, np.ndarray]:
+    """`resimulate_spiking` of several models as one batch, one loop over the samples: the closed
+    systems' rows through `compile_stacked` (one call per stage for all of them), each function
+    (numpy in, numpy out: a UDE's `HybridODE.numpy()`) on its own rows. Every model must have
+    `system`'s states, inputs and spike rule. Returns name -> `(trajectories, samples, states)`."""
+    rule = system.spike
+    if rule is None:
+        raise EquationError(f"`{system.name}` has no spike rule; re-simulate it with `resimulate` instead.")
+    closed = {name: m for name, m in models.items() if isinstance(m, EquationSystem)}
+    for name, m in closed.items():
+        if (m.states, m.inputs, m.spike) != (system.states, system.inputs, rule):
+            raise EquationError(f"model {name!r} differs from `{system.name}` in its states, inputs or spike rule; "
+                                "re-simulate it on its own with `resimulate_spiking`.")
+    n = data.n_trajectories
+    order = [*closed, *(name for name in models if name not in closed)]
+    parts: list[RHS] = [compile_stacked(list(closed.values()), n)] if closed else []
+    parts += [cast(RHS, models[name]) for name in order[len(closed):]]
+    sizes = [n * len(closed)] * bool(closed) + [n] * (len(order) - len(closed))
+    edges = np.cumsum([0, *sizes])
+
+    def f(y: np.ndarray, u: np.ndarray) -> np.ndarray:
+        return np.concatenate([g(y[a:b], u[a:b]) for g, a, b in zip(parts, edges[:-1], edges[1:], strict=True)])
+
+    out = integrate_spiking(f, rule, system.state_index(rule.state), np.tile(data.y[:, 0], (len(order), 1)),
+                            np.tile(data.u, (len(order), 1, 1)), data.dt, substeps, system.states)
+    return {name: out[k * n:(k + 1) * n] for k, name in enumerate(order)}
+
+
 def torch_rhs(model: torch.nn.Module) -> RHS:
-    """A torch right-hand side (e.g. a UDE's hybrid model) as a numpy function, in float64."""
+    """A torch right-hand side (e.g. a UDE's hybrid model) as a numpy function, in float64: the
+    model's own `numpy()` where it has one (a `HybridODE`: no torch call per step), else the
+    model called under `no_grad`."""
+    own = getattr(model, "numpy", None)
+    if callable(own):
+        return own()
     model = copy.deepcopy(model).double()
 
     def f(y: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -48,3 +48,28 @@ def test_every_solver_gives_the_window_loss_the_same_gradient(solver):
     grads = torch.autograd.grad(windows.loss(model, idx, solver), list(model.parameters()))
     for a, b in zip(reference, grads, strict=True):
         torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-7)
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_numpy_rhs_equals_forward_spike_cap_and_moving_threshold_included(depth):
+    # re-simulating a recording steps the UDE through its numpy copy: the same numbers as the torch
+    # model, the threshold's cap (V held at a moving threshold, dV/dt 0 there) included
+    import dataclasses
+
+    from discover.equations import SpikeRule
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    known = EquationSystem.from_text(["dV/dt = (I - 2*(V + 60))/25", "dw/dt = -w/100"], inputs=["I"])
+    known = dataclasses.replace(known, spike=SpikeRule("V", -20.0, -55.0, add=(("w", 1.0),), moving=(("w", 2.0),)))
+    net = MLPResidual(np.array([-50.0, 1.0, 0.0]), np.array([10.0, 2.0, 50.0]), 3.0, 8, depth)
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    model = HybridODE(known.with_residual("V", ["V", "w", "I"]), [net])
+    y = np.column_stack([rng.uniform(-80, 10, 40), rng.uniform(0, 40, 40)])
+    u = rng.normal(size=(40, 1)) * 100
+    with torch.no_grad():
+        want = model.double()(torch.from_numpy(y), torch.from_numpy(u)).numpy()
+    got = model.numpy()(y, u)
+    assert np.any(got[:, 0] == 0.0)  # some rows sit at or above their threshold
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
