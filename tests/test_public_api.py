@@ -39,8 +39,8 @@ PUBLIC = {
         "check_distill_options", "derivative_samples", "distill_direct", "distill_residuals", "sample_residuals",
     ],
     "discover.equations": [
-        "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "compile_stacked", "evaluate_expression",
-        "parse_equation", "parse_expression", "parse_unit",
+        "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "compile_stacked",
+        "evaluate_expression", "parse_equation", "parse_expression", "parse_unit",
     ],
     "discover.export": ["TARGETS", "export", "export_results", "supported_targets"],
     "discover.integrate": [

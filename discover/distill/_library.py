@@ -19,11 +19,13 @@ from scipy.optimize import least_squares
 from .._errors import FitError, did_you_mean
 from ..equations import evaluate_expression
 
-LIBRARIES = ("polynomial", "exp", "sigmoid", "gate")  # "gate": see _gate.py
+LIBRARIES = ("polynomial", "exp", "sigmoid", "gate", "trig", "saturating")  # "gate": see _gate.py
 # slopes as fractions of a feature's spread; half-activations at these quantiles of the data
 _EXP_SLOPES = (0.1, 0.2, 0.4)
 _SIG_SLOPES = (0.05, 0.15, 0.4)
 _SIG_CENTRES = (0.1, 0.3, 0.5, 0.7, 0.9)
+# half-saturation constants as multiples of a feature's largest magnitude (refined by `refine_inner`)
+_HALF_SATURATION = (0.25, 1.0, 4.0)
 
 
 def check_library(library: Sequence[str]) -> tuple[str, ...]:
@@ -61,7 +63,36 @@ def build_library(
             # each shape alone and times every feature: gates times driving forces
             columns.append(np.column_stack([column, *(column * v for v in linear)]))
             terms += [shape, *(shape * s for s in symbols)]
+    for extra in (_trig_terms(symbols) if "trig" in library else []) + \
+            (_saturating_terms(X, symbols) if "saturating" in library else []):
+        columns.append(evaluate_expression(extra, X, names)[:, None])
+        terms.append(extra)
     return np.concatenate(columns, axis=1), terms
+
+
+def _trig_terms(symbols: Sequence[sp.Symbol]) -> list[sp.Expr]:
+    """sin and cos of each feature and of each pair's difference: phases of coupled oscillators
+    (Kuramoto, Josephson junctions) interact through sin(x - y), which a polynomial only mimics
+    over the range it saw."""
+    pairs = [a - b for i, a in enumerate(symbols) for b in symbols[i + 1:]]
+    return [f(arg) for arg in (*symbols, *pairs) for f in (sp.sin, sp.cos)]
+
+
+def _saturating_terms(X: np.ndarray, symbols: Sequence[sp.Symbol]) -> list[sp.Expr]:
+    """Michaelis-Menten x/(K + x) (for a feature that stays positive) and Hill x^2/(K^2 + x^2)
+    saturations, K on a grid of the feature's largest magnitude: uptake, enzyme kinetics,
+    repression (K^2/(K^2 + x^2) is 1 minus the Hill term). `refine_inner` then moves K off the grid."""
+    out: list[sp.Expr] = []
+    for j, x in enumerate(symbols):
+        top = float(np.max(np.abs(X[:, j])))
+        if top <= 0:
+            continue
+        for f in _HALF_SATURATION:
+            K = _round(f * top)
+            if np.min(X[:, j]) > 0:
+                out.append(x / (K + x))
+            out.append(x**2 / (_round(float(K) ** 2) + x**2))
+    return out
 
 
 def inner_constants(expr: sp.Expr) -> list[sp.Float]:

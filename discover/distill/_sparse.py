@@ -33,7 +33,9 @@ class SparseDistiller(FrontChoice):
 
     **Arguments:** `library`: any of "polynomial", "exp" (exp(x/k)), "sigmoid" (Boltzmann
     1/(1+exp(-(x-c)/k)), alone and times each feature), "gate" (a sigmoid of a fitted weighted
-    sum of all features times a linear driving force: Wilson-Cowan and LTC gates); `degree` of the polynomials;
+    sum of all features times a linear driving force: Wilson-Cowan and LTC gates), "trig" (sin and cos
+    of each feature and of each pair's difference), "saturating" (Michaelis-Menten x/(K + x) and Hill
+    x^2/(K^2 + x^2), K refined); `degree` of the polynomials;
     `thresholds` (on standardised coefficients; default 40 values from 1e-3 to 1); `alpha`
     (ridge strength in STLSQ); `max_refine` (candidates with at most this many exp/sigmoid terms
     get their inner constants refit); `n_bags` (bootstrap resamples per threshold; 0 turns bagging off);

@@ -69,3 +69,32 @@ def test_unknown_library_and_criterion_are_named():
         SparseDistiller(library=["sigmoidal"]).fit(X, y, ["V"])
     with pytest.raises(FitError, match="criterion"):
         SparseDistiller(criterion="aicc").fit(X, y, ["V"])
+
+
+def test_trig_library_recovers_a_phase_difference_that_polynomials_only_mimic():
+    # coupled phases interact through sin(x - y) (issue 34: it came back as 0.3 x - 0.36 y)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, size=(1500, 2))
+    y = (-0.5 * X[:, 0] + 0.33 * np.sin(X[:, 0] - X[:, 1])) * (1 + 0.01 * rng.normal(size=1500))
+    d = SparseDistiller(library=["polynomial", "trig"], degree=3).fit(X, y, ["x", "y"])
+    x_, y_ = sp.symbols("x y", real=True)
+    coefficients = d.expression_.as_coefficients_dict()
+    assert set(coefficients) == {x_, sp.sin(x_ - y_)}, d.expression_
+    assert float(coefficients[sp.sin(x_ - y_)]) == pytest.approx(0.33, rel=0.02)
+    assert float(coefficients[x_]) == pytest.approx(-0.5, rel=0.02)
+
+
+@pytest.mark.parametrize(("truth", "K"), [(lambda x: -0.9 * x**2 / (x**2 + 449), 449.0),  # Hill, n = 2
+                                          (lambda x: 2.0 * x / (5.0 + x), 5.0)])  # Michaelis-Menten
+def test_saturating_library_recovers_the_half_saturation_constant(truth, K):
+    # issue 34: -0.9 x^2/(x^2 + 449) came back as -0.014 x from a polynomial library
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 40, 1500)
+    d = SparseDistiller(library=["polynomial", "saturating"], degree=3).fit(
+        x[:, None], truth(x) * (1 + 0.01 * rng.normal(size=1500)), ["x"])
+    (term,) = sp.Add.make_args(d.expression_)
+    found = [float(c) for c in inner_constants(term)]
+    assert found == [pytest.approx(K, rel=0.02)], d.expression_
+    grid = np.linspace(0, 40, 200)
+    got = sp.lambdify(sp.Symbol("x", real=True), d.expression_, "numpy")(grid)
+    assert np.max(np.abs(got - truth(grid))) < 0.02 * np.max(np.abs(truth(grid)))
