@@ -24,6 +24,11 @@ LIBRARIES = ("polynomial", "exp", "sigmoid", "gate", "trig", "saturating")  # "g
 _EXP_SLOPES = (0.1, 0.2, 0.4)
 _SIG_SLOPES = (0.05, 0.15, 0.4)
 _SIG_CENTRES = (0.1, 0.3, 0.5, 0.7, 0.9)
+CANCELLATION = 100.0
+"""A refined sum whose terms' sizes (RMS over the samples) add up to more than this many times the
+size of the sum is kept unrefined: refinement drove two terms to one shape with huge opposite
+coefficients (-1.19e9 exp(0.218774 V) + 1.19e9 exp(0.218776 V) on the FSI cell), a difference
+quotient no physiologist would write, whose re-simulation depends on rounding."""
 # half-saturation constants as multiples of a feature's largest magnitude (refined by `refine_inner`)
 _HALF_SATURATION = (0.25, 1.0, 4.0)
 
@@ -151,8 +156,11 @@ def refine_inner(
         return expr
     A = design(fit.x)
     coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    sizes = np.sqrt(np.mean((A * coef) ** 2, axis=0))
+    if sizes.sum() > CANCELLATION * np.sqrt(np.mean((A @ coef) ** 2)):
+        return expr  # terms that cancel each other (two exps with one slope, 1e9 apart) fit noise, not form
     values = {p: sp.Float(v, 6) for p, v in zip(params, fit.x, strict=True)}
-    keep = np.sqrt(np.mean((A * coef) ** 2, axis=0)) > prune * (np.sqrt(np.mean(y**2)) or 1.0)
+    keep = sizes > prune * (np.sqrt(np.mean(y**2)) or 1.0)
     out = sum((sp.Float(c, 6) * s.xreplace(values) for c, s, k in zip(coef, shapes, keep, strict=True) if k),
               sp.Integer(0))
     if keep.all() or not keep.any() or _depth > 0:

@@ -98,3 +98,16 @@ def test_saturating_library_recovers_the_half_saturation_constant(truth, K):
     grid = np.linspace(0, 40, 200)
     got = sp.lambdify(sp.Symbol("x", real=True), d.expression_, "numpy")(grid)
     assert np.max(np.abs(got - truth(grid))) < 0.02 * np.max(np.abs(truth(grid)))
+
+
+def test_refinement_that_drives_two_terms_to_cancel_is_not_kept():
+    # (1 + 0.05 V) e^(0.2 V) from two exponentials: refined freely, their slopes meet at 0.2 with
+    # coefficients of -1.6e6 and +1.6e6 (a difference quotient 15,000 times its own size); the guard
+    # keeps the unrefined sum instead
+    rng = np.random.default_rng(0)
+    v = rng.uniform(-60, -20, 1500)
+    y = (1 + 0.05 * v) * np.exp(0.2 * v) * 1e3
+    start = sp.Float(1.0) * sp.exp(sp.Float(0.19) * V) + sp.Float(1.0) * sp.exp(sp.Float(0.21) * V)
+    out = refine_inner(start, v[:, None], y, ["V"])
+    sizes = [np.sqrt(np.mean(_fn(t, v) ** 2)) for t in sp.Add.make_args(out)]
+    assert sum(sizes) <= 100 * np.sqrt(np.mean(_fn(out, v) ** 2)), out
