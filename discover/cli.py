@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"discover {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="recover FitzHugh–Nagumo's cubic term from simulated data "
-                                       "(about 25 s on 2 cores)")
+                                       "(20-30 s on 2 cores)")
     demo.add_argument("--out", help=f"results folder (default: {DEMO_OUT})")
     run = sub.add_parser("run", help="run the pipeline from a TOML config (see examples/fitzhugh_nagumo.toml; "
                          "examples/lorenz_population.toml for spike counts)")
