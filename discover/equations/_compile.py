@@ -112,7 +112,6 @@ class TorchRHS:
                     return _Fused.apply(gradient, y, u, r, free)
         return self._function(y, u, r, free)
 
-
     def numpy(self) -> Callable[..., np.ndarray]:
         """The same right-hand sides in float64 numpy, `f(y, u, r=None)` (no `free` parameters, no
         gradients), the spike cap applied as the torch version applies it: for integrating sample

