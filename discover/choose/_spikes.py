@@ -28,8 +28,8 @@ import numpy as np
 
 from .._candidate import n_constants
 from ..data import Trajectories
-from ..equations import EquationSystem, compile_stacked
-from ..validate import integrate_spiking, ms_per_unit, spike_metrics, spike_signal
+from ..equations import EquationSystem
+from ..validate import ms_per_unit, resimulate_spiking_together, spike_metrics, spike_signal
 
 Refit = Callable[[EquationSystem], tuple[EquationSystem, Mapping]]
 
@@ -72,21 +72,17 @@ def training_spike_metrics(models: Mapping[str, EquationSystem], data: Trajector
                            substeps: int) -> dict[str, dict[str, float]]:
     """`spike_metrics` (Gamma, spike-count error) of each model re-simulating every trajectory of
     `data` from its first sample with the spike rule; all models integrate as one batch (one loop)."""
-    names, systems = list(models), list(models.values())
-    rule, n = systems[0].spike, data.n_trajectories
+    first = next(iter(models.values()))
+    rule = first.spike
     if rule is None:
         raise ValueError("training_spike_metrics compares spiking models; the first model has no spike rule.")
-    index = systems[0].state_index(rule.state)
-    f = compile_stacked(systems, n)  # every model's rows in one call per stage, not one call per model
-    y0 = np.tile(data.y[:, 0], (len(systems), 1))
-    out = integrate_spiking(f, rule, index, y0, np.tile(data.u, (len(systems), 1, 1)), data.dt, substeps,
-                            systems[0].states)
-    ms = ms_per_unit(systems[0].time_unit)
+    traces = resimulate_spiking_together(models, first, data, substeps)
+    ms = ms_per_unit(first.time_unit)
     with warnings.catch_warnings():  # a blown-up trace compares NaN with the threshold
         warnings.simplefilter("ignore", RuntimeWarning)
         observed = spike_signal(rule, data.y, data.states)  # a moving threshold's spikes are crossings of this
-        return {name: spike_metrics(data.t, observed, spike_signal(rule, out[k * n:(k + 1) * n], systems[0].states),
-                                    rule.threshold, ms) for k, name in enumerate(names)}
+        return {name: spike_metrics(data.t, observed, spike_signal(rule, trace, first.states), rule.threshold, ms)
+                for name, trace in traces.items()}
 
 
 def choose_by_spike_times(system: EquationSystem, discovered: EquationSystem, distillation: Mapping,
