@@ -129,3 +129,19 @@ def test_latent_benchmark_scores_terms_of_the_true_equations():
            "align_r2": 0.9, "distilled": latent.score("lorenz", lorenz), "refit": latent.score("lorenz", wrong),
            "seconds": 1.0}
     assert "| lorenz | 3 | 100 | 4 x 5 | 1 x 4, 0.01 | 0.950 | 0.900 | 7/7 | 0 | 6/7 | 2 | 1 |" in latent.table([row])
+
+
+def test_gate_benchmark_reads_the_generating_curves_off_each_gate_equation():
+    """x_inf and tau, which the table's errors are measured against, are those of the generating gates."""
+    gates = _load("gates")
+    v = np.linspace(-80, 30, 23)
+    x_inf, tau = gates.true_curves(gates.CASES[1].system, "w", v)  # Morris-Lecar
+    np.testing.assert_allclose(x_inf, (1 + np.tanh((v - 2) / 30)) / 2, rtol=1e-12)
+    np.testing.assert_allclose(tau, 1 / (0.04 * np.cosh((v - 2) / 60)), rtol=1e-12)
+    x_inf, tau = gates.true_curves(gates.CASES[2].system, "b", v)  # the A-type inactivation
+    np.testing.assert_allclose(x_inf, 1 / (1 + np.exp((v + 70) / 6)), rtol=1e-12)
+    np.testing.assert_allclose(tau, 5 + 30 / (1 + np.exp((v + 50) / 10)), rtol=1e-12)
+    from discover.distill._kinetics import candidate
+
+    for case in gates.CASES:  # each expected form is one distill_gate can choose
+        assert candidate(case.expected).label == case.expected

@@ -18,6 +18,7 @@ FAST_MODE_TESTS = {
     "no_prior.py": "test_no_prior_example_finds_every_right_hand_side",
     "export_simulators.py": "test_export_example_agrees_with_brian2_and_neuron",
     "noise_driven_cell.py": "test_noise_driven_cell_example_predicts_the_test_repeats",
+    "hidden_gate.py": "test_hidden_gate_example_recovers_morris_lecars_w_from_v_alone",
 }
 
 
@@ -180,3 +181,15 @@ def test_noise_driven_cell_example_predicts_the_test_repeats(tmp_path, monkeypat
     md = {model: m["V"]["md_star"] for model, m in cell.metrics.items()}
     assert md["discovered (stochastic)"] > md["known only"] + 0.2 and md["discovered (stochastic)"] > 0.6
     assert "Md*" in capsys.readouterr().out
+
+
+@pytest.mark.slow  # about 40 s on 2 cores
+def test_hidden_gate_example_recovers_morris_lecars_w_from_v_alone(tmp_path, monkeypatch):
+    """Fast mode: w's kinetics from V alone come back in the generating form, its numbers close."""
+    namespace = run_example("hidden_gate.py", tmp_path, monkeypatch)
+    chosen = namespace["distilled"].chosen
+    assert chosen.label == "x_inf Boltzmann, tau bell"
+    assert chosen.values["Vh"] == pytest.approx(2.0, abs=1.5) and chosen.values["k"] == pytest.approx(15.0, rel=0.05)
+    assert chosen.values["tau_max"] == pytest.approx(25.0, rel=0.05)
+    assert chosen.values["tau_s"] == pytest.approx(60.0, rel=0.05)
+    assert (tmp_path / "results" / "figures" / "gate.png").is_file()

@@ -35,8 +35,9 @@ PUBLIC = {
     ],
     "discover.data": ["Chirp", "Noise", "Ramp", "Step", "Trajectories", "example_data", "integrate", "simulate"],
     "discover.distill": [
-        "Candidate", "DistillOptions", "ResidualSamples", "SparseDistiller", "SymbolicDistiller",
-        "check_distill_options", "derivative_samples", "distill_direct", "distill_residuals", "sample_residuals",
+        "Candidate", "DistillOptions", "GateDistillation", "GateForm", "ResidualSamples", "SparseDistiller",
+        "SymbolicDistiller", "check_distill_options", "derivative_samples", "distill_direct", "distill_gate",
+        "distill_residuals", "sample_residuals",
     ],
     "discover.equations": [
         "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "compile_stacked",
@@ -62,9 +63,9 @@ PUBLIC = {
     ],
     "discover.report": [
         "Results", "candidate_record", "check_output_dir", "document_latex", "equations_text", "load_results",
-        "metrics_table", "summary_text", "write_folder", "write_reports", "write_results",
+        "metrics_table", "summary_text", "write_folder", "write_gate_results", "write_reports", "write_results",
     ],
-    "discover.ude": ["HybridODE", "UDE", "hidden_states"],
+    "discover.ude": ["GateKinetics", "HybridODE", "UDE", "hidden_states"],
     "discover.validate": [
         "RepeatScore", "coincidence_factor", "gamma_from_counts", "integrate_spiking", "matched_spikes", "md_star",
         "ms_per_unit",
