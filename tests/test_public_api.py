@@ -41,7 +41,7 @@ PUBLIC = {
     ],
     "discover.equations": [
         "EquationSystem", "Parameter", "SpikeRule", "TorchRHS", "compile_numpy", "compile_stacked",
-        "evaluate_expression", "parse_equation", "parse_expression", "parse_unit",
+        "evaluate_expression", "exprel", "parse_equation", "parse_expression", "parse_unit",
     ],
     "discover.export": ["TARGETS", "export", "export_results", "supported_targets"],
     "discover.integrate": [
