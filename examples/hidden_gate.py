@@ -7,8 +7,8 @@ a constant, bell, sigmoid or asymmetric time constant; or alpha/beta rates, each
 sigmoid or expo-linear). Expected: w_inf a Boltzmann with V_h = 2 mV and k = 15 mV, tau a bell
 25 ms / cosh((V - 2)/60), the generating model's own form.
 
-    python examples/hidden_gate.py              (3 sweeps of 1 s, 600 steps: about 1 minute)
-    python examples/hidden_gate.py --fast       (2 sweeps of 0.6 s, 300 steps: what CI runs)
+    python examples/hidden_gate.py              (3 sweeps of 1 s, 600 steps: about 1.5 minutes)
+    python examples/hidden_gate.py --fast       (2 sweeps of 0.6 s, 300 steps, about 40 s: what CI runs)
 """
 
 import argparse
