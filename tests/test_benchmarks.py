@@ -135,10 +135,10 @@ def test_gate_benchmark_reads_the_generating_curves_off_each_gate_equation():
     """x_inf and tau, which the table's errors are measured against, are those of the generating gates."""
     gates = _load("gates")
     v = np.linspace(-80, 30, 23)
-    x_inf, tau = gates.true_curves(gates.CASES[1].system, "w", v)  # Morris-Lecar
+    x_inf, tau = gates.true_curves(gates.CASES[2].system, "w", v)  # Morris-Lecar
     np.testing.assert_allclose(x_inf, (1 + np.tanh((v - 2) / 30)) / 2, rtol=1e-12)
     np.testing.assert_allclose(tau, 1 / (0.04 * np.cosh((v - 2) / 60)), rtol=1e-12)
-    x_inf, tau = gates.true_curves(gates.CASES[2].system, "b", v)  # the A-type inactivation
+    x_inf, tau = gates.true_curves(gates.CASES[3].system, "b", v)  # the A-type inactivation
     np.testing.assert_allclose(x_inf, 1 / (1 + np.exp((v + 70) / 6)), rtol=1e-12)
     np.testing.assert_allclose(tau, 5 + 30 / (1 + np.exp((v + 50) / 10)), rtol=1e-12)
     from discover.distill._kinetics import candidate
