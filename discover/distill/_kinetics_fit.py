@@ -58,9 +58,20 @@ def refit_on_data(candidate: _Candidate, start: np.ndarray, windows, rows: np.nd
         return start, math.inf
     p = full(fit.x)
     loss = float(np.mean(fit.fun ** 2))
-    with torch.no_grad():
-        tau = candidate.curves(torch.as_tensor(np.linspace(-200.0, 200.0, 41)), torch.as_tensor(p), torch)[1]
-    return (p, loss) if np.isfinite(loss) and loss < 1e6 and bool(torch.all(tau > 0)) else (start, math.inf)
+    low, high = float(windows.v.min()), float(windows.v.max())
+    good = np.isfinite(loss) and loss < 1e6 and tau_positive(candidate, p, (low, high))
+    return (p, loss) if good else (start, math.inf)
+
+
+def tau_positive(candidate: _Candidate, p: np.ndarray, visited: tuple[float, float]) -> bool:
+    """Whether the form's tau is positive and finite over the visited voltages and half their span
+    beyond each end (in the data's own unit: mV or V alike)."""
+    low, high = visited
+    margin = (high - low) / 2
+    v = np.linspace(low - margin, high + margin, 81)
+    with np.errstate(all="ignore"):
+        tau = candidate.curves(v, np.asarray(p, dtype=float), np)[1]
+    return bool(np.all(np.isfinite(tau) & (tau > 0)))
 
 
 def standard_errors(candidate: _Candidate, p: np.ndarray, windows) -> np.ndarray:

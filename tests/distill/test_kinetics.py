@@ -8,7 +8,7 @@ import sympy as sp
 from discover import Trajectories, simulate
 from discover.data import Step
 from discover.distill._kinetics import GateForm, candidate, fit_to_curves
-from discover.distill._kinetics_fit import gate_system, refit_on_data
+from discover.distill._kinetics_fit import gate_system, refit_on_data, tau_positive
 from discover.export import export
 from discover.models import get_model
 from discover.ude._gates import DrivenWindows
@@ -87,3 +87,13 @@ def test_a_gate_system_exports_with_its_gate(tmp_path):
     files = export(closed, "python", tmp_path, y0=[-40.0, 0.1], inputs={"I": 90.0}, duration=100.0)
     text = files[0].read_text()
     assert "w_tau_max" in text and "cosh" in text
+
+
+def test_tau_is_checked_over_the_data_s_own_voltages_whatever_their_unit():
+    """A bell in volts (Morris-Lecar's, scaled) is positive over its voltages; the check once swept
+    -200..200 (mV), where a volts-scaled form overflows, and rejected it. A negative floor is refused."""
+    bell = by_label("x_inf Boltzmann, tau bell")
+    assert tau_positive(bell, np.array([0.002, 0.015, 25.0, 0.002, 0.06]), (-0.065, 0.035))
+    assert tau_positive(bell, np.array([2.0, 15.0, 25.0, 2.0, 60.0]), (-65.0, 35.0))
+    floor = by_label("x_inf Boltzmann, tau bell with floor")
+    assert not tau_positive(floor, np.array([2.0, 15.0, -30.0, 25.0, 2.0, 60.0]), (-65.0, 35.0))
