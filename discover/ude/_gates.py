@@ -167,8 +167,9 @@ def _known_traces(system: EquationSystem, data: Trajectories, gate: str) -> np.n
 
 @dataclasses.dataclass(frozen=True)
 class GateFit:
-    """What `GateKinetics.fit` learned, beside the networks: the loss after each logged step and
-    the voltages the data visited (the range where the networks are trustworthy)."""
+    """What `GateKinetics.fit` learned, beside the networks: the loss at each Adam step, the 1st and
+    99th percentiles of the recorded voltage (where the networks were trained, and trustworthy) and
+    the seconds it took."""
 
     losses: tuple[float, ...]
     voltage_range: tuple[float, float]
