@@ -21,18 +21,16 @@ the chosen form's parameters with Gauss-Newton standard errors; seconds (trainin
 from __future__ import annotations
 
 import argparse
-import datetime
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from missing_terms import machine  # noqa: E402
 
 from discover.data import Step, Trajectories, simulate  # noqa: E402
 from discover.distill import distill_gate  # noqa: E402
@@ -174,17 +172,6 @@ def gamma(t, truth: np.ndarray, model: np.ndarray, threshold: float, window: flo
     scores = [sweep_gamma(d, p, float(t[-1] - t[0]), window) for d, p in zip(data, pred, strict=True)]
     scores = [s for s in scores if np.isfinite(s)]
     return float(np.mean(scores)) if scores else float("nan")
-
-
-def machine() -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    cpu = platform.processor() or platform.machine()
-    return (f"{datetime.date.today()}, {cpu}, {torch.get_num_threads()} torch threads, Python "
-            f"{platform.python_version()}, torch {torch.__version__}, discover at commit {commit}")
 
 
 def table(rows: list[dict], header: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp
+import torch
 from scipy.optimize import least_squares
 
 from ..equations import exprel
@@ -41,19 +42,15 @@ def _sig(lib, z):
     return 1 / (1 + lib.exp(-z))
 
 
-def _cosh(lib, z):
-    return lib.cosh(z)
-
-
 BOLTZMANN = _Piece("Boltzmann", (("Vh", "V"), ("k", "V")),
                    lambda v, p, lib: _sig(lib, (v - p[0]) / p[1]),
                    lambda v, s: 1 / (1 + sp.exp((s[0] - v) / s[1])))
 TAUS = (
     _Piece("constant", (("tau", "T"),), lambda v, p, lib: p[0] + 0 * v, lambda v, s: s[0]),
     _Piece("bell", (("tau_max", "T"), ("tau_V", "V"), ("tau_s", "V")),
-           lambda v, p, lib: p[0] / _cosh(lib, (v - p[1]) / p[2]), lambda v, s: s[0] / sp.cosh((v - s[1]) / s[2])),
+           lambda v, p, lib: p[0] / lib.cosh((v - p[1]) / p[2]), lambda v, s: s[0] / sp.cosh((v - s[1]) / s[2])),
     _Piece("bell with floor", (("tau_min", "T"), ("tau_max", "T"), ("tau_V", "V"), ("tau_s", "V")),
-           lambda v, p, lib: p[0] + p[1] / _cosh(lib, (v - p[2]) / p[3]),
+           lambda v, p, lib: p[0] + p[1] / lib.cosh((v - p[2]) / p[3]),
            lambda v, s: s[0] + s[1] / sp.cosh((v - s[2]) / s[3])),
     _Piece("sigmoid", (("tau_min", "T"), ("tau_step", "T"), ("tau_V", "V"), ("tau_s", "V")),
            lambda v, p, lib: p[0] + p[1] * _sig(lib, (v - p[2]) / p[3]),
@@ -64,11 +61,8 @@ TAUS = (
 )
 
 
-def _exprel_any(lib, z):
-    """(e^z - 1)/z in numpy or torch, its series where the quotient is 0/0 (finite gradients too)."""
-    small = lib.abs(z) < 1e-4
-    safe = lib.where(small, 1.0 + 0 * z, z)
-    return lib.where(small, 1 + z / 2 + z * z / 6, lib.expm1(safe) / safe)
+def _exprel(lib, z):
+    return exprel.torch(z) if lib is torch else exprel.numpy(z)
 
 
 RATES = (
@@ -78,7 +72,7 @@ RATES = (
            lambda v, p, lib: p[0] * _sig(lib, (v - p[1]) / p[2]),
            lambda v, s: s[0] / (1 + sp.exp(-(v - s[1]) / s[2]))),
     _Piece("expo-linear", (("rate", "R"), ("mid", "V"), ("scale", "V")),
-           lambda v, p, lib: p[0] / _exprel_any(lib, -(v - p[1]) / p[2]),
+           lambda v, p, lib: p[0] / _exprel(lib, -(v - p[1]) / p[2]),
            lambda v, s: s[0] / exprel(-(v - s[1]) / s[2])),
 )
 
@@ -155,24 +149,32 @@ def candidates() -> list[_Candidate]:
 
 
 def fit_to_curves(candidate: _Candidate, v: np.ndarray, x_inf: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, float]:
-    """The candidate's parameters fitted to sampled curves, and the fit's error: the root mean square
-    of x_inf's error plus tau's relative error (log tau), over `v`."""
+    """The candidate's parameters fitted to sampled curves (x_inf directly; tau, or the rates
+    alpha = x_inf/tau and beta = (1 - x_inf)/tau, on a log scale: relative errors), and
+    `curve_error` of the result."""
     span = float(v.max() - v.min())
     if candidate.kind == "steady state":
         first = _best(lambda p: _sig(np, (v - p[0]) / p[1]) - x_inf, _boltzmann_starts(v, x_inf, span))
-        second = _best(lambda p: np.log(np.abs(candidate.second.value(v, p, np)) + 1e-300) - np.log(tau),
-                       _tau_starts(candidate.second, v, tau, span))
+        second = _best(_log_residual(candidate.second, v, tau), _tau_starts(candidate.second, v, tau, span))
     else:
         alpha, beta = x_inf / tau, (1 - x_inf) / tau
-        first = _best(lambda p: np.log(np.abs(candidate.first.value(v, p, np)) + 1e-300) - np.log(alpha),
-                      _rate_starts(candidate.first, v, alpha, span))
-        second = _best(lambda p: np.log(np.abs(candidate.second.value(v, p, np)) + 1e-300) - np.log(beta),
-                       _rate_starts(candidate.second, v, beta, span))
+        first = _best(_log_residual(candidate.first, v, alpha), _rate_starts(candidate.first, v, alpha, span))
+        second = _best(_log_residual(candidate.second, v, beta), _rate_starts(candidate.second, v, beta, span))
     p = np.concatenate([first, second])
+    return p, curve_error(candidate, p, v, x_inf, tau)
+
+
+def _log_residual(piece: _Piece, v: np.ndarray, target: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda p: np.log(np.abs(piece.value(v, p, np)) + 1e-300) - np.log(target)
+
+
+def curve_error(candidate: _Candidate, p: np.ndarray, v: np.ndarray, x_inf: np.ndarray, tau: np.ndarray) -> float:
+    """How far the form with parameters `p` is from sampled curves: the root mean square of
+    x_inf's error plus tau's relative error (log tau), over `v`; inf where it is not finite."""
     with np.errstate(all="ignore"):
         fx, ft = candidate.curves(v, p, np)
         err = np.sqrt(np.mean((fx - x_inf) ** 2) + np.mean((np.log(np.abs(ft) + 1e-300) - np.log(tau)) ** 2))
-    return p, float(err) if np.isfinite(err) else math.inf
+    return float(err) if np.isfinite(err) else math.inf
 
 
 def _best(residual, starts) -> np.ndarray:
@@ -227,9 +229,5 @@ def candidate(label: str) -> _Candidate:
         if c.label == label:
             return c
     raise ValueError(f"no gate form is named {label!r}; the forms are {[c.label for c in candidates()]}.")
-
-
-def _by_label(form: GateForm) -> _Candidate:
-    return candidate(form.label)
 
 

@@ -18,7 +18,7 @@ from scipy.optimize import least_squares
 
 from .._errors import FitError
 from ..equations import EquationSystem, Parameter
-from ._kinetics import GRID, GateForm, _by_label, _Candidate, candidates, fit_to_curves
+from ._kinetics import GRID, GateForm, _Candidate, candidate, candidates, curve_error, fit_to_curves
 
 TOLERANCE = 0.02  # a larger candidate must lower the data loss by more than 2 % to be chosen
 REFIT_ITERATIONS = 30  # least-squares evaluations per free parameter, in full
@@ -115,8 +115,7 @@ class GateDistillation:
     def curves(self, v: np.ndarray, form: GateForm | None = None) -> tuple[np.ndarray, np.ndarray]:
         """x_inf and tau of `form` (default the chosen one) at voltages `v`."""
         form = form or self.chosen
-        candidate = _by_label(form)
-        return candidate.curves(np.asarray(v, dtype=float), np.array(list(form.values.values())), np)
+        return candidate(form.label).curves(np.asarray(v, dtype=float), np.array(list(form.values.values())), np)
 
 
 def distill_gate(estimator, refit: int = 5, tolerance: float = TOLERANCE, screen_rows: int = 2000,
@@ -158,7 +157,7 @@ def distill_gate(estimator, refit: int = 5, tolerance: float = TOLERANCE, screen
             names = c.names
             values = dict(zip(names, map(float, q), strict=True))
             forms.append((c, GateForm(c.kind, (c.first.name, c.second.name), values, dict.fromkeys(names, math.nan),
-                                      loss, _curve_error(c, q, v, x_inf, tau))))
+                                      loss, curve_error(c, q, v, x_inf, tau))))
         if len(forms) == refit:
             break
     if not forms:
@@ -181,8 +180,7 @@ def _starts(c: _Candidate, v, x_inf, tau) -> list[np.ndarray]:
     p, _ = fit_to_curves(c, v, x_inf, tau)
     out = [p]
     if c.kind == "steady state" and any(name == "tau_V" for name, _ in c.second.params):
-        q = p.copy()
-        names = [name for name, _ in c.first.params] + [name for name, _ in c.second.params]
+        q, names = p.copy(), c.names
         q[names.index("tau_V")] = p[0]
         for name in ("tau_s", "tau_s1", "tau_s2"):
             if name in names:
@@ -192,13 +190,6 @@ def _starts(c: _Candidate, v, x_inf, tau) -> list[np.ndarray]:
                 q[names.index(name)] = value
         out.append(q)
     return [s for s in out if np.all(np.isfinite(s))]
-
-
-def _curve_error(c: _Candidate, p: np.ndarray, v, x_inf, tau) -> float:
-    with np.errstate(all="ignore"):
-        fx, ft = c.curves(v, p, np)
-        err = np.sqrt(np.mean((fx - x_inf) ** 2) + np.mean((np.log(np.abs(ft) + 1e-300) - np.log(tau)) ** 2))
-    return float(err) if np.isfinite(err) else math.inf
 
 
 def gate_system(system: EquationSystem, gate: str, voltage: str, shape: _Candidate, form: GateForm) -> EquationSystem:

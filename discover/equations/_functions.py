@@ -43,3 +43,9 @@ def exprel_torch(x: torch.Tensor) -> torch.Tensor:
     safe = torch.where(small, torch.ones_like(x), x)
     # the series branch keeps gradients finite where the quotient is 0/0
     return torch.where(small, 1.0 + x / 2 + x * x / 6, torch.expm1(safe) / safe)
+
+
+# the numeric evaluators travel with the function users write, so code outside `equations` that
+# evaluates a form with exprel (the gate forms of `distill`) uses these, not a copy
+exprel.numpy = staticmethod(exprel_numpy)
+exprel.torch = staticmethod(exprel_torch)

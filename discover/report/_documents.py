@@ -137,6 +137,14 @@ pre{background:#f6f8fa;padding:1em;overflow-x:auto}figure{margin:1.5em 0}img{max
 figcaption{color:#555;font-size:.9em}.discovered{color:#1f5fa8;font-weight:600}"""
 
 
+def html_table(header, rows) -> str:
+    """An HTML table, every cell escaped."""
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def html_report(r: Results, figures: dict[str, str], columns) -> str:
     """One self-contained file: figures embedded as data URIs, no script, no external resource."""
     e = html.escape
@@ -150,11 +158,6 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
         else:
             eq_lines.append(f"d{e(state)}/dt = {e(sp.sstr(r.discovered.rhs[i]))}")
 
-    def table(header, rows):
-        head = "".join(f"<th>{e(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
     params = [(p.name, f"{p.value:g}", p.unit if p.unit != "1" else "–", p.description)
               for p in r.discovered.parameters]
     parts = [
@@ -164,9 +167,9 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
         "<p>Discovered terms are highlighted in brackets.</p><pre>" + "\n".join(eq_lines) + "</pre>",
     ]
     if params:
-        parts.append("<h2>Parameters</h2>" + table(["parameter", "value", "unit", "meaning"], params))
+        parts.append("<h2>Parameters</h2>" + html_table(["parameter", "value", "unit", "meaning"], params))
     parts.append("<h2>Re-simulation of held-out data</h2>"
-                 + table(["model", "state", *(h for _, h, _, _ in columns)], _metric_rows(r, columns)))
+                 + html_table(["model", "state", *(h for _, h, _, _ in columns)], _metric_rows(r, columns)))
     parts.append("<h2>How each term was chosen</h2>")
     for state, chosen, why in _distillation_rows(r):
         parts.append(f"<p>d{e(state)}/dt: <code>{e(chosen)}</code></p><ul>"
@@ -181,4 +184,4 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["REPORTS", "html_report", "markdown_report", "write_reports"]
+__all__ = ["REPORTS", "html_report", "html_table", "markdown_report", "write_reports"]

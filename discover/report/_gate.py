@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import atomic_write
+from ._documents import _CSS, html_table
 from ._figures import _plt, _save
 from ._latex import document_latex
 from ._results import write_folder
@@ -73,38 +74,40 @@ def write_gate_results(estimator, distilled, path: str | Path, *, heldout: dict 
     return write_folder(path, fill, force)
 
 
-def _rows(distilled) -> list[str]:
-    return [f"| {f.label}{' (chosen)' if f is distilled.chosen else ''} | {f.size} | {f.loss:.4g} |"
+FORMS = ("form", "parameters", "loss")
+PARAMETERS = ("parameter", "value", "standard error")
+
+
+def _forms(distilled) -> list[tuple[str, str, str]]:
+    return [(f.label + (" (chosen)" if f is distilled.chosen else ""), str(f.size), f"{f.loss:.4g}")
             for f in distilled.forms]
 
 
-def _parameters(distilled) -> list[str]:
+def _parameters(distilled) -> list[tuple[str, str, str]]:
     c = distilled.chosen
-    return [f"| {name} | {value:.5g} | " + (f"{c.errors[name]:.2g} |" if math.isfinite(c.errors[name]) else "held |")
+    return [(name, f"{value:.5g}", f"{c.errors[name]:.2g}" if math.isfinite(c.errors[name]) else "held")
             for name, value in c.values.items()]
+
+
+def _markdown_table(header, rows) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
 
 
 def _markdown(system, distilled, figure: str) -> str:
     return "\n".join([
         f"# Gate {distilled.gate}: {distilled.chosen.label}", "", "```", str(system), "```", "",
-        "| parameter | value | standard error |", "|---|---|---|", *_parameters(distilled), "",
+        *_markdown_table(PARAMETERS, _parameters(distilled)), "",
         "Every form refitted on the data (the smallest within 2 % of the best loss is chosen):", "",
-        "| form | parameters | loss |", "|---|---|---|", *_rows(distilled), "",
+        *_markdown_table(FORMS, _forms(distilled)), "",
         f"![x_inf and tau](figures/{figure})", ""])
 
 
 def _html(system, distilled, figure: Path) -> str:
     image = base64.b64encode(figure.read_bytes()).decode()
-
-    def table(header: str, rows: list[str]) -> str:
-        cells = [[html.escape(c.strip()) for c in r.strip("|").split("|")] for r in rows]
-        head = "".join(f"<th>{h}</th>" for h in header.split("|"))
-        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells)
-        return f"<table><tr>{head}</tr>{body}</table>"
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Gate {html.escape(distilled.gate)}</title>"
-            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}td,th{padding:2px 8px}</style></head>"
-            f"<body><h1>Gate {html.escape(distilled.gate)}: {html.escape(distilled.chosen.label)}</h1>"
-            f"<pre>{html.escape(str(system))}</pre>"
-            + table("parameter|value|standard error", _parameters(distilled))
-            + "<h2>Every form refitted on the data</h2>" + table("form|parameters|loss", _rows(distilled))
+    e = html.escape
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Gate {e(distilled.gate)}</title>"
+            f"<style>{_CSS}</style></head>"
+            f"<body><h1>Gate {e(distilled.gate)}: {e(distilled.chosen.label)}</h1>"
+            f"<pre>{e(str(system))}</pre>" + html_table(PARAMETERS, _parameters(distilled))
+            + "<h2>Every form refitted on the data</h2>" + html_table(FORMS, _forms(distilled))
             + f"<h2>x_inf and tau</h2><img alt='x_inf and tau' src='data:image/png;base64,{image}'></body></html>")

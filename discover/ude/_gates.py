@@ -26,7 +26,8 @@ from torch import nn
 from .._errors import DataError, FitError, did_you_mean
 from ..data import Trajectories
 from ..equations import EquationSystem, TorchRHS
-from ._hidden import drive_hidden
+from ..integrate import integrate_windows, rk4_step
+from ._hidden import drive_hidden, resting_hidden
 
 Kinetics = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # V -> (x_inf(V), tau(V))
 CHUNK = 32  # samples per chunk of the linear recurrence: exp(sum dt/tau) stays far from overflow
@@ -122,34 +123,29 @@ class DrivenWindows:
         out = []
         for j in range(self.window):
             here, there = full[traj, k + j], full[traj, k + j + 1]
-            u0, u1 = self.u[traj, k + j], self.u[traj, k + j + 1]
-            y = self._rk4(y, here, there, u0, u1)
+            # every stage's "input" is the hidden states beside the injected ones, at the step's
+            # start, middle and end (the traces are linear between samples, as inputs are)
+            ua, uc = torch.cat([here, self.u[traj, k + j]], -1), torch.cat([there, self.u[traj, k + j + 1]], -1)
+            y = rk4_step(self._rhs, y, ua, (ua + uc) / 2, uc, self.dt)
             out.append((y - there[:, self.recorded]) / self.scale)
         return torch.stack(out)
 
-    def _rk4(self, y, here, there, u0, u1) -> torch.Tensor:
-        mid, um, h = (here + there) / 2, (u0 + u1) / 2, self.dt
-
-        def f(yr: torch.Tensor, hidden: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-            full = hidden.clone()
-            full[:, self.recorded] = yr
-            return self.rhs(full, u, None)[:, self.recorded]
-        k1 = f(y, here, u0)
-        k2 = f(y + h / 2 * k1, mid, um)
-        k3 = f(y + h / 2 * k2, mid, um)
-        k4 = f(y + h * k3, there, u1)
-        return y + h / 6 * (k1 + 2 * (k2 + k3) + k4)
+    def _rhs(self, y: torch.Tensor, hidden_and_u: torch.Tensor) -> torch.Tensor:
+        n = self.full.shape[-1]
+        full = hidden_and_u[:, :n].clone()
+        full[:, self.recorded] = y
+        return self.rhs(full, hidden_and_u[:, n:], None)[:, self.recorded]
 
 
-def _known_traces(system: EquationSystem, data: Trajectories, gate: str) -> np.ndarray:
-    """`(n_traj, T, n_states)`: the recorded states, the hidden gates of known kinetics driven by
-    the recorded ones (their own equations, from rest) and zeros in `gate`'s column."""
+def _known_hidden(system: EquationSystem, data: Trajectories, gate: str) -> tuple[EquationSystem, tuple[str, ...]]:
+    """The system without `gate`, its recorded states' equations zeroed (only the hidden ones are
+    driven), and its hidden states: those of known kinetics."""
     others = tuple(s for s in system.states if s != gate)
     rhs = []
     for s in others:
         expr = system.equation(s)
         if s in data.states:
-            rhs.append(sp.Integer(0))  # not integrated here: only the hidden ones are driven
+            rhs.append(sp.Integer(0))
         elif system.symbol(gate) in expr.free_symbols:
             raise FitError(f"the known equation of hidden state {s!r} uses the unknown gate {gate!r}; a gate whose "
                            f"kinetics are learned may only enter recorded states' equations. Record {s!r}.")
@@ -157,10 +153,16 @@ def _known_traces(system: EquationSystem, data: Trajectories, gate: str) -> np.n
             rhs.append(expr)
     units = {k: v for k, v in system.units.items() if k != gate}
     reduced = dataclasses.replace(system, states=others, rhs=tuple(rhs), units=units, spike=None, discovered={})
-    hidden = tuple(s for s in others if s not in data.states)
+    return reduced, tuple(s for s in others if s not in data.states)
+
+
+def _known_traces(system: EquationSystem, data: Trajectories, gate: str) -> np.ndarray:
+    """`(n_traj, T, n_states)`: the recorded states, the hidden gates of known kinetics driven by
+    the recorded ones (their own equations, from rest) and zeros in `gate`'s column."""
+    reduced, hidden = _known_hidden(system, data, gate)
     driven = drive_hidden(reduced, data, hidden) if hidden else data
     full = np.zeros((*data.y.shape[:2], len(system.states)))
-    for s in others:
+    for s in reduced.states:
         full[..., system.state_index(s)] = driven.y[..., driven.states.index(s)]
     return full
 
@@ -259,31 +261,25 @@ class GateKinetics:
         sample (hidden states at rest there: the known ones by their equations, the gate at x_inf):
         RK4 in float64, `substeps` per sample interval. Returns every state `(n_traj, T, n_states)`."""
         system, gate = self.system, self.system.state_index(self.gate)
-        full = torch.as_tensor(_known_traces(system, data, self.gate)[:, 0], dtype=torch.float64)
         v_index = system.state_index(self.voltage)
         rhs, nets = TorchRHS(system), self.networks_
-        u = torch.as_tensor(data.u, dtype=torch.float64)
+        reduced, hidden = _known_hidden(system, data, self.gate)
+        y0 = np.zeros((data.n_trajectories, len(system.states)))
+        for s in data.states:
+            y0[:, system.state_index(s)] = data.y[:, 0, data.states.index(s)]
+        if hidden:
+            y0[:, [system.state_index(s) for s in hidden]] = resting_hidden(reduced, data, hidden)
 
-        def f(y: torch.Tensor, ui: torch.Tensor) -> torch.Tensor:
+        def f(y: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
             x_inf, tau = nets(y[:, v_index])
-            dy = rhs(y, ui, None).clone()
+            dy = rhs(y, u, None).clone()
             dy[:, gate] = (x_inf - y[:, gate]) / tau
             return dy
         with torch.no_grad():
-            y = full.clone()
-            y[:, gate] = nets(y[:, v_index])[0]
-            out, h = [y], float(data.dt) / substeps
-            for k in range(data.t.size - 1):
-                for j in range(substeps):
-                    a, b = (j / substeps, (j + 1) / substeps)
-                    u0, u1 = (u[:, k] + a * (u[:, k + 1] - u[:, k]), u[:, k] + b * (u[:, k + 1] - u[:, k]))
-                    um = (u0 + u1) / 2
-                    k1 = f(y, u0)
-                    k2 = f(y + h / 2 * k1, um)
-                    k3 = f(y + h / 2 * k2, um)
-                    y = y + h / 6 * (k1 + 2 * (k2 + k3) + f(y + h * k3, u1))
-                out.append(y)
-        return torch.stack(out, dim=1).numpy()
+            start = torch.as_tensor(y0, dtype=torch.float64)
+            start[:, gate] = nets(start[:, v_index])[0]
+            u = torch.as_tensor(data.u, dtype=torch.float64)
+            return integrate_windows(f, start, u, float(data.dt), substeps=substeps).numpy()
 
     def curves(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The learned x_inf and tau at voltages `v`."""
