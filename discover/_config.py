@@ -44,7 +44,8 @@ class RunConfig:
     `residual` maps a state to its residual's features (`None`: all states and inputs).
     `training` and `distill` are keyword arguments of `UDE` and `SparseDistiller`.
     `cell` (instead of `model` and `residual`): a current-clamp cell, whose passive membrane
-    and spike rule are estimated from the training sweeps (`discover.cell`).
+    and spike rule are estimated from the training sweeps (`discover.cell`). `gate` (instead of
+    `residual`): a hidden gate whose kinetics are learned (`discover.ude.GateKinetics`).
     Relative paths are resolved against `base_dir` (the config file's folder).
     """
 
@@ -56,6 +57,7 @@ class RunConfig:
     output: str = "results"
     base_dir: Path = Path(".")
     cell: Mapping[str, Any] | None = None
+    gate: Mapping[str, Any] | None = None
 
     def prepare(self) -> tuple[EquationSystem, Trajectories, Trajectories]:
         """`(known system, training data, held-out data)`, ready for `discover`.
@@ -113,7 +115,7 @@ class RunConfig:
 
     def _without_hidden(self, train: Trajectories, heldout: Trajectories) -> tuple[Trajectories, Trajectories]:
         """The data without the states declared hidden, after checking they hold every other state."""
-        hidden, out = tuple(self.data.get("hidden", ())), []
+        hidden, out = (*self.data.get("hidden", ()), *([self.gate["name"]] if self.gate else [])), []
         states = self.build_system().states
         for data in (train, heldout):
             missing = [s for s in states if s not in data.states and s not in hidden]
@@ -236,6 +238,9 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
         raise ConfigError("[latent] sets the latent model of a population run: add [population] (spike counts), "
                           "or remove [latent]; a trajectory run is trained by [training].")
     if "cell" in raw:
+        if "gate" in raw:
+            raise ConfigError("[cell] and [gate] are two kinds of run: [cell] a GIF-type model of a recorded cell, "
+                              "[gate] one gate of a conductance model in [model]; keep one.")
         return _cell_config(raw, base_dir)
     for section in ("data", "model"):
         if section not in raw:
@@ -249,7 +254,9 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     if sum(k in model for k in _MODEL_KINDS) != 1:
         raise ConfigError("[model] needs exactly one of `library` (a built-in model), `equations` (text) or `states` "
                           "(names only, when no part of the dynamics is known).")
-    if "residual" not in raw and "states" not in model:
+    if "gate" in raw:
+        _check_gate_sections(raw, model)
+    elif "residual" not in raw and "states" not in model:
         raise ConfigError("config has no [residual] section: say which states get a learned residual, e.g. "
                           "[residual] v = [\"v\", \"w\"]; see examples/fitzhugh_nagumo.toml.")
     if "states" in model:
@@ -283,13 +290,30 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".") -> RunC
     check_distill_options(dict(raw.get("distill", {})))
     check_training(dict(raw.get("training", {})))
     config = RunConfig(data, model, residual, dict(raw.get("training", {})), dict(raw.get("distill", {})), output,
-                       Path(base_dir))
+                       Path(base_dir), gate=raw.get("gate"))
     try:
         system = config.build_system()  # fail now on a bad model, not after loading data
     except DiscoverError as exc:
         raise ConfigError(f"[model]/[residual]: {exc}") from None
     _check_hidden(data.get("hidden", []), system)
+    if config.gate is not None:
+        from ._gate_run import check_gate
+
+        check_gate(config.gate, system)
     return config
+
+
+def _check_gate_sections(raw: Mapping[str, Any], model: Mapping[str, Any]) -> None:
+    """A [gate] run learns one gate of a known model: no residual, and its settings in [gate] itself."""
+    if not isinstance(raw["gate"], Mapping):
+        raise ConfigError(f"[gate] must be a table, e.g. [gate] name = \"w\"; got {raw['gate']!r}.")
+    clash = [s for s in ("residual", "training", "distill") if s in raw]
+    if clash:
+        raise ConfigError(f"a [gate] run learns one gate's kinetics; remove [{'], ['.join(clash)}] (the gate's "
+                          "training and closed-form settings are keys of [gate]: steps, lr, refit, ...).")
+    if "states" in model:
+        raise ConfigError("[gate] needs a known model around the gate: give [model] library or equations, "
+                          "not states.")
 
 
 # an Adam step of a small network on one core takes about this long (the demo's 600 take ~6 s);

@@ -15,6 +15,8 @@ from ._schema import (
     CELL,
     DATA,
     DISTILL,
+    GATE_DOC,
+    GATE_DOCS,
     LATENT_DOCS,
     LATENT_EXCLUDED,
     MODEL,
@@ -42,10 +44,18 @@ def _estimator_section(name: str, doc: str, cls: type, docs: dict[str, str], exc
     return Section(name, doc, tuple(keys))
 
 
+def _gate_section() -> Section:
+    from ._gate_run import gate_keywords
+
+    keys = [Key("name", "string", GATE_DOCS["name"]), Key("voltage", "string", GATE_DOCS["voltage"], "V")]
+    keys += [Key(k, _toml_type(str(p.annotation)), GATE_DOCS[k], p.default) for k, p in gate_keywords().items()]
+    return Section("gate", GATE_DOC, tuple(keys))
+
+
 def sections() -> tuple[Section, ...]:
     """Every section of a config file, in the order of the reference."""
     return (
-        DATA, MODEL, RESIDUAL, CELL,
+        DATA, MODEL, RESIDUAL, CELL, _gate_section(),
         _estimator_section("training", "How the UDE is trained: keyword arguments of `discover.UDE`.", UDE,
                            TRAINING_DOCS, TRAINING_EXCLUDED),
         DISTILL,

@@ -50,8 +50,8 @@ def _example(name: str) -> Any:
 
 
 _DATA = Section("data", "Where the trajectories come from: exactly one of `example` or `path`.", (
-    Key("example", "string", "Built-in simulated data: \"fitzhugh_nagumo\" (see `discover.example_data`).",
-        group="example"),
+    Key("example", "string", "Built-in simulated data: \"fitzhugh_nagumo\", or \"morris_lecar\" (current steps, for "
+        "[gate]); see `discover.example_data`.", group="example"),
     Key("n_train", "integer", "Trajectories to train on (built-in data).", _example("n_train"), "example"),
     Key("n_heldout", "integer", "Trajectories from new initial conditions to validate on (built-in data).",
         _example("n_heldout"), "example"),
@@ -59,8 +59,8 @@ _DATA = Section("data", "Where the trajectories come from: exactly one of `examp
         _example("noise"), "example"),
     Key("seed", "integer", "Seed of the simulated initial conditions and noise (built-in data).", _example("seed"),
         "example"),
-    Key("duration", "float", "Length of each simulated trajectory (built-in data).", _example("duration"),
-        "example"),
+    Key("duration", "float", "Length of each simulated trajectory (built-in data; default 100 for "
+        "fitzhugh_nagumo, 1000 ms for morris_lecar).", group="example"),
     Key("path", "string", "A data file, relative to the config file: saved `Trajectories` (.npz) or a "
         "recording (.nwb, .abf, .ibw, .csv, or a recording's .npz)."),
     Key("heldout_path", "string", "The held-out data in a second file. For saved `Trajectories` (.npz): its "
@@ -268,8 +268,29 @@ SYMBOLIC_DOCS = {
     "seed": "Seed of the search.",
 }
 TRAINING_EXCLUDED = ("system", "progress")  # set by the pipeline, not by a config
+GATE_DOC = ("A gate whose kinetics are unknown, instead of [residual]: dx/dt = (x_inf(V) - x)/tau(V) with x not "
+            "recorded, x_inf and tau learned as networks of V from the voltage and the injected current "
+            "(`discover.ude.GateKinetics`), then written in the forms physiologists use (Boltzmann x_inf with a "
+            "constant, bell or sigmoid tau; HH-type alpha/beta rates) by `discover.distill.distill_gate`. The "
+            "gate is hidden whether or not [data] lists it; every other hidden state needs known equations.")
+GATE_DOCS = {
+    "name": "The gate whose kinetics are learned: a state of [model] (its equation there is ignored).",
+    "voltage": "The recorded voltage the gate depends on.",
+    "window": "Samples per teacher-forced window (V integrated by RK4 from a recorded sample).",
+    "steps": "Adam steps.",
+    "batch": "Windows per step.",
+    "lr": "Adam's initial learning rate (cosine-decayed).",
+    "width": "Neurons per hidden layer of each network (x_inf, tau).",
+    "depth": "Hidden layers of each network.",
+    "tau0": "The time constant the tau network starts from (default 50 samples).",
+    "seed": "Seed of the networks' start and the window batches.",
+    "refit": "Closed forms refitted in full on the data after every form is screened.",
+    "tolerance": "The smallest form whose data loss is within this fraction of the best one's is chosen.",
+    "screen_rows": "Windows each form is screened on.",
+    "max_rows": "Windows the best forms are refitted on.",
+}
 
 
-SECTION_NAMES = ("data", "model", "residual", "cell", "training", "distill", "population", "latent", "output")
+SECTION_NAMES = ("data", "model", "residual", "cell", "gate", "training", "distill", "population", "latent", "output")
 DATA, MODEL, RESIDUAL, CELL, DISTILL, OUTPUT, POPULATION = (
     _DATA, _MODEL, _RESIDUAL, _CELL, _DISTILL, _OUTPUT, _POPULATION)

@@ -54,6 +54,25 @@ def _run(config: RunConfig, out: str | None, force: bool, quiet: bool, resume: b
     return 0
 
 
+def _run_gate(config: RunConfig, out: str | None, force: bool, quiet: bool) -> int:
+    from ._gate_run import gate_summary, run_gate
+    from .report import check_output_dir, write_gate_results
+
+    out_dir = Path(out) if out else Path(config.output)
+    check_output_dir(out_dir, force)  # before minutes of training, not after
+    try:
+        run = run_gate(config, progress=not quiet, say=_printer(quiet))
+    except KeyboardInterrupt:
+        print(f"\ndiscover: interrupted; nothing was written to {out_dir}.", file=sys.stderr)
+        return 130
+    path = write_gate_results(run.estimator, run.distilled, out_dir, heldout=run.metrics, data=run.heldout,
+                              predictions=run.predictions, force=force)
+    print(gate_summary(run))
+    print(f"\nResults written to {path}/: report.html, report.md, report.tex (pdflatex), figures/, "
+          "equations.json, metrics.json")
+    return 0
+
+
 def _run_population(config: PopulationConfig, out: str | None, force: bool, quiet: bool) -> int:
     from ._population import run_population
     from .report import check_output_dir
@@ -159,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError("--resume continues an interrupted UDE training; a [population] run has no "
                                   "checkpoint yet: run it again without --resume.")
             return _run_population(config, args.out, args.force, args.quiet)
+        if config.gate is not None:
+            if args.resume:
+                raise ConfigError("--resume continues an interrupted UDE training; a [gate] run has no checkpoint: "
+                                  "run it again without --resume.")
+            return _run_gate(config, args.out, args.force, args.quiet)
         return _run(config, args.out, args.force, args.quiet, args.resume)
     except DiscoverError as exc:
         print(f"discover: error: {exc}", file=sys.stderr)

@@ -65,7 +65,7 @@ PUBLIC = {
         "Results", "candidate_record", "check_output_dir", "document_latex", "equations_text", "load_results",
         "metrics_table", "summary_text", "write_folder", "write_gate_results", "write_reports", "write_results",
     ],
-    "discover.ude": ["GateKinetics", "HybridODE", "UDE", "hidden_states"],
+    "discover.ude": ["GateKinetics", "HybridODE", "UDE", "hidden_states", "resting_hidden"],
     "discover.validate": [
         "RepeatScore", "coincidence_factor", "gamma_from_counts", "integrate_spiking", "matched_spikes", "md_star",
         "ms_per_unit",

@@ -75,7 +75,8 @@ def export(
 def export_results(results: str | Path, targets: Sequence[str], *, force: bool = False) -> list[Path]:
     """Export a results folder's models into RESULTS/export/<target>/: the discovered system as
     `<name>_discovered` and, beside it, the known part alone as `<name>_known_only` (the model
-    before discovery, to compare with in the simulator; left out when nothing was known).
+    before discovery, to compare with in the simulator; left out when nothing was known, and for a
+    learned gate's folder, whose model as given only holds the kinetics the closed form replaced).
 
     "all" means every target that can represent the system (`supported_targets`).
     The runners start from the first held-out trajectory's initial state, with its inputs'
@@ -92,8 +93,11 @@ def export_results(results: str | Path, targets: Sequence[str], *, force: bool =
     inputs = {u: float(np.mean(data.u[0, :, j])) for j, u in enumerate(data.inputs)}
     duration = float(data.t[-1] - data.t[0])
     written = []
+    # a learned gate's "known" model is the one its kinetics replaced, not a part of the result
+    models = [dataclasses.replace(r.discovered, name=f"{identifier(r.discovered.name)}_discovered")] \
+        if "gate" in r.metrics else results_models(r.known, r.discovered)
     for target in targets:
-        for system in results_models(r.known, r.discovered):
+        for system in models:
             written += export(system, target, Path(results) / "export" / target, y0=y0, inputs=inputs,
                               duration=duration, force=force)
     return written

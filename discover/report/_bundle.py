@@ -102,12 +102,17 @@ def _read_arrays(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, dict], 
     return predictions, residuals, loss, phases
 
 
+def save_predictions(predictions: Mapping[str, np.ndarray], folder: Path) -> None:
+    """predictions.npz: each model's re-simulation of the held-out data, by name."""
+    names = list(predictions)
+    np.savez(folder / "predictions.npz", names=np.array(names, dtype=str),
+             **{f"model_{i}": predictions[n] for i, n in enumerate(names)})  # type: ignore[arg-type]
+
+
 def save_arrays(discovery, folder: Path) -> None:
     """The arrays a report needs beyond the JSON files: predictions, residual traces, loss."""
     d = discovery
-    names = list(d.predictions)
-    np.savez(folder / "predictions.npz", names=np.array(names, dtype=str),
-             **{f"model_{i}": d.predictions[n] for i, n in enumerate(names)})
+    save_predictions(d.predictions, folder)
     phases = getattr(d.ude, "phases_", ())
     np.savez(folder / "training.npz", loss_history=np.asarray(d.ude.loss_history_ if d.ude else [], dtype=float),
              phase_names=np.array([p for p, _ in phases], dtype=str),

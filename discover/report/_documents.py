@@ -8,14 +8,14 @@ from pathlib import Path
 
 import sympy as sp
 
-from .._errors import ConfigError
 from .._files import atomic_write
 from ._bundle import Results, load_results
 from ._figures import make_figures, unrecorded_states
+from ._gate_reports import is_gate_folder, write_gate_reports
 from ._latex import document_latex, equations_latex
-from ._text import OPTIONAL, equations_text
+from ._tables import _CSS, REPORTS, html_table, metric_columns, metric_rows, refuse_existing_reports
+from ._text import equations_text
 
-REPORTS = ("report.tex", "report.html", "report.md")
 CAPTIONS = {
     "resimulation": "Held-out data (new initial conditions) and the re-simulation of each model.",
     "phase": "Phase portrait of the held-out trajectories and the models.",
@@ -40,31 +40,18 @@ def _caption(key: str, r: Results) -> str:
     return CAPTIONS.get(key, key)
 
 
-def _columns(r: Results) -> list[tuple[str, str, str, str]]:
-    """(key, text header, LaTeX header, format) of the metrics present."""
-    tu = r.known.time_unit if r.known.time_unit not in ("", "1") else "time units"
-    cols = [("rmse", "RMSE", "RMSE", ".4g"), ("nrmse", "NRMSE", "NRMSE", ".3f"), ("r2", "R²", "$R^2$", ".4f"),
-            ("horizon", f"horizon ({tu})", f"horizon ({tu})", ".4g")]
-    held = r.metrics.get("heldout", {})
-    for key, header, fmt in OPTIONAL:
-        if any(key in m for per in held.values() for m in per.values()):
-            cols.append((key, header, "$\\Gamma$" if key == "gamma" else header, fmt))
-    return cols
-
-
 def write_reports(folder: str | Path, force: bool = False) -> list[Path]:
     """Write report.tex, report.html, report.md and figures/ into a results folder.
 
-    Refuses to replace existing reports unless `force` (a user may have edited them).
+    Refuses to replace existing reports unless `force` (a user may have edited them). A learned
+    gate's folder (`write_gate_results`) gets its own reports.
     """
+    if is_gate_folder(folder):
+        return write_gate_reports(folder, force)
     r = load_results(folder)
-    existing = [name for name in REPORTS if (r.folder / name).exists()]
-    if existing and not force:
-        raise ConfigError(
-            f"{str(r.folder)!r} already holds {', '.join(existing)}; pass --force to rebuild the reports."
-        )
+    refuse_existing_reports(r.folder, force)
     figures = make_figures(r, r.folder / "figures")
-    columns = _columns(r)
+    columns = metric_columns(r.known.time_unit, r.metrics.get("heldout", {}))
     texts = {
         "report.tex": document_latex(
             r.discovered, r.known, metrics=r.metrics.get("heldout"), columns=[(k, lh, f) for k, _, lh, f in columns],
@@ -77,14 +64,6 @@ def write_reports(folder: str | Path, force: bool = False) -> list[Path]:
     for name, text in texts.items():
         written.append(atomic_write(r.folder / name, text))
     return written
-
-
-def _metric_rows(r: Results, columns) -> list[list[str]]:
-    rows = []
-    for model, per_state in r.metrics.get("heldout", {}).items():
-        for state, m in per_state.items():
-            rows.append([model, state, *(format(m[k], f) if k in m else "–" for k, _, _, f in columns)])
-    return rows
 
 
 def _distillation_rows(r: Results) -> list[tuple[str, str, list[str]]]:
@@ -111,7 +90,7 @@ def _md(text: str) -> str:
 def markdown_report(r: Results, figures: dict[str, str], columns) -> str:
     header = ["model", "state", *(h for _, h, _, _ in columns)]
     table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    table += ["| " + " | ".join(row) + " |" for row in _metric_rows(r, columns)]
+    table += ["| " + " | ".join(row) + " |" for row in metric_rows(r.metrics.get("heldout", {}), columns)]
     params = ["| parameter | value | unit | meaning |", "|---|---|---|---|"]
     params += [f"| {_md(p.name)} | {p.value:g} | {_md(p.unit) if p.unit != '1' else '–'} | {_md(p.description)} |"
                for p in r.discovered.parameters]
@@ -128,21 +107,6 @@ def markdown_report(r: Results, figures: dict[str, str], columns) -> str:
     lines += ["", "## Figures", ""]
     lines += [f"![{_caption(k, r)}](figures/{f})\n\n*{_caption(k, r)}*\n" for k, f in figures.items()]
     return "\n".join(lines) + "\n"
-
-
-_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}th,td{padding:.3em .8em;text-align:right}
-th{border-bottom:2px solid #444}tr:nth-child(even){background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-pre{background:#f6f8fa;padding:1em;overflow-x:auto}figure{margin:1.5em 0}img{max-width:100%}
-figcaption{color:#555;font-size:.9em}.discovered{color:#1f5fa8;font-weight:600}"""
-
-
-def html_table(header, rows) -> str:
-    """An HTML table, every cell escaped."""
-    e = html.escape
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def html_report(r: Results, figures: dict[str, str], columns) -> str:
@@ -169,7 +133,8 @@ def html_report(r: Results, figures: dict[str, str], columns) -> str:
     if params:
         parts.append("<h2>Parameters</h2>" + html_table(["parameter", "value", "unit", "meaning"], params))
     parts.append("<h2>Re-simulation of held-out data</h2>"
-                 + html_table(["model", "state", *(h for _, h, _, _ in columns)], _metric_rows(r, columns)))
+                 + html_table(["model", "state", *(h for _, h, _, _ in columns)],
+                              metric_rows(r.metrics.get("heldout", {}), columns)))
     parts.append("<h2>How each term was chosen</h2>")
     for state, chosen, why in _distillation_rows(r):
         parts.append(f"<p>d{e(state)}/dt: <code>{e(chosen)}</code></p><ul>"
