@@ -209,3 +209,23 @@ def gif_y0(reading: str) -> list[float]:
     """The exported GIF cell's initial state (at rest, the gate's inactivation at rest)."""
     return [{"V": -65.0, "h_A": float(GIF_GATE.h_inf(-65.0))}.get(state, 0.0)
             for state in GIF_SYSTEMS[reading].states]
+
+
+def gate_systems() -> dict:
+    """Morris-Lecar with w as a Boltzmann and a bell, HH with n as expo-linear and exponential rates: the
+    two kinds of gate `distill_gate` writes, with the generating numbers."""
+    from discover.distill import GateForm
+    from discover.distill._kinetics import candidate
+    from discover.distill._kinetics_fit import gate_system
+    from discover.models import get_model
+
+    def form(label, kind, pieces, values):
+        return candidate(label), GateForm(kind, pieces, values, dict.fromkeys(values, 0.0), 0.0, 0.0)
+    ml = form("x_inf Boltzmann, tau bell", "steady state", ("Boltzmann", "bell"),
+              {"Vh": 2.0, "k": 15.0, "tau_max": 25.0, "tau_V": 2.0, "tau_s": 60.0})
+    hh = form("alpha expo-linear, beta exponential", "rates", ("expo-linear", "exponential"),
+              {"alpha_rate": 0.1, "alpha_mid": -55.0, "alpha_scale": 10.0, "beta_rate": 0.125, "beta_mid": -65.0,
+               "beta_scale": -80.0})
+    return {"morris_lecar_w": (gate_system(get_model("morris_lecar"), "w", "V", *ml), [-30.0, 0.1], 90.0, 200.0),
+            "hodgkin_huxley_n": (gate_system(get_model("hodgkin_huxley"), "n", "V", *hh),
+                                 [-65.0, 0.05, 0.6, 0.32], 10.0, 30.0)}

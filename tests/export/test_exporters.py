@@ -12,7 +12,7 @@ from discover import ConfigError, EquationSystem, Trajectories, simulate
 from discover.cli import main
 from discover.export import export, export_results, neuron as neuron_export
 from discover.models import get_model
-from tests.helpers import compile_mod, fhn_known, golden_copy, in_a_fresh_interpreter, needs
+from tests.helpers import compile_mod, fhn_known, gate_systems, golden_copy, in_a_fresh_interpreter, needs
 
 pytestmark = pytest.mark.simulators
 
@@ -325,32 +325,13 @@ def test_neuron_export_of_a_model_named_like_a_hoc_builtin_runs(name, tmp_path):
     assert np.all(nrmse(*run_export(files, tmp_path, 50.0), t, ours) < TOLERANCE)
 
 
-def _gate_systems():
-    """Morris-Lecar with w as a Boltzmann and a bell, HH with n as expo-linear and exponential rates: the
-    two kinds of gate `distill_gate` writes, with the generating numbers."""
-    from discover.distill import GateForm
-    from discover.distill._kinetics import candidate
-    from discover.distill._kinetics_fit import gate_system
-
-    def form(label, kind, pieces, values):
-        return candidate(label), GateForm(kind, pieces, values, dict.fromkeys(values, 0.0), 0.0, 0.0)
-    ml = form("x_inf Boltzmann, tau bell", "steady state", ("Boltzmann", "bell"),
-              {"Vh": 2.0, "k": 15.0, "tau_max": 25.0, "tau_V": 2.0, "tau_s": 60.0})
-    hh = form("alpha expo-linear, beta exponential", "rates", ("expo-linear", "exponential"),
-              {"alpha_rate": 0.1, "alpha_mid": -55.0, "alpha_scale": 10.0, "beta_rate": 0.125, "beta_mid": -65.0,
-               "beta_scale": -80.0})
-    return {"morris_lecar_w": (gate_system(get_model("morris_lecar"), "w", "V", *ml), [-30.0, 0.1], 90.0, 200.0),
-            "hodgkin_huxley_n": (gate_system(get_model("hodgkin_huxley"), "n", "V", *hh),
-                                 [-65.0, 0.05, 0.6, 0.32], 10.0, 30.0)}
-
-
 @pytest.mark.parametrize("target", ["python", "brian2", "neuron", "neuroml"])
 @pytest.mark.parametrize("case", ["morris_lecar_w", "hodgkin_huxley_n"])
 def test_a_distilled_gate_exports_and_runs_as_ours(target, case, tmp_path):
     """A gate written by `distill_gate` (Boltzmann and bell; HH's rates with exprel) runs in each
     simulator as in our re-simulation, and as the generating model does (the same gate)."""
     needs(target)
-    system, y0, current, duration = _gate_systems()[case]
+    system, y0, current, duration = gate_systems()[case]
     t = np.linspace(0, duration, 2001)
     ours = simulate(system, [y0], t, {"I": current}).y[0]
     generating = simulate(get_model(case.rsplit("_", 1)[0]), [y0], t, {"I": current}).y[0]
@@ -364,7 +345,7 @@ def test_a_distilled_gate_exports_and_runs_as_ours(target, case, tmp_path):
 def test_a_distilled_gate_passes_the_nestml_checks(case, tmp_path):
     """The gate's parameters carry units (mV, ms, 1/ms) that NESTML's unit checks accept."""
     pytest.importorskip("pynestml", reason="NESTML is not installed (pip install -e '.[dev]' installs it)")
-    system, y0, current, duration = _gate_systems()[case]
+    system, y0, current, duration = gate_systems()[case]
     [path] = export(system, "nestml", tmp_path, y0=y0, inputs={"I": current}, duration=duration)
     done = nestml_check(path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
