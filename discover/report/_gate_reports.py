@@ -44,9 +44,9 @@ def write_gate_reports(folder: str | Path, force: bool = False) -> list[Path]:
     columns = metric_columns(known.time_unit, held) if _is_metrics(held) else []
     notes = [f"Gate {record['gate']}: kinetics learned from {record['voltage']} alone, distilled to "
              f"{record['chosen']['label']}."]
-    latex = dict(metrics=held if columns else None, columns=[(k, lh, f) for k, _, lh, f in columns], notes=notes)
-    texts = {"equations.tex": document_latex(system, known, **latex),  # type: ignore[arg-type]
-             "report.tex": document_latex(system, known, **latex,  # type: ignore[arg-type]
+    texts = {"equations.tex": document_latex(system, known, notes=notes),
+             "report.tex": document_latex(system, known, metrics=held if columns else None, notes=notes,
+                                          columns=[(k, lh, f) for k, _, lh, f in columns],
                                           figures=[(f"figures/{figure}", "x_inf and tau")]),
              "report.md": _markdown(system, record, columns, figure),
              "report.html": _html(system, record, columns, folder / "figures" / figure)}
