@@ -155,27 +155,27 @@ def fit_to_curves(candidate: _Candidate, v: np.ndarray, x_inf: np.ndarray, tau: 
     span = float(v.max() - v.min())
     if candidate.kind == "steady state":
         first = _best(lambda p: _sig(np, (v - p[0]) / p[1]) - x_inf, _boltzmann_starts(v, x_inf, span))
-        second = _best(*_log_fit(candidate.second, v, tau, _tau_starts(candidate.second, v, tau, span)))
+        second = _best_on_log_scale(candidate.second, v, tau, _tau_starts(candidate.second, v, tau, span))
     else:
         alpha, beta = x_inf / tau, (1 - x_inf) / tau
-        first = _best(*_log_fit(candidate.first, v, alpha, _rate_starts(candidate.first, v, alpha, span)))
-        second = _best(*_log_fit(candidate.second, v, beta, _rate_starts(candidate.second, v, beta, span)))
+        first = _best_on_log_scale(candidate.first, v, alpha, _rate_starts(candidate.first, v, alpha, span))
+        second = _best_on_log_scale(candidate.second, v, beta, _rate_starts(candidate.second, v, beta, span))
     p = np.concatenate([first, second])
     return p, curve_error(candidate, p, v, x_inf, tau)
 
 
-def _log_fit(piece: _Piece, v: np.ndarray, target: np.ndarray, starts: list) -> tuple[Callable, list, Callable]:
-    """`_best`'s arguments for `piece` against a positive `target` on a log scale: the residual,
-    `starts`, and the test a fit must pass, the piece positive over `v`. The residual takes
-    |value| (a log of a negative is NaN, which stops the solver), so the piece negated fits as
-    well: a rate of -0.1 for HH's alpha_n, which scipy 1.17's iterations reach first."""
+def _best_on_log_scale(piece: _Piece, v: np.ndarray, target: np.ndarray, starts: list) -> np.ndarray:
+    """`piece` fitted to a positive `target` on a log scale from `starts` (`_best`), keeping only
+    fits whose piece is positive over `v`. The residual takes |value| (a log of a negative is NaN,
+    which stops the solver), so the piece negated fits as well: a rate of -0.1 for HH's alpha_n,
+    which scipy 1.17's iterations reach first."""
     def residual(p: np.ndarray) -> np.ndarray:
         return np.log(np.abs(piece.value(v, p, np)) + 1e-300) - np.log(target)
 
     def positive(p: np.ndarray) -> bool:
         with np.errstate(all="ignore"):
             return bool(np.all(piece.value(v, p, np) > 0))
-    return residual, starts, positive
+    return _best(residual, starts, positive)
 
 
 def curve_error(candidate: _Candidate, p: np.ndarray, v: np.ndarray, x_inf: np.ndarray, tau: np.ndarray) -> float:

@@ -94,8 +94,7 @@ def export_results(results: str | Path, targets: Sequence[str], *, force: bool =
     duration = float(data.t[-1] - data.t[0])
     written = []
     # a learned gate's "known" model is the one its kinetics replaced, not a part of the result
-    models = [dataclasses.replace(r.discovered, name=f"{identifier(r.discovered.name)}_discovered")] \
-        if "gate" in r.metrics else results_models(r.known, r.discovered)
+    models = results_models(r.known, r.discovered, known_only="gate" not in r.metrics)
     for target in targets:
         for system in models:
             written += export(system, target, Path(results) / "export" / target, y0=y0, inputs=inputs,
@@ -103,13 +102,17 @@ def export_results(results: str | Path, targets: Sequence[str], *, force: bool =
     return written
 
 
-def results_models(known: EquationSystem, discovered: EquationSystem) -> list[EquationSystem]:
-    """The models a results folder exports, named apart: the discovered system and the known part
-    alone (every residual set to zero, as the report's "known only" re-simulation), unless the
-    known part is empty (a latent field learned from nothing: every right-hand side zero)."""
+def results_models(known: EquationSystem, discovered: EquationSystem, *,
+                   known_only: bool = True) -> list[EquationSystem]:
+    """The models a results folder exports, named apart: the discovered system and, with
+    `known_only`, the known part alone (every residual set to zero, as the report's "known only"
+    re-simulation), unless the known part is empty (a latent field learned from nothing: every
+    right-hand side zero)."""
     name = identifier(discovered.name)
     models = [dataclasses.replace(discovered, name=f"{name}_discovered")]
-    known_only = known.without_residuals()
-    if any(rhs != 0 for rhs in known_only.rhs):
-        models.append(dataclasses.replace(known_only, name=f"{name}_known_only"))
+    if not known_only:
+        return models
+    known_only_model = known.without_residuals()
+    if any(rhs != 0 for rhs in known_only_model.rhs):
+        models.append(dataclasses.replace(known_only_model, name=f"{name}_known_only"))
     return models

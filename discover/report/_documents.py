@@ -13,7 +13,15 @@ from ._bundle import Results, load_results
 from ._figures import make_figures, unrecorded_states
 from ._gate_reports import is_gate_folder, write_gate_reports
 from ._latex import document_latex, equations_latex
-from ._tables import _CSS, REPORTS, html_table, metric_columns, metric_rows, refuse_existing_reports
+from ._tables import (
+    _CSS,
+    REPORTS,
+    html_table,
+    markdown_table,
+    metric_columns,
+    metric_rows,
+    refuse_existing_reports,
+)
 from ._text import equations_text
 
 CAPTIONS = {
@@ -88,12 +96,11 @@ def _md(text: str) -> str:
 
 
 def markdown_report(r: Results, figures: dict[str, str], columns) -> str:
-    header = ["model", "state", *(h for _, h, _, _ in columns)]
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    table += ["| " + " | ".join(row) + " |" for row in metric_rows(r.metrics.get("heldout", {}), columns)]
-    params = ["| parameter | value | unit | meaning |", "|---|---|---|---|"]
-    params += [f"| {_md(p.name)} | {p.value:g} | {_md(p.unit) if p.unit != '1' else '–'} | {_md(p.description)} |"
-               for p in r.discovered.parameters]
+    table = markdown_table(["model", "state", *(h for _, h, _, _ in columns)],
+                           metric_rows(r.metrics.get("heldout", {}), columns))
+    params = markdown_table(["parameter", "value", "unit", "meaning"],
+                            [[_md(p.name), f"{p.value:g}", _md(p.unit) if p.unit != "1" else "–", _md(p.description)]
+                             for p in r.discovered.parameters])
     lines = [f"# Discovered model: {_md(r.discovered.name)}", "", "Discovered terms are in brackets.", "",
              "```text", equations_text(r.discovered, r.known), "```", "", "$$",
              equations_latex(r.discovered, r.known).strip(), "$$", ""]

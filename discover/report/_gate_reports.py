@@ -17,7 +17,7 @@ from .._npz import open_npz
 from ..equations import EquationSystem
 from ._figures import _label, _plt, _save
 from ._latex import document_latex
-from ._tables import _CSS, html_table, metric_columns, metric_rows, refuse_existing_reports
+from ._tables import _CSS, html_table, markdown_table, metric_columns, metric_rows, refuse_existing_reports
 
 
 def is_gate_folder(folder: str | Path) -> bool:
@@ -95,10 +95,6 @@ def _parameters(record: Mapping) -> list[tuple[str, str, str]]:
             for name, value in c["values"].items()]
 
 
-def _markdown_table(header, rows) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
-
-
 def _held_out(record: Mapping, columns) -> tuple[list[str], list[list[str]]]:
     """The held-out table's header and rows (none where the run had no held-out data)."""
     return ["model", "state", *(h for _, h, _, _ in columns)], metric_rows(record.get("heldout") or {}, columns)
@@ -106,12 +102,12 @@ def _held_out(record: Mapping, columns) -> tuple[list[str], list[list[str]]]:
 
 def _markdown(system, record: Mapping, columns, figure: str) -> str:
     header, rows = _held_out(record, columns)
-    held = ["## Re-simulation of held-out sweeps, from rest", "", *_markdown_table(header, rows), ""] if rows else []
+    held = ["## Re-simulation of held-out sweeps, from rest", "", *markdown_table(header, rows), ""] if rows else []
     return "\n".join([
         f"# Gate {record['gate']}: {record['chosen']['label']}", "", "```", str(system), "```", "",
-        *_markdown_table(PARAMETERS, _parameters(record)), "", *held,
+        *markdown_table(PARAMETERS, _parameters(record)), "", *held,
         "Every form refitted on the data (the smallest within 2 % of the best loss is chosen):", "",
-        *_markdown_table(FORMS, _forms(record)), "",
+        *markdown_table(FORMS, _forms(record)), "",
         f"![x_inf and tau](figures/{figure})", ""])
 
 
