@@ -288,8 +288,16 @@ def forced_voltage(m: Membrane, v0: float, i: np.ndarray, onsets: np.ndarray, dt
     held = held_after_spikes(onsets, n, dt, refractory)
     if m.gate is not None:
         return forced_with_gate(m.gate, m.C, m.gL, current + m.gL * m.EL, held, v0, reset, dt)
-    decay = 1.0 - dt * m.gL / m.C
-    drive = dt / m.C * (m.gL * m.EL + current)
+    return linear_forced(m.C, m.gL, m.EL, current, held, v0, reset, dt)
+
+
+def linear_forced(C: float, gL: float, EL: float, current: np.ndarray, held: np.ndarray, v0: float, reset: float,
+                  dt: float) -> np.ndarray:
+    """C dV/dt = -gL (V - EL) + current by forward Euler from `v0`, held at `reset` where `held`:
+    one `lfilter` per stretch between spikes."""
+    n = current.size
+    decay = 1.0 - dt * gL / C
+    drive = dt / C * (gL * EL + current)
     out = np.empty(n)
     out[0] = v0
     edges = [1, *(np.flatnonzero(np.diff(held[1:].astype(int))) + 2), n]  # stretches of equal `held` from 1 on
