@@ -19,7 +19,7 @@ prediction (Pozzorini et al. 2015). Steps:
    reliability, and Md* (how the model's and the cell's spike densities agree, 1 = as well as the cell
    agrees with itself).
 
-Run: python examples/noise_driven_cell.py           (about 75 s on 2 cores; results in results/noise_driven_cell/)
+Run: python examples/noise_driven_cell.py           (about 2.5 min on 2 cores; results in results/noise_driven_cell/)
      python examples/noise_driven_cell.py --fast    (20 s of training, 3 repeats of 5 s: what CI runs)
 The same run from a config: discover run examples/drn_cell.toml
 """

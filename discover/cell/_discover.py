@@ -144,7 +144,8 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     with progress.stage("escape-rate threshold (Poisson regression, terms chosen on held-out blocks)"):
         threshold = fit_threshold(rec, membrane, spikes.reset, spikes.refractory, spikes.threshold)
     fit = CellFit(membrane, threshold, spikes.reset, spikes.refractory, spikes.warnings)
-    offset = calibrate_offset(fit, rec)
+    with progress.stage("the deterministic threshold's offset (as many training spikes as the cell)"):
+        offset = calibrate_offset(fit, rec)
     if membrane.gate is not None:
         with progress.stage("does the A-type current earn its place? (the threshold refitted without it)"):
             fit, offset, gate_note = _judge_gate(fit, offset, rec, spikes.threshold)
@@ -152,7 +153,8 @@ def discover_cell(train: Trajectories, heldout: Trajectories, *, electrode: Elec
     else:
         gate_note = "no A-type current: " + ("no candidate cut the held-out error of dV/dt enough" if fixed is None
                                               else "the membrane was fixed from the quiet stretches")
-    median, reading_note = choose_reading(fit, rec, offset)
+    with progress.stage("the deterministic reading: threshold crossing or escape noise median (training Gamma)"):
+        median, reading_note = choose_reading(fit, rec, offset)
     known_fit = CellFit(passive, Threshold(spikes.threshold, threshold.DV, (), None, 0.0, passive.selection),
                         spikes.reset, spikes.refractory)
     discovered = gif_system(fit, offset=0.0 if median else offset, median=median)
