@@ -44,7 +44,8 @@ def refine_membrane(m: Membrane, rec: Recorded, reset: float, refractory: float,
                     iterations: int = ITERATIONS) -> Membrane:
     """`m` with C, gL, EL, the spike-triggered currents' amplitudes and the gate's conductance
     refitted by output error on the samples `fit_membrane` read (C, gL and g on a log scale, so
-    they stay positive); `m` itself when the refit does not lower the voltage error."""
+    they stay positive); `m` itself when the refit does not lower the voltage error (with a gate,
+    as the gate run on the model's own voltage gives it, not only along the recorded one)."""
     sweeps = [_sweep(m, rec, k, refractory, before) for k in range(len(rec.v))]
     n_cur = len(m.currents)
     start = np.array([np.log(m.C), np.log(m.gL), m.EL, *(a for _, a in m.currents),
@@ -67,7 +68,8 @@ def refine_membrane(m: Membrane, rec: Recorded, reset: float, refractory: float,
     gate = dataclasses.replace(m.gate, g=float(np.exp(p[-1]))) if m.gate is not None else None
     refined = dataclasses.replace(m, C=float(np.exp(p[0])), gL=float(np.exp(p[1])), EL=float(p[2]),
                                   currents=currents, gate=gate)
-    return _with_explained_v(refined, rec, reset, refractory, before)
+    refined = _with_explained_v(refined, rec, reset, refractory, before)
+    return refined if m.gate is None or refined.explained_v > m.explained_v else m
 
 
 def _sweep(m: Membrane, rec: Recorded, k: int, refractory: float, before: float) -> _Sweep:
