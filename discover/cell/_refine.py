@@ -24,6 +24,7 @@ import dataclasses
 import numpy as np
 from scipy.optimize import least_squares
 
+from ._gate import unit_columns
 from ._gif import Membrane, Recorded, _with_explained_v, held_after_spikes, linear_forced, spike_traces
 
 ITERATIONS = 60
@@ -35,7 +36,7 @@ class _Sweep:
     v: np.ndarray
     current: np.ndarray  # the recorded current, pA
     traces: np.ndarray  # (samples, currents): the spike-triggered traces
-    gate: np.ndarray | None  # the gate's outward current per nS along the recorded V, pA
+    gate: np.ndarray | None  # minus the gate's outward current per nS along the recorded V, pA
     held: np.ndarray
     keep: np.ndarray
 
@@ -75,10 +76,8 @@ def refine_membrane(m: Membrane, rec: Recorded, reset: float, refractory: float,
 def _sweep(m: Membrane, rec: Recorded, k: int, refractory: float, before: float) -> _Sweep:
     v, onsets = rec.v[k], rec.onsets[k]
     taus = [tau for tau, _ in m.currents]
-    gate = None
-    if m.gate is not None:
-        unit = dataclasses.replace(m.gate, g=1.0)
-        gate = unit.current(v, unit.h_along(v, rec.dt))
+    # the regression's own gate column (-m_inf h (V - E_K) per unit conductance): an inward sign
+    gate = unit_columns((m.gate,), v, rec.dt)[:, 0] if m.gate is not None else None
     return _Sweep(v, rec.i[k].astype(float), spike_traces(onsets, v.size, rec.dt, taus), gate,
                   held_after_spikes(onsets, v.size, rec.dt, refractory), rec.quiet(k, before, refractory))
 
@@ -88,5 +87,5 @@ def _voltage_error(s: _Sweep, C: float, gL: float, EL: float, amplitudes: np.nda
     """The model's voltage minus the recorded one on the kept samples (`forced_voltage`'s step)."""
     current = s.current - s.traces @ amplitudes
     if s.gate is not None:
-        current = current - g * s.gate
+        current = current + g * s.gate
     return (linear_forced(C, gL, EL, current, s.held, float(s.v[0]), reset, dt) - s.v)[s.keep]
