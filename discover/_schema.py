@@ -259,8 +259,9 @@ SYMBOLIC_DOCS = {
     "time_limit": "Seconds; a safety cap (a search stopped by it depends on machine speed).",
     "generations": "Generations of the evolutionary search.",
     "population_size": "Expressions per generation.",
-    "threads": "Search threads (pyoperon); 0: every core. A seed gives the same result on any machine for a "
-               "given number of threads; another number may change it.",
+    "threads": "Independent searches run side by side, one thread each, fronts merged (pyoperon); 0: every core. "
+               "A seed gives the same result on any machine, however busy, for a given number; another number may "
+               "change it.",
     "prune": "Terms contributing less than this fraction of the target's RMS are dropped.",
     "tolerance": "The choice rule's factor over the best held-out error.",
     "floor": "Added to the best error before the tolerance.",

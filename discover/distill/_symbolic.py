@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import sympy as sp
@@ -31,11 +32,12 @@ class SymbolicDistiller(FrontChoice):
     `operators` (pyoperon symbol names, e.g. "exp", "tanh", "log", "square"); `max_length` of an
     expression; `max_evaluations` (the search budget: same seed, same result on any machine);
     `time_limit` in seconds (a safety cap: a search stopped by it depends on machine speed);
-    `generations`, `population_size`; `threads` (pyoperon's search threads, default 1; two halve the
-    demo's search. A seeded search gives the same front on any machine for a given number of
-    threads, but a different number can change the front, so the default is a number, not "every
-    core"; 0 uses every core this process may use. PySR runs serially, as its deterministic mode
-    needs); `prune` (terms
+    `generations`, `population_size`; `threads` (default 1): that many independent searches
+    ("islands", each one thread with its own seed and an equal share of `max_evaluations`) run side
+    by side and their fronts are merged, so two halve the demo's search. A seeded search gives the
+    same front on any machine, however busy, for a given number of threads, but a different number
+    changes the front, so the default is a number, not "every core"; 0 uses every core this process
+    may use. PySR runs serially, as its deterministic mode needs); `prune` (terms
     contributing less than this fraction of the target's RMS are dropped); `tolerance`, `floor`
     (the choice rule of `choose`); `holdout`; `seed`.
 
@@ -80,19 +82,45 @@ class SymbolicDistiller(FrontChoice):
     def _search(self, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:
         if self.backend == "pysr":
             return _pysr_search(self, X, y, names)
-        from pyoperon.sklearn import SymbolicRegressor
+        n = search_threads(self.threads)
+        budgets = [int(self.max_evaluations) // n + (k < int(self.max_evaluations) % n) for k in range(n)]
+        if n == 1:
+            fronts = [_operon_front(self, X, y, names, budgets[0], int(self.seed))]
+        else:
+            # Islands, not one search on n threads: pyoperon's threads draw from a shared budget in the order
+            # the OS schedules them, so on a busy machine a seeded 2-thread search changed its front (3 runs
+            # of 3 under load). Independent one-thread searches, each with its own seed and share of the
+            # budget, run side by side (pyoperon releases the GIL) and give the same fronts however busy.
+            with ThreadPoolExecutor(n) as pool:
+                fronts = list(pool.map(lambda k: _operon_front(self, X, y, names, budgets[k], int(self.seed) + k),
+                                       range(n)))
+        return _parsed([text for _, _, text in _merged_front(fronts)], names, _OPERON_FUNCTIONS)
 
-        symbols = ",".join(dict.fromkeys(["add", "sub", "mul", "div", "constant", "variable", *self.operators]))
-        reg = SymbolicRegressor(
-            allowed_symbols=symbols, objectives=["r2", "length"], optimizer_iterations=10,
-            max_length=int(self.max_length), generations=int(self.generations),
-            population_size=int(self.population_size), max_evaluations=int(self.max_evaluations),
-            n_threads=search_threads(self.threads),
-            random_state=int(self.seed), max_time=max(1, int(np.ceil(self.time_limit))),
-        )
-        reg.fit(X, y)
-        return _parsed([reg.get_model_string(point["tree"], 16, names=list(names)) for point in reg.pareto_front_],
-                       names, _OPERON_FUNCTIONS)
+
+def _operon_front(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequence[str], evaluations: int,
+                  seed: int) -> list[tuple[float, float, str]]:
+    """One single-threaded pyoperon search: its Pareto front as (-R^2, length, expression text)."""
+    from pyoperon.sklearn import SymbolicRegressor
+
+    symbols = ",".join(dict.fromkeys(["add", "sub", "mul", "div", "constant", "variable", *d.operators]))
+    reg = SymbolicRegressor(
+        allowed_symbols=symbols, objectives=["r2", "length"], optimizer_iterations=10,
+        max_length=int(d.max_length), generations=int(d.generations),
+        population_size=int(d.population_size), max_evaluations=max(evaluations, 1), n_threads=1,
+        random_state=seed, max_time=max(1, int(np.ceil(d.time_limit))),
+    )
+    reg.fit(X, y)
+    return [(float(p["objective_values"][0]), float(p["objective_values"][1]),
+             reg.get_model_string(p["tree"], 16, names=list(names))) for p in reg.pareto_front_]
+
+
+def _merged_front(fronts: Sequence[list[tuple[float, float, str]]]) -> list[tuple[float, float, str]]:
+    """The islands' fronts as one: the points no other point beats on both error and length (the first
+    island's on a tie), shortest first."""
+    points = [p for front in fronts for p in front]
+    kept = [p for i, p in enumerate(points)
+            if not any((q[0] <= p[0] and q[1] <= p[1]) and (q[:2] != p[:2] or j < i) for j, q in enumerate(points))]
+    return sorted(kept, key=lambda p: (p[1], p[0]))
 
 
 def _pysr_search(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[sp.Expr]:

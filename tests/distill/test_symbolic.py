@@ -47,8 +47,9 @@ def test_unknown_backend_is_named():
 
 
 def test_a_seeded_search_gives_the_same_front_with_the_same_thread_count():
-    """pyoperon's threads share the work: a seeded search on 2 threads (even on 1 core) repeats its
-    front exactly, so a fixed `threads` keeps a run reproducible on any machine."""
+    """Two threads are two seeded one-thread searches whose fronts are merged: the front repeats exactly,
+    so a fixed `threads` keeps a run reproducible on any machine. (One pyoperon search on two threads
+    did not under load: its threads share one budget in the order the OS runs them.)"""
     rng = np.random.default_rng(2)
     X = rng.uniform(-2, 2, size=(400, 2))
     y = X[:, 0] - X[:, 0] ** 3 / 3
