@@ -130,7 +130,7 @@ class _Located:
         `escape`, a spike is drawn at the escape rate instead of at the threshold."""
         rule, index = self.rule, self.index
         v, watched = y[:, index], y[:, self.watch]
-        gap, gap_before = watched - self.level(y), before[:, self.watch] - self.level(before)  # below: < 0
+        gap = watched - self.level(y)  # below the threshold: < 0
         held = hold > 0.5 * h  # not > 0: 2.0 - 200 * 0.01 leaves 1e-15 and one step too many
         if escape is None:
             fired = ~held & ~(gap < 0)  # NaN and inf count as reaching it
@@ -138,10 +138,13 @@ class _Located:
             assert rng is not None  # made wherever an escape rate is given
             rate = escape.rate * np.exp(np.minimum(gap / escape.delta_v, 50.0))
             fired = ~held & ((rng.random(v.size) < -np.expm1(-h * rate)) | ~np.isfinite(watched))
+        if not (fired.any() or held.any()):  # most substeps: nothing fires or is held, the step stands
+            return y, hold, fired
         # the other states at the crossing, linearly between the step's ends: a step that blew up
         # (AdEx's V to 1e20) took them with it (w to 7e11, read off that V), and there the
         # crossing is at the step's start
         if escape is None:
+            gap_before = before[:, self.watch] - self.level(before)
             theta = np.nan_to_num(np.clip(gap_before / (gap_before - gap), 0, 1))
             crossing = before + theta[:, None] * (y - before)
             y = np.where(fired[:, None], np.where(np.isfinite(crossing), crossing, before), y)
