@@ -4,7 +4,9 @@ tests/helpers.py."""
 import os
 
 import pytest
+import torch
 from hypothesis import settings
+from threadpoolctl import threadpool_limits
 
 from tests.helpers import run_small_fhn_discovery
 
@@ -13,6 +15,13 @@ from tests.helpers import run_small_fhn_discovery
 settings.register_profile("default", max_examples=30)
 settings.register_profile("thorough", max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# The suite runs on every core (pytest-xdist, `-n auto` in pyproject.toml): one worker per core, so each
+# worker gets one torch and one BLAS thread. A second thread on a core another worker is using slows the
+# small solves here 3-10x (FACTS: one thread per job, several jobs in parallel).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+    _ONE_THREAD = threadpool_limits(limits=1)
 
 
 @pytest.fixture(scope="session")

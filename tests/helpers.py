@@ -179,6 +179,9 @@ NO_SELECTION = Selection((), (), "")
 GIF_TRUE = CellFit(Membrane(100.0, 5.0, -65.0, ((30.0, 40.0), (300.0, 8.0)), 1.0, 1.0, NO_SELECTION),
                    Threshold(-50.0, 1.0, ((30.0, 6.0),), (10.0, -58.0, 0.8), 0.0, NO_SELECTION), reset=-60.0,
                    refractory=3.0)
+GIF_GATED = dataclasses.replace(GIF_TRUE, membrane=dataclasses.replace(GIF_TRUE.membrane,
+                                                                       gate=Gate(10.0, -50.0, -65.0, 30.0)))
+"""The true cell with an A-type potassium current (a point of the candidate grid)."""
 
 
 def ou_current(seconds: float, seed: int, mean: float = 120.0, sd: float = 90.0, tau: float = 5.0) -> np.ndarray:

@@ -1,20 +1,16 @@
-"""GIF-type cell models discovered by regression: the terms of a known cell recovered, its
-simulators agreeing, the whole workflow scored on repeats of a frozen stimulus."""
+"""GIF-type cell models discovered by regression: the terms of a known cell recovered, the whole
+workflow scored on repeats of a frozen stimulus. (Its simulators agreeing: test_simulate.py.)"""
 
 import dataclasses
 
 import numpy as np
 import pytest
 
-from discover.cell import CellFit, discover_cell, gif_system, simulate_gif
+from discover.cell import CellFit, discover_cell, simulate_gif
 from discover.cell._discover import _judge_gate
-from discover.cell._gate import Gate
 from discover.cell._gif import Recorded, fit_membrane, fit_threshold
-from discover.cell._simulate import simulate_rows
 from discover.data import Trajectories
-from discover.equations import compile_numpy
-from discover.validate import coincidence_factor, spike_trains
-from tests.helpers import GIF_DT as DT, GIF_TRUE as TRUE, ou_current as noise
+from tests.helpers import GIF_DT as DT, GIF_GATED as GATED, GIF_TRUE as TRUE, ou_current as noise
 
 
 @pytest.fixture(scope="module")
@@ -55,65 +51,6 @@ def test_threshold_with_its_jump_and_voltage_dependence_is_recovered(recorded, m
         assert th.VT + slope * max(0.0, v - knee) == pytest.approx(-50.0 + 0.8 * max(0.0, v + 58.0), abs=1.0)
 
 
-def test_the_fast_simulator_and_the_general_integrator_give_the_same_spikes():
-    # simulate_gif (exact between spikes) against spike_trains on the exported system (RK4)
-    i = noise(2.0, seed=3)
-    (fast,), _ = simulate_gif(TRUE, i, DT, v0=-65.0, offset=1.0)
-    system = gif_system(TRUE, offset=1.0)
-    y0 = np.zeros((1, len(system.states)))
-    y0[0, 0] = -65.0
-    (general,) = spike_trains(compile_numpy(system), system.spike, 0, y0, i[None, :, None], DT, 1, system.states)
-    # exact steps of a held current against RK4 of an interpolated one: a crossing that only grazes
-    # the threshold may go either way, everything else lands in the same sample
-    assert len(fast) > 10 and abs(len(fast) - len(general)) <= 1
-    assert coincidence_factor(general, fast, 2000.0, DT + 1e-9) > 0.85
-
-
-@pytest.mark.parametrize("fit", ["plain", "gated"])
-def test_the_median_reading_fires_where_the_integrated_escape_rate_reaches_ln2(fit):
-    # the same three ways: exact steps (or the gated stepper) against RK4 of the system with its H state
-    fit = TRUE if fit == "plain" else GATED
-    i = noise(2.0, seed=3)
-    (fast,), _ = simulate_gif(fit, i, DT, v0=-65.0, median=True)
-    system = gif_system(fit, median=True)
-    rule = system.spike
-    assert rule.watch == "H" and rule.state == "V" and rule.threshold == pytest.approx(np.log(2)) and not rule.moving
-    assert ("H", 0.0) in rule.also and "dH/dt = rate_0*exp((V - VT - b_30*theta_30 - b_V*theta_V)/DV)" in str(system)
-    y0 = np.zeros((1, len(system.states)))
-    y0[0, 0] = -65.0
-    if fit.membrane.gate is not None:
-        y0[0, 1] = fit.membrane.gate.h_inf(-65.0)
-    (general,) = spike_trains(compile_numpy(system), rule, 0, y0, i[None, :, None], DT, 1, system.states)
-    assert len(fast) > 10 and abs(len(fast) - len(general)) <= 1
-    # the rate exp((V - theta)/DV) with DV 1 mV magnifies the gated stepper's error in V (its gate
-    # current held over each step): there a sample or two late
-    window = DT if fit.membrane.gate is None else 3 * DT
-    assert coincidence_factor(general, fast, 2000.0, window + 1e-9) > 0.8
-    # it is a reading of the escape model, not another model: half of its stochastic runs from rest
-    # have spiked by the reading's first spike (400 runs: a standard error of 0.025)
-    runs, _ = simulate_gif(fit, i, DT, v0=-65.0, stochastic=True, runs=400, seed=1)
-    spiked = np.mean([t[0] <= fast[0] + 1e-9 for t in runs])
-    assert abs(spiked - 0.5) < 0.1, spiked
-
-
-GATED = dataclasses.replace(TRUE, membrane=dataclasses.replace(TRUE.membrane, gate=Gate(10.0, -50.0, -65.0, 30.0)))
-"""The true cell with an A-type potassium current (a point of the candidate grid)."""
-
-
-@pytest.mark.parametrize("fit", ["plain", "gated"])
-def test_both_readings_in_one_pass_are_each_reading_alone(fit):
-    # the cell workflow runs both readings as rows of one pass (one gated stepping for two)
-    fit = TRUE if fit == "plain" else GATED
-    i = noise(2.0, seed=5)
-    both, _ = simulate_rows(fit, i[None], DT, np.full(2, -65.0), np.array([1.0, 0.0]), which=np.zeros(2, dtype=int),
-                            median=np.array([False, True]))
-    alone = [simulate_gif(fit, i, DT, v0=-65.0, offset=1.0)[0][0],
-             simulate_gif(fit, i, DT, v0=-65.0, median=True)[0][0]]
-    assert len(alone[0]) > 3 and not np.array_equal(alone[0], alone[1])
-    for one, other in zip(both, alone, strict=True):
-        np.testing.assert_array_equal(one, other)
-
-
 @pytest.fixture(scope="module")
 def gated():
     """10 s of the gated cell under a noise current (~120 spikes)."""
@@ -129,18 +66,6 @@ def test_an_a_type_gate_is_recovered_with_its_kinetics(gated):
     assert m.gate.g == pytest.approx(10.0, rel=0.1)
     assert m.C == pytest.approx(100.0, rel=0.05) and m.gL == pytest.approx(5.0, rel=0.05)
     assert dict(m.currents)[30.0] == pytest.approx(40.0, rel=0.15)
-
-
-def test_the_stepping_simulator_of_a_gated_cell_and_the_general_integrator_agree():
-    i = noise(2.0, seed=3, mean=150.0)
-    (fast,), _ = simulate_gif(GATED, i, DT, v0=-65.0, offset=1.0)
-    system = gif_system(GATED, offset=1.0)
-    y0 = np.zeros((1, len(system.states)))
-    y0[0, :2] = -65.0, GATED.membrane.gate.h_inf(-65.0)
-    (general,) = spike_trains(compile_numpy(system), system.spike, 0, y0, i[None, :, None], DT, 1, system.states)
-    assert system.states[:2] == ("V", "h_A")
-    assert len(fast) > 10 and abs(len(fast) - len(general)) <= 1
-    assert coincidence_factor(general, fast, 2000.0, DT + 1e-9) > 0.85
 
 
 @pytest.mark.slow  # four threshold fits, one calibration: ~15 s
