@@ -59,6 +59,16 @@ def test_a_seeded_search_gives_the_same_front_with_the_same_thread_count():
     assert fronts[0] == fronts[1]
 
 
+def test_the_islands_fronts_merge_into_the_points_nothing_beats():
+    """(-R^2, length, text): a point beaten on both by another island's is dropped; of two equal
+    points the first island's is kept; the front comes back shortest first."""
+    from discover.distill._symbolic import _merged_front
+
+    first = [(-0.5, 3.0, "a"), (-0.9, 7.0, "b"), (-0.99, 11.0, "c")]
+    second = [(-0.5, 3.0, "a2"), (-0.95, 7.0, "d"), (-0.97, 13.0, "e")]
+    assert [text for _, _, text in _merged_front([first, second])] == ["a", "d", "c"]
+
+
 @pytest.mark.parametrize("threads", [-1, 1.5, True])
 def test_bad_thread_count_is_named_with_the_fix(threads):
     X = np.random.default_rng(0).uniform(-1, 1, size=(50, 1))
