@@ -88,8 +88,8 @@ class SymbolicDistiller(FrontChoice):
             fronts = [_operon_front(self, X, y, names, budgets[0], int(self.seed))]
         else:
             # Islands, not one search on n threads: pyoperon's threads draw from a shared budget in the order
-            # the OS schedules them, so on a busy machine a seeded 2-thread search changed its front (3 runs
-            # of 3 under load). Independent one-thread searches, each with its own seed and share of the
+            # the OS schedules them, so on a busy machine a seeded 2-thread search changed its front (1 run
+            # of 3 with both cores busy). Independent one-thread searches, each with its own seed and share of the
             # budget, run side by side (pyoperon releases the GIL) and give the same fronts however busy.
             with ThreadPoolExecutor(n) as pool:
                 fronts = list(pool.map(lambda k: _operon_front(self, X, y, names, budgets[k], int(self.seed) + k),
