@@ -84,17 +84,20 @@ class SymbolicDistiller(FrontChoice):
             return _pysr_search(self, X, y, names)
         n = search_threads(self.threads)
         budgets = [int(self.max_evaluations) // n + (k < int(self.max_evaluations) % n) for k in range(n)]
-        if n == 1:
-            fronts = [_operon_front(self, X, y, names, budgets[0], int(self.seed))]
+
+        def island(k: int) -> list[tuple[float, float, str]]:
+            return _operon_front(self, X, y, names, budgets[k], int(self.seed) + k)
+
+        if n == 1:  # one search: its front as pyoperon gives it
+            front = island(0)
         else:
             # Islands, not one search on n threads: pyoperon's threads draw from a shared budget in the order
             # the OS schedules them, so on a busy machine a seeded 2-thread search changed its front (1 run
-            # of 3 with both cores busy). Independent one-thread searches, each with its own seed and share of the
-            # budget, run side by side (pyoperon releases the GIL) and give the same fronts however busy.
+            # of 3 with both cores busy). Independent one-thread searches, each with its own seed and share of
+            # the budget, run side by side (pyoperon releases the GIL) and give the same fronts however busy.
             with ThreadPoolExecutor(n) as pool:
-                fronts = list(pool.map(lambda k: _operon_front(self, X, y, names, budgets[k], int(self.seed) + k),
-                                       range(n)))
-        return _parsed([text for _, _, text in _merged_front(fronts)], names, _OPERON_FUNCTIONS)
+                front = _merged_front(list(pool.map(island, range(n))))
+        return _parsed([text for _, _, text in front], names, _OPERON_FUNCTIONS)
 
 
 def _operon_front(d: SymbolicDistiller, X: np.ndarray, y: np.ndarray, names: Sequence[str], evaluations: int,
