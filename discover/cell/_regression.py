@@ -37,8 +37,12 @@ def noise_weights(x: np.ndarray, X: np.ndarray, y: np.ndarray, *, bins: int = 20
     return w / np.sqrt(np.mean(w**2))
 
 
-def poisson_glm(X: np.ndarray, y: np.ndarray, start: np.ndarray | None = None, *, iterations: int = 100,
-                ridge: float = 1e-8) -> np.ndarray:
+NEWTON_ITERATIONS, RIDGE = 100, 1e-8
+"""Newton steps at most, and the ridge that keeps a Poisson fit's Hessian invertible."""
+
+
+def poisson_glm(X: np.ndarray, y: np.ndarray, start: np.ndarray | None = None, *,
+                iterations: int = NEWTON_ITERATIONS, ridge: float = RIDGE) -> np.ndarray:
     """Maximum-likelihood Poisson regression with a log link, per-sample rate exp(X beta), by
     damped Newton steps (the log-likelihood is concave, so any start converges).
 
@@ -194,7 +198,7 @@ def forward_select_glm(base: np.ndarray, candidates: Mapping[str, np.ndarray], y
         for k, ((train, held), start) in enumerate(zip(splits, starts, strict=True)):
             if only is not None and k != only:
                 continue
-            beta = _newton(X[np.ix_(train, idx)], y[train], start, 100, 1e-8)
+            beta = _newton(X[np.ix_(train, idx)], y[train], start, NEWTON_ITERATIONS, RIDGE)
             total += poisson_log_likelihood(X[np.ix_(held, idx)], y[held], beta)
             fits.append(beta)
         return total, fits
