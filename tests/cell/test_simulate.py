@@ -47,7 +47,7 @@ def test_the_median_reading_fires_where_the_integrated_escape_rate_reaches_ln2(f
     assert coincidence_factor(general, fast, 2000.0, window + 1e-9) > 0.8
     # it is a reading of the escape model, not another model: half of its stochastic runs from rest
     # have spiked by the reading's first spike (400 runs: a standard error of 0.025)
-    # (only the stimulus up to that spike matters: the runs stop there)
+    # (the runs need the stimulus only up to that spike: a run with no spike by then has not spiked)
     runs, _ = simulate_gif(fit, i[:int(fast[0] / DT) + 2], DT, v0=-65.0, stochastic=True, runs=400, seed=1)
     spiked = np.mean([t.size > 0 and t[0] <= fast[0] + 1e-9 for t in runs])
     assert abs(spiked - 0.5) < 0.1, spiked
